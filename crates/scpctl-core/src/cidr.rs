@@ -1,0 +1,901 @@
+//! The set of enterprise networks: parse, refuse, aggregate losslessly, and spell compactly.
+//!
+//! Capacity in an SCP comes only from lossless aggregation and compact spelling. The list is
+//! never split across statements or policies: two `NotIpAddress` denies would each block what
+//! the other allows (see DESIGN.md).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::origin::Origin;
+
+/// One CIDR as the user wrote it, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedValue {
+    pub value: String,
+    pub origin: Origin,
+}
+
+impl SourcedValue {
+    pub fn new(value: impl Into<String>, origin: Origin) -> Self {
+        SourcedValue {
+            value: value.into(),
+            origin,
+        }
+    }
+}
+
+/// Why one value was refused. Every variant names the value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CidrError {
+    #[error("{origin}: invalid CIDR {value:?}: {reason}")]
+    Malformed {
+        value: String,
+        origin: Origin,
+        reason: String,
+    },
+    #[error("{origin}: invalid CIDR {value:?}: prefix /{prefix} is longer than the /{max} an {family} address has")]
+    PrefixTooLong {
+        value: String,
+        origin: Origin,
+        prefix: u32,
+        max: u8,
+        family: &'static str,
+    },
+    #[error("{origin}: {value:?} has host bits set; the network is {network} (write that, or set `normalize_host_bits = true` in [network] to accept it)")]
+    HostBitsSet {
+        value: String,
+        origin: Origin,
+        network: IpNet,
+    },
+    #[error("{origin}: {value:?} matches every address; a NotIpAddress deny with it would never deny anything, so it is refused")]
+    MatchesEverything { value: String, origin: Origin },
+    #[error("the CIDRs together cover every {family} address ({detail}); the network restriction would then deny nothing, so they are refused")]
+    CoversEverything {
+        family: &'static str,
+        detail: String,
+    },
+    #[error("no CIDRs are configured ({where_}); an empty list would deny every tagged IAM user everywhere")]
+    Empty { where_: String },
+}
+
+/// A range that is legal but that `aws:SourceIp` never (or should never) contain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CidrWarning {
+    pub value: String,
+    pub origin: Origin,
+    pub kind: SpecialRange,
+}
+
+impl fmt::Display for CidrWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} {}: {}",
+            self.origin,
+            self.value,
+            self.kind.what(),
+            self.kind.why()
+        )
+    }
+}
+
+/// Families of ranges worth a warning, with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SpecialRange {
+    Private,
+    SharedAddressSpace,
+    Loopback,
+    LinkLocal,
+    UniqueLocal,
+    Documentation,
+    Ipv4Mapped,
+    VeryBroad,
+}
+
+impl SpecialRange {
+    /// What the range is, completing "VALUE ...".
+    pub fn what(self) -> &'static str {
+        match self {
+            SpecialRange::Private => "is (or overlaps) a private RFC 1918 range",
+            SpecialRange::SharedAddressSpace => {
+                "is (or overlaps) the RFC 6598 shared address space (carrier-grade NAT)"
+            }
+            SpecialRange::Loopback => "is (or overlaps) a loopback range",
+            SpecialRange::LinkLocal => "is (or overlaps) a link-local range",
+            SpecialRange::UniqueLocal => "is (or overlaps) the IPv6 unique local range fc00::/7",
+            SpecialRange::Documentation => {
+                "is (or overlaps) a documentation range (RFC 5737 / RFC 3849)"
+            }
+            SpecialRange::Ipv4Mapped => "is an IPv4-mapped IPv6 range",
+            SpecialRange::VeryBroad => "is very broad",
+        }
+    }
+
+    /// Why it matters, for a security engineer reading the warning.
+    pub fn why(self) -> &'static str {
+        match self {
+            SpecialRange::Private
+            | SpecialRange::SharedAddressSpace
+            | SpecialRange::Loopback
+            | SpecialRange::LinkLocal
+            | SpecialRange::UniqueLocal => {
+                "aws:SourceIp never holds such an address. Calls to public AWS endpoints carry the public \
+                 address of your NAT or proxy; calls through a VPC endpoint carry no aws:SourceIp at all \
+                 (statement 2 then denies them). List your egress public addresses instead."
+            }
+            SpecialRange::Documentation => {
+                "these ranges are reserved for examples; no real caller has them. Replace them with your \
+                 egress ranges before deploying, or every tagged IAM user will be denied."
+            }
+            SpecialRange::Ipv4Mapped => {
+                "AWS reports IPv4 callers as IPv4 addresses, so this never matches. Write the IPv4 range instead."
+            }
+            SpecialRange::VeryBroad => {
+                "a leaked access key used from anywhere in it is accepted. Check that your organization \
+                 really owns all of it."
+            }
+        }
+    }
+}
+
+/// Options that change how values are accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CidrOptions {
+    /// Accept `192.0.2.1/24` as `192.0.2.0/24` instead of refusing it.
+    pub normalize_host_bits: bool,
+}
+
+/// Counts that explain what aggregation did, for `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CidrStats {
+    /// Values given (after reading files).
+    pub given: usize,
+    /// Entries after merging duplicates, overlaps and adjacent networks.
+    pub aggregated: usize,
+}
+
+/// The enterprise networks, aggregated losslessly: sorted, IPv4 before IPv6, no two entries
+/// overlapping or mergeable. Covers exactly the addresses of the values it was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CidrSet {
+    v4: Vec<Ipv4Net>,
+    v6: Vec<Ipv6Net>,
+}
+
+/// The result of building a set: the set, what was worth a warning, and the counts.
+#[derive(Debug, Clone)]
+pub struct BuiltCidrSet {
+    pub set: CidrSet,
+    pub warnings: Vec<CidrWarning>,
+    pub stats: CidrStats,
+}
+
+/// Parse one value: a CIDR, or a bare address meaning /32 (IPv4) or /128 (IPv6).
+pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpNet, CidrError> {
+    let malformed = |reason: &str| CidrError::Malformed {
+        value: value.to_string(),
+        origin: origin.clone(),
+        reason: reason.to_string(),
+    };
+    let text = value.trim();
+    if text.is_empty() {
+        return Err(malformed("empty value"));
+    }
+    let (addr_text, prefix_text) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let addr: IpAddr = addr_text.parse().map_err(|_| {
+        let hint = if addr_text.contains('%') {
+            "zone indices (%eth0) have no meaning in a policy"
+        } else if addr_text.contains(':') {
+            "not an IPv6 address"
+        } else if addr_text
+            .split('.')
+            .any(|o| o.len() > 1 && o.starts_with('0'))
+        {
+            "not an IPv4 address (octets with leading zeros are ambiguous and refused)"
+        } else {
+            "not an IPv4 or IPv6 address"
+        };
+        malformed(hint)
+    })?;
+    let (max, family) = match addr {
+        IpAddr::V4(_) => (32u8, "IPv4"),
+        IpAddr::V6(_) => (128u8, "IPv6"),
+    };
+    let prefix = match prefix_text {
+        None => max,
+        Some(p) => {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
+                return Err(malformed("the prefix length after '/' must be a number"));
+            }
+            let n: u32 = p
+                .parse()
+                .map_err(|_| malformed("the prefix length after '/' must be a number"))?;
+            if n > u32::from(max) {
+                return Err(CidrError::PrefixTooLong {
+                    value: value.to_string(),
+                    origin: origin.clone(),
+                    prefix: n,
+                    max,
+                    family,
+                });
+            }
+            n as u8
+        }
+    };
+    // Cannot fail: prefix <= max was checked above.
+    let net = IpNet::new(addr, prefix).map_err(|_| malformed("invalid prefix length"))?;
+    let network = net.trunc();
+    if network.addr() != addr && !opts.normalize_host_bits {
+        return Err(CidrError::HostBitsSet {
+            value: value.to_string(),
+            origin: origin.clone(),
+            network,
+        });
+    }
+    if prefix == 0 {
+        return Err(CidrError::MatchesEverything {
+            value: value.to_string(),
+            origin: origin.clone(),
+        });
+    }
+    Ok(network)
+}
+
+/// Parse a CIDR list file as exported from an IPAM: one value per line, `#` starts a comment,
+/// blank lines are ignored. Pure: the caller reads the file.
+pub fn parse_cidr_lines(content: &str, source: &str) -> Vec<SourcedValue> {
+    content
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let value = line.split('#').next().unwrap_or("").trim();
+            (!value.is_empty()).then(|| SourcedValue::new(value, Origin::at_line(source, i + 1)))
+        })
+        .collect()
+}
+
+fn special_ranges() -> Vec<(IpNet, SpecialRange)> {
+    use SpecialRange::*;
+    let table: [(&str, SpecialRange); 14] = [
+        ("10.0.0.0/8", Private),
+        ("172.16.0.0/12", Private),
+        ("192.168.0.0/16", Private),
+        ("100.64.0.0/10", SharedAddressSpace),
+        ("127.0.0.0/8", Loopback),
+        ("::1/128", Loopback),
+        ("169.254.0.0/16", LinkLocal),
+        ("fe80::/10", LinkLocal),
+        ("fc00::/7", UniqueLocal),
+        ("192.0.2.0/24", Documentation),
+        ("198.51.100.0/24", Documentation),
+        ("203.0.113.0/24", Documentation),
+        ("2001:db8::/32", Documentation),
+        ("::ffff:0:0/96", Ipv4Mapped),
+    ];
+    table
+        .iter()
+        .map(|(s, k)| (s.parse().expect("static table of valid CIDRs"), *k))
+        .collect()
+}
+
+fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
+fn warnings_for(
+    net: &IpNet,
+    value: &SourcedValue,
+    table: &[(IpNet, SpecialRange)],
+) -> Vec<CidrWarning> {
+    let mut kinds: Vec<SpecialRange> = table
+        .iter()
+        .filter(|(range, _)| overlaps(range, net))
+        .map(|(_, kind)| *kind)
+        .collect();
+    let very_broad = match net {
+        IpNet::V4(n) => n.prefix_len() < 8,
+        IpNet::V6(n) => n.prefix_len() < 16,
+    };
+    if very_broad {
+        kinds.push(SpecialRange::VeryBroad);
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|kind| CidrWarning {
+            value: value.value.clone(),
+            origin: value.origin.clone(),
+            kind,
+        })
+        .collect()
+}
+
+impl CidrSet {
+    /// Build the set from every value, reporting every bad value at once (not just the first).
+    /// `empty_where` says where CIDRs were expected, for the empty-list error.
+    pub fn build(
+        values: &[SourcedValue],
+        opts: CidrOptions,
+        empty_where: &str,
+    ) -> Result<BuiltCidrSet, Vec<CidrError>> {
+        if values.is_empty() {
+            return Err(vec![CidrError::Empty {
+                where_: empty_where.to_string(),
+            }]);
+        }
+        let table = special_ranges();
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for value in values {
+            match parse_cidr(&value.value, &value.origin, opts) {
+                Ok(net) => {
+                    warnings.extend(warnings_for(&net, value, &table));
+                    match net {
+                        IpNet::V4(n) => v4.push(n),
+                        IpNet::V6(n) => v6.push(n),
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let set = CidrSet::from_networks(v4, v6);
+        if let Some(n) = set.v4.iter().find(|n| n.prefix_len() == 0) {
+            errors.push(CidrError::CoversEverything {
+                family: "IPv4",
+                detail: format!("they aggregate to {n}"),
+            });
+        }
+        if let Some(n) = set.v6.iter().find(|n| n.prefix_len() == 0) {
+            errors.push(CidrError::CoversEverything {
+                family: "IPv6",
+                detail: format!("they aggregate to {n}"),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let stats = CidrStats {
+            given: values.len(),
+            aggregated: set.len(),
+        };
+        Ok(BuiltCidrSet {
+            set,
+            warnings,
+            stats,
+        })
+    }
+
+    /// Aggregate networks losslessly: duplicates and overlaps merged, adjacent siblings joined.
+    /// The result is the unique minimal list of CIDR blocks covering exactly the same addresses.
+    pub fn from_networks(v4: Vec<Ipv4Net>, v6: Vec<Ipv6Net>) -> CidrSet {
+        let v4: Vec<Ipv4Net> = v4.iter().map(Ipv4Net::trunc).collect();
+        let v6: Vec<Ipv6Net> = v6.iter().map(Ipv6Net::trunc).collect();
+        CidrSet {
+            v4: Ipv4Net::aggregate(&v4),
+            v6: Ipv6Net::aggregate(&v6),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn v4(&self) -> &[Ipv4Net] {
+        &self.v4
+    }
+
+    pub fn v6(&self) -> &[Ipv6Net] {
+        &self.v6
+    }
+
+    /// All entries, IPv4 first, each family sorted by address.
+    pub fn iter(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.v4
+            .iter()
+            .map(|n| IpNet::V4(*n))
+            .chain(self.v6.iter().map(|n| IpNet::V6(*n)))
+    }
+
+    /// Whether an address is in the set (binary search over the sorted, disjoint entries).
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => contains_sorted(&self.v4, a, |n| n.network(), |n, a| n.contains(a)),
+            IpAddr::V6(a) => contains_sorted(&self.v6, a, |n| n.network(), |n, a| n.contains(a)),
+        }
+    }
+
+    /// The entries spelled as compactly as IAM accepts, in order (see [`compact_spelling`]).
+    pub fn compact_strings(&self) -> Vec<String> {
+        self.iter().map(|n| compact_spelling(&n)).collect()
+    }
+
+    /// An IPv4 address outside the set, preferring a few readable documentation addresses.
+    pub fn example_outside_v4(&self) -> Option<Ipv4Addr> {
+        let preferred = ["198.51.100.7", "192.0.2.7", "203.0.113.7", "198.18.0.7"];
+        preferred
+            .iter()
+            .map(|s| s.parse::<Ipv4Addr>().expect("static address"))
+            .find(|a| !self.contains(IpAddr::V4(*a)))
+            .or_else(|| {
+                first_gap(&self.v4, |n| {
+                    (u32::from(n.network()), u32::from(n.broadcast()))
+                })
+                .map(Ipv4Addr::from)
+            })
+    }
+
+    /// An IPv6 address outside the set, preferring readable documentation addresses.
+    pub fn example_outside_v6(&self) -> Option<Ipv6Addr> {
+        let preferred = ["2001:db8:ffff::7", "2001:db8::7"];
+        preferred
+            .iter()
+            .map(|s| s.parse::<Ipv6Addr>().expect("static address"))
+            .find(|a| !self.contains(IpAddr::V6(*a)))
+            .or_else(|| {
+                first_gap(&self.v6, |n| {
+                    (u128::from(n.network()), u128::from(n.broadcast()))
+                })
+                .map(Ipv6Addr::from)
+            })
+    }
+
+    /// A host address inside the first IPv4 entry (not its network address when it has hosts).
+    pub fn example_inside_v4(&self) -> Option<Ipv4Addr> {
+        self.v4.first().map(|n| {
+            if n.prefix_len() <= 30 {
+                Ipv4Addr::from(u32::from(n.network()) + 1)
+            } else {
+                n.network()
+            }
+        })
+    }
+
+    /// A host address inside the first IPv6 entry.
+    pub fn example_inside_v6(&self) -> Option<Ipv6Addr> {
+        self.v6.first().map(|n| {
+            if n.prefix_len() <= 126 {
+                Ipv6Addr::from(u128::from(n.network()) + 1)
+            } else {
+                n.network()
+            }
+        })
+    }
+}
+
+fn contains_sorted<N, A: Ord + Copy>(
+    nets: &[N],
+    addr: A,
+    network: impl Fn(&N) -> A,
+    contains: impl Fn(&N, &A) -> bool,
+) -> bool {
+    // The last entry whose network address is <= addr is the only one that can contain it,
+    // because entries are sorted and disjoint.
+    let idx = nets.partition_point(|n| network(n) <= addr);
+    idx > 0 && contains(&nets[idx - 1], &addr)
+}
+
+/// The smallest address not covered by sorted, disjoint entries, if any.
+fn first_gap<N, T>(nets: &[N], bounds: impl Fn(&N) -> (T, T)) -> Option<T>
+where
+    T: Copy + PartialOrd + From<u8> + std::ops::Add<Output = T> + num_like::Max,
+{
+    let mut candidate = T::from(1u8); // skip the all-zeros address; it is not a real caller
+    for n in nets {
+        let (lo, hi) = bounds(n);
+        if candidate < lo {
+            return Some(candidate);
+        }
+        if hi >= candidate {
+            if hi == T::max_value() {
+                return None;
+            }
+            candidate = hi + T::from(1u8);
+        }
+    }
+    Some(candidate)
+}
+
+mod num_like {
+    pub trait Max {
+        fn max_value() -> Self;
+    }
+    impl Max for u32 {
+        fn max_value() -> Self {
+            u32::MAX
+        }
+    }
+    impl Max for u128 {
+        fn max_value() -> Self {
+            u128::MAX
+        }
+    }
+}
+
+/// The shortest spelling IAM accepts for a network.
+///
+/// IAM's IP operators take CIDR notation, and "if you specify an IP address without the
+/// associated routing prefix, IAM uses the default prefix value of /32" (IAM User Guide,
+/// "IAM JSON policy elements: Condition operators", IP address condition operators). So an IPv4
+/// /32 is written as the bare address. An IPv6 entry always keeps its prefix, /128 included: a
+/// bare IPv6 address would get that same default /32, a huge range. IPv6 addresses use the
+/// RFC 5952 canonical form (lower case, longest zero run compressed).
+pub fn compact_spelling(net: &IpNet) -> String {
+    match net {
+        IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn o() -> Origin {
+        Origin::at_line("test.toml", 3)
+    }
+
+    fn sv(values: &[&str]) -> Vec<SourcedValue> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| SourcedValue::new(*v, Origin::at_line("t", i + 1)))
+            .collect()
+    }
+
+    fn parse(v: &str) -> Result<IpNet, CidrError> {
+        parse_cidr(v, &o(), CidrOptions::default())
+    }
+
+    #[test]
+    fn bare_addresses_are_single_hosts() {
+        assert_eq!(parse("192.0.2.1").unwrap().to_string(), "192.0.2.1/32");
+        assert_eq!(parse("2001:db8::1").unwrap().to_string(), "2001:db8::1/128");
+    }
+
+    #[test]
+    fn malformed_values_name_value_and_origin() {
+        for bad in [
+            "",
+            "banana",
+            "192.0.2.300/24",
+            "192.0.2.0/",
+            "192.0.2.0/x",
+            "192.0.2.0/24/1",
+            "fe80::1%eth0",
+            "010.0.0.1",
+            "1.2.3.4/-1",
+        ] {
+            let err = parse(bad).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.starts_with("test.toml:3: "), "{msg}");
+            assert!(msg.contains(&format!("{bad:?}")), "{msg}");
+        }
+        let msg = parse("010.0.0.1").unwrap_err().to_string();
+        assert!(msg.contains("leading zeros"), "{msg}");
+    }
+
+    #[test]
+    fn prefix_too_long_is_refused_per_family() {
+        let msg = parse("192.0.2.0/33").unwrap_err().to_string();
+        assert!(msg.contains("/33 is longer than the /32 an IPv4"), "{msg}");
+        let msg = parse("2001:db8::/129").unwrap_err().to_string();
+        assert!(
+            msg.contains("/129 is longer than the /128 an IPv6"),
+            "{msg}"
+        );
+        assert!(parse("2001:db8::/99999").is_err());
+    }
+
+    #[test]
+    fn host_bits_are_refused_with_the_network_unless_normalising() {
+        let msg = parse("192.0.2.1/24").unwrap_err().to_string();
+        assert!(msg.contains("the network is 192.0.2.0/24"), "{msg}");
+        let net = parse_cidr(
+            "192.0.2.1/24",
+            &o(),
+            CidrOptions {
+                normalize_host_bits: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(net.to_string(), "192.0.2.0/24");
+        let msg = parse("2001:db8::1/48").unwrap_err().to_string();
+        assert!(msg.contains("2001:db8::/48"), "{msg}");
+    }
+
+    #[test]
+    fn whole_internet_is_refused() {
+        for v in ["0.0.0.0/0", "::/0"] {
+            assert!(
+                matches!(parse(v), Err(CidrError::MatchesEverything { .. })),
+                "{v}"
+            );
+        }
+        // Two halves that aggregate to everything are refused too.
+        let errs = CidrSet::build(
+            &sv(&["0.0.0.0/1", "128.0.0.0/1"]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap_err();
+        assert!(matches!(
+            errs[0],
+            CidrError::CoversEverything { family: "IPv4", .. }
+        ));
+        assert!(errs[0].to_string().contains("0.0.0.0/0"));
+    }
+
+    #[test]
+    fn empty_list_is_refused() {
+        let errs = CidrSet::build(
+            &[],
+            CidrOptions::default(),
+            "[network] cidrs in scpctl.toml",
+        )
+        .unwrap_err();
+        let msg = errs[0].to_string();
+        assert!(
+            msg.contains("scpctl.toml") && msg.contains("deny every tagged IAM user"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let errs = CidrSet::build(
+            &sv(&["192.0.2.0/24", "nope", "10.0.0.1/8", "1.2.3.4/40"]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 3);
+        assert!(errs[0].to_string().starts_with("t:2:"));
+        assert!(errs[1].to_string().starts_with("t:3:"));
+        assert!(errs[2].to_string().starts_with("t:4:"));
+    }
+
+    #[test]
+    fn duplicates_overlaps_and_adjacent_networks_merge() {
+        let built = CidrSet::build(
+            &sv(&[
+                "192.0.2.0/25",
+                "192.0.2.128/25",
+                "192.0.2.7",
+                "192.0.2.0/24",
+                "2001:db8::/48",
+                "2001:db8:1::/48",
+                "198.51.100.0/24",
+            ]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            built.set.compact_strings(),
+            vec!["192.0.2.0/24", "198.51.100.0/24", "2001:db8::/47"]
+        );
+        assert_eq!(
+            built.stats,
+            CidrStats {
+                given: 7,
+                aggregated: 3
+            }
+        );
+    }
+
+    #[test]
+    fn output_is_sorted_ipv4_first_whatever_the_input_order() {
+        let a = CidrSet::build(
+            &sv(&["2001:db8::/48", "203.0.113.9", "192.0.2.0/24"]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap();
+        let b = CidrSet::build(
+            &sv(&["192.0.2.0/24", "2001:db8::/48", "203.0.113.9"]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(a.set, b.set);
+        assert_eq!(
+            a.set.compact_strings(),
+            vec!["192.0.2.0/24", "203.0.113.9", "2001:db8::/48"]
+        );
+    }
+
+    #[test]
+    fn compact_spelling_drops_only_ipv4_slash_32() {
+        let s = |v: &str| compact_spelling(&v.parse().unwrap());
+        assert_eq!(s("192.0.2.1/32"), "192.0.2.1");
+        assert_eq!(s("192.0.2.0/31"), "192.0.2.0/31");
+        assert_eq!(s("2001:db8::1/128"), "2001:db8::1/128");
+        assert_eq!(s("2001:0DB8:0000::/48"), "2001:db8::/48");
+    }
+
+    #[test]
+    fn warnings_name_the_kind_of_range() {
+        let built = CidrSet::build(
+            &sv(&[
+                "10.1.0.0/16",
+                "8.0.0.0/6",
+                "fd00::/8",
+                "::ffff:198.18.0.1",
+                "100.64.0.0/10",
+                "127.0.0.1",
+                "169.254.1.0/24",
+                "fe80::/64",
+                "192.0.2.0/24",
+                "44.0.0.0/8",
+            ]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap();
+        let kinds: Vec<_> = built
+            .warnings
+            .iter()
+            .map(|w| (w.value.as_str(), w.kind))
+            .collect();
+        use SpecialRange::*;
+        assert_eq!(
+            kinds,
+            vec![
+                ("10.1.0.0/16", Private),
+                ("8.0.0.0/6", Private),
+                ("8.0.0.0/6", VeryBroad),
+                ("fd00::/8", UniqueLocal),
+                ("fd00::/8", VeryBroad),
+                ("::ffff:198.18.0.1", Ipv4Mapped),
+                ("100.64.0.0/10", SharedAddressSpace),
+                ("127.0.0.1", Loopback),
+                ("169.254.1.0/24", LinkLocal),
+                ("fe80::/64", LinkLocal),
+                ("192.0.2.0/24", Documentation),
+            ]
+        );
+        let text = built.warnings[0].to_string();
+        assert!(
+            text.starts_with(
+                "t:1: 10.1.0.0/16 is (or overlaps) a private RFC 1918 range: aws:SourceIp never"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cidr_lines_skip_comments_and_blanks_and_keep_line_numbers() {
+        let lines = parse_cidr_lines(
+            "# egress\n\n192.0.2.0/24  # HQ\n  2001:db8::/48\n#x\n",
+            "ipam.txt",
+        );
+        assert_eq!(
+            lines,
+            vec![
+                SourcedValue::new("192.0.2.0/24", Origin::at_line("ipam.txt", 3)),
+                SourcedValue::new("2001:db8::/48", Origin::at_line("ipam.txt", 4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn examples_inside_and_outside_are_correct() {
+        let built = CidrSet::build(
+            &sv(&[
+                "198.51.100.0/24",
+                "192.0.2.0/24",
+                "203.0.113.0/24",
+                "198.18.0.0/15",
+                "2001:db8::/32",
+            ]),
+            CidrOptions::default(),
+            "x",
+        )
+        .unwrap();
+        let set = built.set;
+        let out4 = set.example_outside_v4().unwrap();
+        assert!(!set.contains(out4.into()));
+        let out6 = set.example_outside_v6().unwrap();
+        assert!(!set.contains(out6.into()));
+        assert!(set.contains(set.example_inside_v4().unwrap().into()));
+        assert!(set.contains(set.example_inside_v6().unwrap().into()));
+        // When the preferred addresses are all inside, the first gap is used.
+        let v4: Vec<Ipv4Net> = vec!["0.0.0.0/1".parse().unwrap(), "128.0.0.0/2".parse().unwrap()];
+        let bounds = |n: &Ipv4Net| (u32::from(n.network()), u32::from(n.broadcast()));
+        assert_eq!(
+            first_gap(&v4, bounds).map(Ipv4Addr::from),
+            Some(Ipv4Addr::new(192, 0, 0, 0))
+        );
+        let all: Vec<Ipv4Net> = vec!["0.0.0.0/1".parse().unwrap(), "128.0.0.0/1".parse().unwrap()];
+        assert_eq!(first_gap(&all, bounds), None);
+    }
+
+    // --- property tests: aggregation is lossless ---
+
+    /// Networks inside 10.0.0.0/20 (4,096 addresses), so overlaps and adjacency are frequent
+    /// and every address can be checked exhaustively.
+    fn small_v4_net() -> impl Strategy<Value = Ipv4Net> {
+        (0u32..4096, 20u8..=32).prop_map(|(host, prefix)| {
+            Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 | host), prefix)
+                .unwrap()
+                .trunc()
+        })
+    }
+
+    fn small_v6_net() -> impl Strategy<Value = Ipv6Net> {
+        (0u128..4096, 116u8..=128).prop_map(|(host, prefix)| {
+            let base: u128 = u128::from("2001:db8::".parse::<Ipv6Addr>().unwrap());
+            Ipv6Net::new(Ipv6Addr::from(base | host), prefix)
+                .unwrap()
+                .trunc()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn aggregation_covers_exactly_the_same_addresses(
+            v4 in proptest::collection::vec(small_v4_net(), 1..40),
+            v6 in proptest::collection::vec(small_v6_net(), 0..40),
+        ) {
+            let set = CidrSet::from_networks(v4.clone(), v6.clone());
+            for host in 0u32..4096 {
+                let a = Ipv4Addr::from(0x0a00_0000 | host);
+                let expected = v4.iter().any(|n| n.contains(&a));
+                prop_assert_eq!(set.contains(IpAddr::V4(a)), expected, "{}", a);
+                let base: u128 = u128::from("2001:db8::".parse::<Ipv6Addr>().unwrap());
+                let a6 = Ipv6Addr::from(base | u128::from(host));
+                let expected6 = v6.iter().any(|n| n.contains(&a6));
+                prop_assert_eq!(set.contains(IpAddr::V6(a6)), expected6, "{}", a6);
+            }
+            // Addresses just outside the universe stay outside.
+            prop_assert!(!set.contains(IpAddr::V4(Ipv4Addr::new(10, 0, 16, 0))));
+            prop_assert!(!set.contains(IpAddr::V4(Ipv4Addr::new(9, 255, 255, 255))));
+        }
+
+        #[test]
+        fn aggregation_is_minimal_sorted_and_disjoint(
+            v4 in proptest::collection::vec(small_v4_net(), 1..40),
+        ) {
+            let set = CidrSet::from_networks(v4, vec![]);
+            for pair in set.v4().windows(2) {
+                // Sorted and disjoint.
+                prop_assert!(pair[0].broadcast() < pair[1].network());
+                // No two siblings left unmerged.
+                prop_assert!(!(pair[0].prefix_len() == pair[1].prefix_len()
+                    && pair[0].supernet() == pair[1].supernet()));
+            }
+            // Idempotent.
+            prop_assert_eq!(CidrSet::from_networks(set.v4().to_vec(), vec![]), set);
+        }
+
+        #[test]
+        fn parser_never_panics(s in ".{0,60}") {
+            let _ = parse_cidr(&s, &o(), CidrOptions::default());
+        }
+
+        #[test]
+        fn compact_spelling_round_trips(host in any::<u32>(), prefix in 1u8..=32, h6 in any::<u128>(), p6 in 1u8..=128) {
+            let n = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(host), prefix).unwrap().trunc());
+            prop_assert_eq!(parse(&compact_spelling(&n)).unwrap(), n);
+            let n6 = IpNet::V6(Ipv6Net::new(Ipv6Addr::from(h6), p6).unwrap().trunc());
+            prop_assert_eq!(parse(&compact_spelling(&n6)).unwrap(), n6);
+        }
+    }
+}

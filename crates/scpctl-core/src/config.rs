@@ -1,0 +1,398 @@
+//! `scpctl.toml` -> [`Config`], with errors that point at the line. Pure: the caller reads files.
+//!
+//! ```toml
+//! [policy]                        # whole table optional
+//! name = "RestrictIAMUserAccessWithExceptions"
+//! description = "..."
+//! exception_tag = { key = "AccessException", value = "True" }
+//!
+//! [identity]                      # optional: the fallback identity-based policy
+//! name = "EnterpriseNetworkRestriction"
+//!
+//! [network]
+//! cidrs = ["192.0.2.0/24", "2001:db8:1234::/48"]
+//! cidr_files = ["egress.txt"]     # one CIDR per line, '#' comments (relative to this file)
+//! normalize_host_bits = false     # accept 192.0.2.1/24 as 192.0.2.0/24
+//! ```
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cidr::{CidrOptions, SourcedValue};
+use crate::origin::Origin;
+use crate::tags;
+
+pub const DEFAULT_SCP_NAME: &str = "RestrictIAMUserAccessWithExceptions";
+pub const DEFAULT_IDENTITY_NAME: &str = "EnterpriseNetworkRestriction";
+pub const DEFAULT_TAG_KEY: &str = "AccessException";
+pub const DEFAULT_TAG_VALUE: &str = "True";
+
+/// Organizations CreatePolicy: Name 1-128 characters, Description at most 512
+/// (AWS Organizations API Reference, CreatePolicy request parameters).
+pub const SCP_NAME_MAX: usize = 128;
+pub const SCP_DESCRIPTION_MAX: usize = 512;
+/// IAM CreatePolicy: PolicyName 1-128 characters of `[\w+=,.@-]`, Description at most 1,000
+/// (IAM API Reference, CreatePolicy request parameters).
+pub const IAM_POLICY_NAME_MAX: usize = 128;
+pub const IAM_DESCRIPTION_MAX: usize = 1000;
+
+/// The tag that grants an IAM user its exception. Compared case-sensitively by `StringEquals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionTag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Default for ExceptionTag {
+    fn default() -> Self {
+        ExceptionTag {
+            key: DEFAULT_TAG_KEY.into(),
+            value: DEFAULT_TAG_VALUE.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySettings {
+    pub name: String,
+    pub description: Option<String>,
+    pub exception_tag: ExceptionTag,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentitySettings {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSettings {
+    /// Inline CIDRs, each with its line and column in the config file.
+    pub cidrs: Vec<SourcedValue>,
+    /// CIDR list files as written in the config (relative to the config file's folder).
+    pub cidr_files: Vec<SourcedValue>,
+    pub options: CidrOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file name the config was read from, for messages.
+    pub source: String,
+    pub policy: PolicySettings,
+    pub identity: IdentitySettings,
+    pub network: NetworkSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{origin}: {message}")]
+    Syntax { origin: Origin, message: String },
+    #[error("{file}: missing [network] table; add one with `cidrs = [...]` listing your enterprise egress ranges")]
+    MissingNetwork { file: String },
+    #[error("{origin}: {message}")]
+    Invalid { origin: Origin, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    policy: Option<RawPolicy>,
+    identity: Option<RawIdentity>,
+    network: Option<Spanned<RawNetwork>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: Option<Spanned<String>>,
+    description: Option<Spanned<String>>,
+    exception_tag: Option<RawTag>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTag {
+    key: Spanned<String>,
+    value: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    name: Option<Spanned<String>>,
+    description: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    #[serde(default)]
+    cidrs: Vec<Spanned<String>>,
+    #[serde(default)]
+    cidr_files: Vec<Spanned<String>>,
+    #[serde(default)]
+    normalize_host_bits: bool,
+}
+
+impl Config {
+    /// Parse and validate a config file's text. `source` names the file in messages.
+    /// Reports every problem found, not only the first.
+    pub fn parse(text: &str, source: &str) -> Result<Config, Vec<ConfigError>> {
+        let at = |offset: usize| Origin::at_offset(source, text, offset);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let origin = match e.span() {
+                Some(span) => at(span.start),
+                None => Origin::label(source),
+            };
+            vec![ConfigError::Syntax {
+                origin,
+                message: e.message().trim().to_string(),
+            }]
+        })?;
+        let mut errors = Vec::new();
+        let mut invalid = |span: std::ops::Range<usize>, message: String| {
+            errors.push(ConfigError::Invalid {
+                origin: at(span.start),
+                message,
+            })
+        };
+
+        let raw_policy = raw.policy.unwrap_or(RawPolicy {
+            name: None,
+            description: None,
+            exception_tag: None,
+        });
+        let name = match raw_policy.name {
+            Some(n) => {
+                let len = n.get_ref().chars().count();
+                if n.get_ref().trim().is_empty() || len > SCP_NAME_MAX {
+                    invalid(
+                        n.span(),
+                        format!(
+                            "[policy] name {:?} must be 1 to {SCP_NAME_MAX} characters (it has {len})",
+                            n.get_ref()
+                        ),
+                    );
+                }
+                n.into_inner()
+            }
+            None => DEFAULT_SCP_NAME.to_string(),
+        };
+        let description = raw_policy.description.map(|d| {
+            let len = d.get_ref().chars().count();
+            if len > SCP_DESCRIPTION_MAX {
+                invalid(
+                    d.span(),
+                    format!("[policy] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
+                );
+            }
+            d.into_inner()
+        });
+        let exception_tag = match raw_policy.exception_tag {
+            Some(t) => {
+                if let Err(why) = tags::validate_key(t.key.get_ref()) {
+                    invalid(
+                        t.key.span(),
+                        format!("exception_tag key {:?}: {why}", t.key.get_ref()),
+                    );
+                }
+                if t.value.get_ref().is_empty() {
+                    invalid(
+                        t.value.span(),
+                        "exception_tag value must not be empty: an empty tag value is too easy to set by accident".into(),
+                    );
+                } else if let Err(why) = tags::validate_value(t.value.get_ref()) {
+                    invalid(
+                        t.value.span(),
+                        format!("exception_tag value {:?}: {why}", t.value.get_ref()),
+                    );
+                }
+                ExceptionTag {
+                    key: t.key.into_inner(),
+                    value: t.value.into_inner(),
+                }
+            }
+            None => ExceptionTag::default(),
+        };
+
+        let raw_identity = raw.identity.unwrap_or(RawIdentity {
+            name: None,
+            description: None,
+        });
+        let identity_name = match raw_identity.name {
+            Some(n) => {
+                let v = n.get_ref();
+                let ok_chars = v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+                if v.is_empty() || v.len() > IAM_POLICY_NAME_MAX || !ok_chars {
+                    invalid(
+                        n.span(),
+                        format!("[identity] name {v:?} must be 1 to {IAM_POLICY_NAME_MAX} characters of letters, digits and _+=,.@- (IAM policy name rules)"),
+                    );
+                }
+                n.into_inner()
+            }
+            None => DEFAULT_IDENTITY_NAME.to_string(),
+        };
+        let identity_description = raw_identity.description.map(|d| {
+            let len = d.get_ref().chars().count();
+            if len > IAM_DESCRIPTION_MAX {
+                invalid(
+                    d.span(),
+                    format!("[identity] description is {len} characters; IAM allows at most {IAM_DESCRIPTION_MAX}"),
+                );
+            }
+            d.into_inner()
+        });
+
+        let Some(network) = raw.network else {
+            errors.push(ConfigError::MissingNetwork {
+                file: source.to_string(),
+            });
+            return Err(errors);
+        };
+        let network = network.into_inner();
+        let sourced = |values: Vec<Spanned<String>>| -> Vec<SourcedValue> {
+            values
+                .into_iter()
+                .map(|v| {
+                    // The span covers the opening quote; point at the value itself.
+                    let origin = at(v.span().start + 1);
+                    SourcedValue::new(v.into_inner(), origin)
+                })
+                .collect()
+        };
+        let network = NetworkSettings {
+            cidrs: sourced(network.cidrs),
+            cidr_files: sourced(network.cidr_files),
+            options: CidrOptions {
+                normalize_host_bits: network.normalize_host_bits,
+            },
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            source: source.to_string(),
+            policy: PolicySettings {
+                name,
+                description,
+                exception_tag,
+            },
+            identity: IdentitySettings {
+                name: identity_name,
+                description: identity_description,
+            },
+            network,
+        })
+    }
+}
+
+/// The starter config written by `scpctl init`: documentation ranges, every option explained.
+pub const STARTER_CONFIG: &str = include_str!("../templates/starter.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(text: &str) -> Vec<String> {
+        Config::parse(text, "scpctl.toml")
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn minimal_config_gets_the_guides_defaults() {
+        let c = Config::parse("[network]\ncidrs = [\"192.0.2.0/24\"]\n", "scpctl.toml").unwrap();
+        assert_eq!(c.policy.name, "RestrictIAMUserAccessWithExceptions");
+        assert_eq!(c.identity.name, "EnterpriseNetworkRestriction");
+        assert_eq!(
+            c.policy.exception_tag,
+            ExceptionTag {
+                key: "AccessException".into(),
+                value: "True".into()
+            }
+        );
+        assert_eq!(c.network.cidrs.len(), 1);
+        assert_eq!(c.network.cidrs[0].origin.to_string(), "scpctl.toml:2:11");
+        assert!(!c.network.options.normalize_host_bits);
+    }
+
+    #[test]
+    fn the_documented_spellings_all_parse() {
+        let text = r#"
+[policy]
+name = "MyPolicy"
+description = "Lock legacy users"
+exception_tag = { key = "NetException", value = "Yes" }
+
+[identity]
+name = "MyFallback"
+description = "fallback"
+
+[network]
+cidrs = ["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]
+cidr_files = ["egress.txt"]
+normalize_host_bits = true
+"#;
+        let c = Config::parse(text, "scpctl.toml").unwrap();
+        assert_eq!(c.policy.name, "MyPolicy");
+        assert_eq!(c.policy.description.as_deref(), Some("Lock legacy users"));
+        assert_eq!(c.policy.exception_tag.key, "NetException");
+        assert_eq!(c.identity.name, "MyFallback");
+        assert_eq!(c.network.cidrs.len(), 3);
+        assert_eq!(c.network.cidr_files[0].value, "egress.txt");
+        assert!(c.network.options.normalize_host_bits);
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_line() {
+        let e = errs("[network]\ncidrs = [\"192.0.2.0/24\"\n");
+        assert!(e[0].starts_with("scpctl.toml:2:"), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_not_silently_ignored() {
+        // A typo such as `cidr` must not leave the list empty without a word.
+        let e = errs("[network]\ncidr = [\"192.0.2.0/24\"]\n");
+        assert!(
+            e[0].starts_with("scpctl.toml:2:1") && e[0].contains("cidr"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn missing_network_table_is_named() {
+        let e = errs("[policy]\nname = \"x\"\n");
+        assert!(e[0].contains("missing [network] table"), "{e:?}");
+    }
+
+    #[test]
+    fn bad_names_and_tags_are_all_reported_with_positions() {
+        let text = "[policy]\nname = \"\"\nexception_tag = { key = \"aws:x\", value = \"\" }\n[identity]\nname = \"bad name!\"\n[network]\ncidrs=[\"192.0.2.0/24\"]\n";
+        let e = errs(text);
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e[0].starts_with("scpctl.toml:2:8:"), "{e:?}");
+        assert!(e[1].contains("aws:"), "{e:?}");
+        assert!(e[2].contains("must not be empty"), "{e:?}");
+        assert!(
+            e[3].starts_with("scpctl.toml:5:") && e[3].contains("bad name!"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let e = errs("[network]\ncidrs = \"192.0.2.0/24\"\n");
+        assert!(e[0].starts_with("scpctl.toml:2:"), "{e:?}");
+    }
+
+    #[test]
+    fn starter_config_parses() {
+        let c = Config::parse(STARTER_CONFIG, "starter").unwrap();
+        assert!(!c.network.cidrs.is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! scpctl's pure core: configuration, the CIDR set, policy rendering with size budgets, and
+//! offline evaluation. Nothing here does I/O or talks to AWS: callers read files and pass text
+//! in, and get values (or errors naming the bad value and where it came from) back.
+
+pub mod cidr;
+pub mod config;
+pub mod eval;
+pub mod iac;
+pub mod origin;
+pub mod policy;
+pub mod render;
+pub mod scenario;
+pub mod tags;

@@ -1,0 +1,538 @@
+//! Rendering the two policies from their templates, within AWS's size budgets.
+//!
+//! The templates (`templates/scp.json`, `templates/identity.json`) hold the seed guide's
+//! documents with placeholders. Substitution is structural (on parsed JSON, never on text), so
+//! no value can break the document. Every rendered document is parsed back and checked: its
+//! shape, its tag condition, and that its CIDR list denotes exactly the configured set.
+
+use serde_json::{Map, Value};
+
+use crate::cidr::{parse_cidr, CidrOptions, CidrSet};
+use crate::config::{Config, ExceptionTag};
+use crate::origin::Origin;
+use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
+
+/// AWS Organizations quotas, "Maximum size of a policy document": service control policies,
+/// 5,120 characters. The API counts every character sent, whitespace included, so the document
+/// is sent minified.
+pub const SCP_MAX_CHARS: usize = 5120;
+/// IAM and AWS STS quotas: "managed policy size: 6,144 characters"; IAM does not count
+/// whitespace against it, but we send the same minified text anyway.
+pub const IAM_MANAGED_POLICY_MAX_CHARS: usize = 6144;
+
+pub const SCP_TEMPLATE: &str = include_str!("../templates/scp.json");
+pub const IDENTITY_TEMPLATE: &str = include_str!("../templates/identity.json");
+
+pub const SID_UNTAGGED: &str = "DenyIAMUsersWithoutAccessException";
+pub const SID_OUTSIDE_NETWORK: &str = "DenyIAMUsersOutsideApprovedNetwork";
+pub const SID_IDENTITY: &str = "DenyAccessOutsideEnterpriseNetwork";
+
+/// Suffixes of the two documents written with `--split-statements`.
+pub const SPLIT_UNTAGGED_SUFFIX: &str = "-Untagged";
+pub const SPLIT_NETWORK_SUFFIX: &str = "-Network";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// The Service Control Policy `RestrictIAMUserAccessWithExceptions` (seed §4.2).
+    Scp,
+    /// The identity-based fallback `EnterpriseNetworkRestriction` (seed §5.1).
+    Identity,
+}
+
+impl PolicyKind {
+    pub fn limit(self) -> usize {
+        match self {
+            PolicyKind::Scp => SCP_MAX_CHARS,
+            PolicyKind::Identity => IAM_MANAGED_POLICY_MAX_CHARS,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            PolicyKind::Scp => "service control policy",
+            PolicyKind::Identity => "IAM managed policy",
+        }
+    }
+}
+
+/// One document or the SCP's two statements as two documents (opt-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Single,
+    /// Statement 1 (no CIDRs) in one SCP, statement 2 in another. Equivalent, because a deny in
+    /// any attached SCP denies; it frees room for CIDRs at the cost of one more of the five SCP
+    /// slots per target. The CIDR list itself is never split.
+    SplitStatements,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedPolicy {
+    pub kind: PolicyKind,
+    pub name: String,
+    pub description: String,
+    /// The document, keys in template order.
+    pub document: Value,
+    /// The exact text sent to AWS.
+    pub compact: String,
+}
+
+impl RenderedPolicy {
+    /// Characters as AWS counts them.
+    pub fn chars(&self) -> usize {
+        self.compact.chars().count()
+    }
+
+    pub fn limit(&self) -> usize {
+        self.kind.limit()
+    }
+
+    pub fn pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.document).expect("a JSON value always serialises")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{name}: the rendered {kind} is {chars} characters, {over} over the limit of {limit} ({entries} CIDR entries after lossless aggregation). No policy was written.\nWhat would help:\n{advice}")]
+    TooLarge {
+        name: String,
+        kind: &'static str,
+        chars: usize,
+        limit: usize,
+        over: usize,
+        entries: usize,
+        advice: String,
+    },
+    #[error("--split-statements applies to the SCP only; the identity-based policy has a single statement")]
+    SplitIdentity,
+    #[error(
+        "internal error: the rendered {name} failed its self-check: {why}. Please report this."
+    )]
+    SelfCheck { name: String, why: String },
+}
+
+fn default_description(kind: PolicyKind, tag: &ExceptionTag) -> String {
+    match kind {
+        PolicyKind::Scp => format!(
+            "Deny IAM users without {}={}, and tagged IAM users outside the enterprise networks unless via an AWS service. Managed by scpctl.",
+            tag.key, tag.value
+        ),
+        PolicyKind::Identity => {
+            "Deny requests from outside the enterprise networks unless made via an AWS service. Managed by scpctl.".into()
+        }
+    }
+}
+
+/// Render the policy of `kind` for a config and its (already built) CIDR set.
+pub fn render(
+    config: &Config,
+    cidrs: &CidrSet,
+    kind: PolicyKind,
+    layout: Layout,
+) -> Result<Vec<RenderedPolicy>, RenderError> {
+    let tag = &config.policy.exception_tag;
+    let (template, name, description) = match kind {
+        PolicyKind::Scp => (
+            SCP_TEMPLATE,
+            &config.policy.name,
+            &config.policy.description,
+        ),
+        PolicyKind::Identity => (
+            IDENTITY_TEMPLATE,
+            &config.identity.name,
+            &config.identity.description,
+        ),
+    };
+    let description = description
+        .clone()
+        .unwrap_or_else(|| default_description(kind, tag));
+    let document = fill(template, tag, &cidrs.compact_strings(), name)?;
+    let docs = match layout {
+        Layout::Single => vec![(name.clone(), description, document)],
+        Layout::SplitStatements => {
+            if kind == PolicyKind::Identity {
+                return Err(RenderError::SplitIdentity);
+            }
+            split_statements(document, name, &description)
+        }
+    };
+    let rendered: Vec<RenderedPolicy> = docs
+        .into_iter()
+        .map(|(name, description, document)| {
+            let compact = serde_json::to_string(&document).expect("a JSON value always serialises");
+            RenderedPolicy {
+                kind,
+                name,
+                description,
+                document,
+                compact,
+            }
+        })
+        .collect();
+    for r in &rendered {
+        self_check(r, kind, layout, tag, cidrs).map_err(|why| RenderError::SelfCheck {
+            name: r.name.clone(),
+            why,
+        })?;
+    }
+    if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
+        return Err(too_large(big, config, cidrs, kind, layout));
+    }
+    Ok(rendered)
+}
+
+/// Parse a template and substitute the placeholders structurally.
+fn fill(
+    template: &str,
+    tag: &ExceptionTag,
+    cidrs: &[String],
+    name: &str,
+) -> Result<Value, RenderError> {
+    let mut doc: Value = serde_json::from_str(template).map_err(|e| RenderError::SelfCheck {
+        name: name.to_string(),
+        why: format!("template is not JSON: {e}"),
+    })?;
+    // IAM accepts a single value or a list; one entry is spelled as a plain string (2 fewer
+    // characters), as the policy grammar allows.
+    let cidr_value = match cidrs {
+        [one] => Value::String(one.clone()),
+        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
+    };
+    substitute(&mut doc, tag, &cidr_value);
+    Ok(doc)
+}
+
+fn replace_tags(s: &str, tag: &ExceptionTag) -> String {
+    s.replace("{{TAG_KEY}}", &tag.key)
+        .replace("{{TAG_VALUE}}", &tag.value)
+}
+
+fn substitute(v: &mut Value, tag: &ExceptionTag, cidrs: &Value) {
+    match v {
+        Value::String(s) if s == "{{CIDRS}}" => *v = cidrs.clone(),
+        Value::String(s) => *s = replace_tags(s, tag),
+        Value::Array(items) => items.iter_mut().for_each(|i| substitute(i, tag, cidrs)),
+        Value::Object(map) => {
+            let old = std::mem::take(map);
+            for (key, mut value) in old {
+                substitute(&mut value, tag, cidrs);
+                map.insert(replace_tags(&key, tag), value);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn split_statements(
+    document: Value,
+    name: &str,
+    description: &str,
+) -> Vec<(String, String, Value)> {
+    let statements = document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let version = document["Version"].clone();
+    let one = |stmt: &Value| {
+        let mut m = Map::new();
+        m.insert("Version".into(), version.clone());
+        m.insert("Statement".into(), Value::Array(vec![stmt.clone()]));
+        Value::Object(m)
+    };
+    vec![
+        (
+            format!("{name}{SPLIT_UNTAGGED_SUFFIX}"),
+            format!("{description} Part 1 of 2 (statement 1); attach together with {name}{SPLIT_NETWORK_SUFFIX}."),
+            one(&statements[0]),
+        ),
+        (
+            format!("{name}{SPLIT_NETWORK_SUFFIX}"),
+            format!("{description} Part 2 of 2 (statement 2); attach together with {name}{SPLIT_UNTAGGED_SUFFIX}."),
+            one(&statements[1]),
+        ),
+    ]
+}
+
+/// Parse the rendered text back and check it says what it must.
+fn self_check(
+    r: &RenderedPolicy,
+    kind: PolicyKind,
+    layout: Layout,
+    tag: &ExceptionTag,
+    cidrs: &CidrSet,
+) -> Result<(), String> {
+    if r.compact.contains("{{") {
+        return Err("a placeholder was left unfilled".into());
+    }
+    let doc = PolicyDocument::from_json(&r.compact).map_err(|e| e.to_string())?;
+    if doc.version.as_deref() != Some("2012-10-17") {
+        return Err("Version is not 2012-10-17".into());
+    }
+    let expected_sids: Vec<&str> = match (kind, layout) {
+        (PolicyKind::Identity, _) => vec![SID_IDENTITY],
+        (PolicyKind::Scp, Layout::Single) => vec![SID_UNTAGGED, SID_OUTSIDE_NETWORK],
+        (PolicyKind::Scp, Layout::SplitStatements) if r.name.ends_with(SPLIT_UNTAGGED_SUFFIX) => {
+            vec![SID_UNTAGGED]
+        }
+        (PolicyKind::Scp, Layout::SplitStatements) => vec![SID_OUTSIDE_NETWORK],
+    };
+    let sids: Vec<&str> = doc
+        .statements
+        .iter()
+        .filter_map(|s| s.sid.as_deref())
+        .collect();
+    if sids != expected_sids {
+        return Err(format!(
+            "statements are {sids:?}, expected {expected_sids:?}"
+        ));
+    }
+    let tag_key = format!("aws:PrincipalTag/{}", tag.key);
+    for s in &doc.statements {
+        let star = vec!["*".to_string()];
+        if s.effect != Effect::Deny
+            || s.action != ActionSpec::Action(star.clone())
+            || s.resource != ResourceSpec::Resource(star)
+        {
+            return Err(format!(
+                "statement {:?} is not a Deny of Action * on Resource *",
+                s.sid
+            ));
+        }
+        for c in &s.conditions {
+            if c.key == tag_key && c.values != vec![tag.value.clone()] {
+                return Err(format!(
+                    "{} compares {:?}, expected {:?}",
+                    c.key, c.values, tag.value
+                ));
+            }
+            if c.key == "aws:SourceIp" {
+                if c.operator != "NotIpAddress" {
+                    return Err(format!(
+                        "aws:SourceIp is under {}, expected NotIpAddress",
+                        c.operator
+                    ));
+                }
+                let origin = Origin::label("rendered policy");
+                let mut v4 = Vec::new();
+                let mut v6 = Vec::new();
+                for value in &c.values {
+                    match parse_cidr(value, &origin, CidrOptions::default())
+                        .map_err(|e| e.to_string())?
+                    {
+                        ipnet::IpNet::V4(n) => v4.push(n),
+                        ipnet::IpNet::V6(n) => v6.push(n),
+                    }
+                }
+                if &CidrSet::from_networks(v4, v6) != cidrs {
+                    return Err("the CIDR list does not denote exactly the configured set".into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn too_large(
+    big: &RenderedPolicy,
+    config: &Config,
+    cidrs: &CidrSet,
+    kind: PolicyKind,
+    layout: Layout,
+) -> RenderError {
+    let chars = big.chars();
+    let limit = big.limit();
+    let over = chars - limit;
+    let entries = cidrs.len();
+    let list_chars: usize = cidrs
+        .compact_strings()
+        .iter()
+        .map(|s| s.chars().count() + 3)
+        .sum();
+    let per_entry = (list_chars / entries.max(1)).max(1);
+    let remove = over.div_ceil(per_entry);
+    let mut advice = vec![format!(
+        "  - Shorten the list by about {remove} of its {entries} entries (about {per_entry} characters each): replace scattered \
+         addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you."
+    )];
+    if kind == PolicyKind::Scp && layout == Layout::Single {
+        if let Ok(Some(network_doc)) = render(config, cidrs, kind, Layout::SplitStatements)
+            .map(|docs| {
+                docs.into_iter()
+                    .find(|d| d.name.ends_with(SPLIT_NETWORK_SUFFIX))
+            })
+            .or_else(|e| match e {
+                RenderError::TooLarge { .. } => Ok(None),
+                other => Err(other),
+            })
+        {
+            let freed = chars - network_doc.chars();
+            advice.push(format!(
+                "  - `render --split-statements --out-dir DIR` moves statement 1 (it holds no CIDRs) into a second SCP and frees {freed} \
+                 characters, which is enough here; it uses one more of the 5 SCPs a target may have."
+            ));
+        } else {
+            let statement1 = serde_json::to_string(&big.document["Statement"][0])
+                .map_or(0, |s| s.chars().count());
+            advice.push(format!(
+                "  - `render --split-statements` would free only about {} characters (statement 1): not enough on its own.",
+                statement1 + 1
+            ));
+        }
+    }
+    advice.push("  - Never split the CIDR list itself across statements or policies: each NotIpAddress deny would block what the other allows.".into());
+    RenderError::TooLarge {
+        name: big.name.clone(),
+        kind: kind.describe(),
+        chars,
+        limit,
+        over,
+        entries,
+        advice: advice.join("\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cidr::SourcedValue;
+
+    pub(crate) fn config(cidrs: &[&str]) -> (Config, CidrSet) {
+        let list = cidrs
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let config = Config::parse(&format!("[network]\ncidrs = [{list}]\n"), "t.toml").unwrap();
+        let set = CidrSet::build(&config.network.cidrs, config.network.options, "t")
+            .unwrap()
+            .set;
+        (config, set)
+    }
+
+    #[test]
+    fn seed_scp_has_the_guides_statements_in_compact_form() {
+        let (c, set) = config(&["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]);
+        let r = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            r[0].compact,
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyIAMUsersWithoutAccessException","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"User"},"StringNotEquals":{"aws:PrincipalTag/AccessException":"True"}}},{"Sid":"DenyIAMUsersOutsideApprovedNetwork","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"User","aws:PrincipalTag/AccessException":"True"},"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24","2001:db8:1234::/48"]},"Bool":{"aws:ViaAWSService":"false"}}}]}"#
+        );
+        assert_eq!(r[0].name, "RestrictIAMUserAccessWithExceptions");
+    }
+
+    #[test]
+    fn a_single_cidr_is_a_plain_string_and_ipv4_hosts_drop_slash_32() {
+        let (c, set) = config(&["198.51.100.7/32"]);
+        let r = render(&c, &set, PolicyKind::Identity, Layout::Single).unwrap();
+        assert!(
+            r[0].compact.contains(r#""aws:SourceIp":"198.51.100.7""#),
+            "{}",
+            r[0].compact
+        );
+        assert!(r[0]
+            .compact
+            .contains(r#""Statement":{"Sid":"DenyAccessOutsideEnterpriseNetwork""#));
+    }
+
+    #[test]
+    fn custom_tag_is_used_in_both_statements() {
+        let mut c = Config::parse("[policy]\nexception_tag = { key = \"NetOk\", value = \"yes\" }\n[network]\ncidrs=[\"192.0.2.0/24\"]", "t").unwrap();
+        c.policy.name = "P".into();
+        let set = CidrSet::build(&c.network.cidrs, c.network.options, "t")
+            .unwrap()
+            .set;
+        let r = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap();
+        assert_eq!(
+            r[0].compact
+                .matches(r#""aws:PrincipalTag/NetOk":"yes""#)
+                .count(),
+            2
+        );
+        assert!(!r[0].compact.contains("PrincipalTag/AccessException"));
+    }
+
+    #[test]
+    fn split_gives_two_documents_each_with_one_statement() {
+        let (c, set) = config(&["192.0.2.0/24"]);
+        let r = render(&c, &set, PolicyKind::Scp, Layout::SplitStatements).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].name, "RestrictIAMUserAccessWithExceptions-Untagged");
+        assert_eq!(r[1].name, "RestrictIAMUserAccessWithExceptions-Network");
+        assert!(r[0].compact.contains(SID_UNTAGGED) && !r[0].compact.contains("SourceIp"));
+        assert!(r[1].compact.contains(SID_OUTSIDE_NETWORK) && r[1].compact.contains("SourceIp"));
+        assert_eq!(
+            render(&c, &set, PolicyKind::Identity, Layout::SplitStatements),
+            Err(RenderError::SplitIdentity)
+        );
+    }
+
+    fn scattered(n: u32) -> Vec<SourcedValue> {
+        // Every other /32 from 11.0.0.0: never adjacent, so nothing aggregates.
+        (0..n)
+            .map(|i| {
+                SourcedValue::new(
+                    std::net::Ipv4Addr::from(0x0b00_0000 + 2 * i).to_string(),
+                    Origin::label("t"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn too_large_says_by_how_much_and_what_helps() {
+        let (c, _) = config(&["192.0.2.0/24"]);
+        let set = CidrSet::build(&scattered(500), CidrOptions::default(), "t")
+            .unwrap()
+            .set;
+        let err = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap_err();
+        let RenderError::TooLarge {
+            chars, over, limit, ..
+        } = &err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!(*limit, 5120);
+        assert_eq!(*chars - *limit, *over);
+        let msg = err.to_string();
+        assert!(msg.contains("over the limit of 5120"), "{msg}");
+        assert!(msg.contains("not enough on its own"), "{msg}");
+        assert!(msg.contains("Never split the CIDR list"), "{msg}");
+    }
+
+    #[test]
+    fn split_is_suggested_when_it_would_be_enough() {
+        let (c, _) = config(&["192.0.2.0/24"]);
+        // Find a size that fails as one document but fits once statement 1 moves out.
+        let fits = |n| {
+            let set = CidrSet::build(&scattered(n), CidrOptions::default(), "t")
+                .unwrap()
+                .set;
+            (
+                render(&c, &set, PolicyKind::Scp, Layout::Single).is_ok(),
+                set,
+            )
+        };
+        let mut n = 300;
+        while fits(n).0 {
+            n += 1;
+        }
+        let (_, set) = fits(n);
+        let msg = render(&c, &set, PolicyKind::Scp, Layout::Single)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("which is enough here"), "{msg}");
+        assert!(render(&c, &set, PolicyKind::Scp, Layout::SplitStatements).is_ok());
+    }
+
+    #[test]
+    fn identity_policy_has_the_larger_budget() {
+        let (c, _) = config(&["192.0.2.0/24"]);
+        let set = CidrSet::build(&scattered(400), CidrOptions::default(), "t")
+            .unwrap()
+            .set;
+        assert!(render(&c, &set, PolicyKind::Scp, Layout::Single).is_err());
+        let r = render(&c, &set, PolicyKind::Identity, Layout::Single).unwrap();
+        assert!(r[0].chars() <= 6144 && r[0].chars() > 5120);
+    }
+}

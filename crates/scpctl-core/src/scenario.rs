@@ -1,0 +1,281 @@
+//! Requests as a user describes them, and the seed guide's test scenario (003 §4.6 steps 3-6,
+//! plus the pitfalls from §4.4, §6.1, §6.2 and the aws:SourceIp article) as a table of
+//! requests with the decision the guide expects.
+
+use std::net::IpAddr;
+
+use crate::cidr::CidrSet;
+use crate::config::ExceptionTag;
+use crate::eval::RequestContext;
+use crate::render::{PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK, SID_UNTAGGED};
+
+/// What a request looks like to the policy. Absent fields are absent keys, except
+/// `aws:ViaAWSService`, which AWS includes in every request context (IAM User Guide, global
+/// condition keys, aws:ViaAWSService "Availability"), so it is `false` unless set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// `aws:PrincipalType`: User, AssumedRole, FederatedUser, Account, ...
+    pub principal_type: String,
+    /// `aws:PrincipalTag/KEY` values.
+    pub tags: Vec<(String, String)>,
+    /// `aws:SourceIp`; `None` is a request through a VPC endpoint, where the key is absent.
+    pub source_ip: Option<IpAddr>,
+    pub via_aws_service: bool,
+    pub action: String,
+    /// Any other context keys.
+    pub extra: Vec<(String, String)>,
+}
+
+/// The action of the guide's test (§4.6 step 2 grants only this).
+pub const DEFAULT_ACTION: &str = "s3:ListAllMyBuckets";
+
+impl RequestSpec {
+    pub fn new(principal_type: &str) -> Self {
+        RequestSpec {
+            principal_type: principal_type.into(),
+            tags: Vec::new(),
+            source_ip: None,
+            via_aws_service: false,
+            action: DEFAULT_ACTION.into(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn tagged(mut self, tag: &ExceptionTag, value: &str) -> Self {
+        self.tags.push((tag.key.clone(), value.into()));
+        self
+    }
+
+    fn from(mut self, ip: impl Into<IpAddr>) -> Self {
+        self.source_ip = Some(ip.into());
+        self
+    }
+
+    fn via_service(mut self) -> Self {
+        self.via_aws_service = true;
+        self
+    }
+
+    pub fn context(&self) -> RequestContext {
+        let mut ctx = RequestContext::new(&self.action)
+            .with("aws:PrincipalType", &self.principal_type)
+            .with("aws:ViaAWSService", self.via_aws_service.to_string());
+        for (k, v) in &self.tags {
+            ctx = ctx.with(&format!("aws:PrincipalTag/{k}"), v);
+        }
+        if let Some(ip) = self.source_ip {
+            ctx = ctx.with("aws:SourceIp", ip.to_string());
+        }
+        for (k, v) in &self.extra {
+            ctx = ctx.with(k, v);
+        }
+        ctx
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioCase {
+    /// Where in the guide (or the article) the case comes from.
+    pub source: &'static str,
+    pub title: String,
+    pub request: RequestSpec,
+    /// The Sid the guide says denies the request, or `None` for "not denied".
+    pub expected: Option<&'static str>,
+}
+
+/// The same value with other letter case, if it has letters (`True` -> `true`).
+fn other_case(value: &str) -> Option<String> {
+    let lower = value.to_lowercase();
+    if lower != value {
+        return Some(lower);
+    }
+    let upper = value.to_uppercase();
+    (upper != value).then_some(upper)
+}
+
+fn case(
+    source: &'static str,
+    title: String,
+    request: RequestSpec,
+    expected: Option<&'static str>,
+) -> ScenarioCase {
+    ScenarioCase {
+        source,
+        title,
+        request,
+        expected,
+    }
+}
+
+/// The guide's scenario for the configured tag and networks.
+pub fn scenario(kind: PolicyKind, tag: &ExceptionTag, cidrs: &CidrSet) -> Vec<ScenarioCase> {
+    let out4: IpAddr = cidrs
+        .example_outside_v4()
+        .map_or(IpAddr::from([198, 51, 100, 7]), IpAddr::V4);
+    let out6: IpAddr = cidrs
+        .example_outside_v6()
+        .map_or("2001:db8:ffff::7".parse().expect("static"), IpAddr::V6);
+    let in6: Option<IpAddr> = cidrs.example_inside_v6().map(IpAddr::V6);
+    // Configs with only IPv6 ranges use an IPv6 address for the "inside" rows.
+    let inside: IpAddr = cidrs
+        .example_inside_v4()
+        .map(IpAddr::V4)
+        .or(in6)
+        .unwrap_or(out4);
+    let kv = format!("{}={}", tag.key, tag.value);
+    let user = || RequestSpec::new("User");
+    let tagged = || user().tagged(tag, &tag.value);
+    let mut rows = Vec::new();
+    match kind {
+        PolicyKind::Scp => {
+            rows.push(case(
+                "§4.6 step 3",
+                format!("IAM user without the tag, from inside ({inside})"),
+                user().from(inside),
+                Some(SID_UNTAGGED),
+            ));
+            rows.push(case(
+                "§4.6 step 5",
+                format!("IAM user tagged {kv}, from inside ({inside})"),
+                tagged().from(inside),
+                None,
+            ));
+            rows.push(case(
+                "§4.6 step 6",
+                format!("IAM user after the tag is removed, from inside ({inside})"),
+                user().from(inside),
+                Some(SID_UNTAGGED),
+            ));
+            rows.push(case(
+                "§4.3",
+                format!("IAM user tagged {kv}, outside the network ({out4}): a leaked key"),
+                tagged().from(out4),
+                Some(SID_OUTSIDE_NETWORK),
+            ));
+            match in6 {
+                Some(a) => rows.push(case(
+                    "§6.2",
+                    format!("IAM user tagged {kv}, from inside an IPv6 range ({a})"),
+                    tagged().from(a),
+                    None,
+                )),
+                None => rows.push(case(
+                    "§6.2",
+                    format!(
+                        "IAM user tagged {kv}, over IPv6 ({out6}); no IPv6 range is configured"
+                    ),
+                    tagged().from(out6),
+                    Some(SID_OUTSIDE_NETWORK),
+                )),
+            }
+            if in6.is_some() {
+                rows.push(case(
+                    "§6.2",
+                    format!("IAM user tagged {kv}, over IPv6 outside the network ({out6})"),
+                    tagged().from(out6),
+                    Some(SID_OUTSIDE_NETWORK),
+                ));
+            }
+            rows.push(case(
+                "§4.3",
+                format!("IAM role session (or Identity Center user), outside ({out4})"),
+                RequestSpec::new("AssumedRole").from(out4),
+                None,
+            ));
+            rows.push(case(
+                "§6.1",
+                format!("IAM user tagged {kv}, call made for them by an AWS service from {out4}"),
+                tagged().from(out4).via_service(),
+                None,
+            ));
+            rows.push(case(
+                "§6.1",
+                format!("IAM user tagged {kv}, through a VPC endpoint (no aws:SourceIp)"),
+                tagged(),
+                Some(SID_OUTSIDE_NETWORK),
+            ));
+            if let Some(wrong) = other_case(&tag.value) {
+                rows.push(case(
+                    "§4.1",
+                    format!(
+                        "IAM user tagged {}={wrong} (wrong case), from inside ({inside})",
+                        tag.key
+                    ),
+                    user().tagged(tag, &wrong).from(inside),
+                    Some(SID_UNTAGGED),
+                ));
+            }
+            rows.push(case(
+                "§4.4",
+                format!(
+                    "IAM user without the tag, call made for them by an AWS service from {out4}"
+                ),
+                user().from(out4).via_service(),
+                Some(SID_UNTAGGED),
+            ));
+            rows.push(case(
+                "§4.3",
+                format!("Root user of a member account, outside ({out4})"),
+                RequestSpec::new("Account").from(out4),
+                None,
+            ));
+        }
+        PolicyKind::Identity => {
+            rows.push(case(
+                "§5.1",
+                format!("Principal with the policy, from inside ({inside})"),
+                user().from(inside),
+                None,
+            ));
+            rows.push(case(
+                "§5.1",
+                format!("Principal with the policy, outside the network ({out4})"),
+                user().from(out4),
+                Some(SID_IDENTITY),
+            ));
+            match in6 {
+                Some(a) => rows.push(case("§6.2", format!("Principal with the policy, from inside an IPv6 range ({a})"), user().from(a), None)),
+                None => rows.push(case("§6.2", format!("Principal with the policy, over IPv6 ({out6}); no IPv6 range is configured"), user().from(out6), Some(SID_IDENTITY))),
+            }
+            rows.push(case(
+                "§5.1",
+                format!("Principal with the policy, call made by an AWS service from {out4}"),
+                user().from(out4).via_service(),
+                None,
+            ));
+            rows.push(case(
+                "§6.1",
+                "Principal with the policy, through a VPC endpoint (no aws:SourceIp)".into(),
+                user(),
+                Some(SID_IDENTITY),
+            ));
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_case_flips_letters_only() {
+        assert_eq!(other_case("True").as_deref(), Some("true"));
+        assert_eq!(other_case("yes").as_deref(), Some("YES"));
+        assert_eq!(other_case("123"), None);
+    }
+
+    #[test]
+    fn context_has_via_aws_service_always_and_source_ip_only_when_given() {
+        let ctx = RequestSpec::new("User").context();
+        assert_eq!(
+            ctx.get("aws:ViaAWSService"),
+            Some(&["false".to_string()][..])
+        );
+        assert_eq!(ctx.get("aws:SourceIp"), None);
+        assert_eq!(
+            ctx.get("aws:principaltype"),
+            Some(&["User".to_string()][..])
+        );
+    }
+}

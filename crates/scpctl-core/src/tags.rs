@@ -1,0 +1,76 @@
+//! IAM tag rules, checked before anything is sent to AWS.
+//!
+//! IAM User Guide, "Tagging IAM resources" (tag naming rules) and the IAM API `Tag` type:
+//! keys are 1-128 characters, values 0-256, both of Unicode letters, digits, spaces and
+//! `_ . : / = + - @`; keys must not begin with `aws:` (reserved for AWS).
+
+pub const KEY_MAX: usize = 128;
+pub const VALUE_MAX: usize = 256;
+
+fn allowed(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
+}
+
+fn first_bad(s: &str) -> Option<char> {
+    s.chars().find(|c| !allowed(*c))
+}
+
+/// Check a tag key; the error says what is wrong.
+pub fn validate_key(key: &str) -> Result<(), String> {
+    let len = key.chars().count();
+    if len == 0 || len > KEY_MAX {
+        return Err(format!(
+            "a tag key must be 1 to {KEY_MAX} characters (it has {len})"
+        ));
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err("tag keys beginning with `aws:` are reserved for AWS".into());
+    }
+    if let Some(c) = first_bad(key) {
+        return Err(format!(
+            "character {c:?} is not allowed in a tag key (letters, digits, spaces and _.:/=+-@ only)"
+        ));
+    }
+    Ok(())
+}
+
+/// Check a tag value; the error says what is wrong.
+pub fn validate_value(value: &str) -> Result<(), String> {
+    let len = value.chars().count();
+    if len > VALUE_MAX {
+        return Err(format!(
+            "a tag value must be at most {VALUE_MAX} characters (it has {len})"
+        ));
+    }
+    if let Some(c) = first_bad(value) {
+        return Err(format!(
+            "character {c:?} is not allowed in a tag value (letters, digits, spaces and _.:/=+-@ only)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert!(validate_key("AccessException").is_ok());
+        assert!(validate_key("team:owner/é 1").is_ok());
+        assert!(validate_key("").is_err());
+        assert!(validate_key(&"k".repeat(129)).is_err());
+        assert!(validate_key(&"k".repeat(128)).is_ok());
+        assert!(validate_key("AWS:thing").unwrap_err().contains("reserved"));
+        assert!(validate_key("a\"b").unwrap_err().contains("'\"'"));
+    }
+
+    #[test]
+    fn values() {
+        assert!(validate_value("True").is_ok());
+        assert!(validate_value("").is_ok());
+        assert!(validate_value(&"v".repeat(257)).is_err());
+        assert!(validate_value("a,b").is_err());
+        assert!(validate_value("a{b}").is_err());
+    }
+}
