@@ -1,0 +1,242 @@
+//! Command-line definitions only (clap derive). The work is done in `commands/`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Lock AWS IAM users to your enterprise networks with a Service Control Policy.";
+
+const LONG_ABOUT: &str = "\
+Lock AWS IAM users (long-lived access keys: legacy apps, on-premises jobs, third parties) to your \
+enterprise networks.
+
+From a config file of enterprise CIDRs (IPv4 and IPv6), scpctl renders the Service Control Policy \
+RestrictIAMUserAccessWithExceptions:
+  1. DenyIAMUsersWithoutAccessException: deny every IAM user without the tag AccessException=True;
+  2. DenyIAMUsersOutsideApprovedNetwork: deny tagged IAM users calling from outside the enterprise \
+CIDRs, unless an AWS service makes the call on their behalf (aws:ViaAWSService).
+
+Only IAM users are affected, for console and API access alike. IAM roles and IAM Identity Center \
+users are not affected. SCPs never restrict the management account. For accounts without AWS \
+Organizations, scpctl renders the identity-based fallback EnterpriseNetworkRestriction instead.";
+
+#[derive(Debug, Parser)]
+#[command(name = "scpctl", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Config file with the enterprise CIDRs.
+    #[arg(long, global = true, value_name = "PATH", default_value = "scpctl.toml")]
+    pub config: PathBuf,
+
+    /// Output for people (text) or for scripts (one JSON document on stdout).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// More log output on stderr (-v, -vv, -vvv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the policy rendered from the config (compact JSON by default).
+    #[command(long_about = "\
+Print the policy rendered from the config on stdout.
+
+--kind scp (default) renders RestrictIAMUserAccessWithExceptions: statement 1 denies IAM users \
+without the exception tag; statement 2 denies tagged IAM users outside the enterprise CIDRs unless \
+aws:ViaAWSService is true. --kind identity renders EnterpriseNetworkRestriction, the fallback for \
+accounts without AWS Organizations: attach it to the IAM users (or groups) to restrict.
+
+The JSON is minified, because AWS Organizations counts every character, whitespace included, \
+against the 5,120-character SCP limit (IAM managed policies: 6,144). IPv4 single hosts are written \
+without /32; IPv6 entries keep their prefix. Overlapping and adjacent ranges are merged losslessly. \
+When the list still does not fit, nothing is printed and the error says by how much and what helps. \
+The CIDR list is never split across statements or policies.")]
+    Render(RenderArgs),
+
+    /// Check a config: errors, warnings and policy size, without printing the policy.
+    #[command(long_about = "\
+Check a config and report its findings without rendering: errors (exit 1), warnings (ranges that \
+aws:SourceIp never carries, such as RFC 1918 or documentation ranges), how many CIDRs remain after \
+lossless aggregation, and how much of the 5,120-character SCP limit (and the 6,144-character IAM \
+managed policy limit) the rendered policy uses.")]
+    Validate(ValidateArgs),
+
+    /// Write a commented starter config (refuses to overwrite an existing file).
+    Init(InitArgs),
+
+    /// Evaluate the policy for one request offline, or print the guide's test scenario.
+    #[command(long_about = "\
+Evaluate what the policy does to one request, offline, before anything touches AWS.
+
+The policy is the one rendered from the config, or --policy FILE (any policy JSON using the \
+String*, Bool, Null and IpAddress operators and their IfExists forms). A flag you leave out is a \
+key absent from the request: without --source-ip the request came through a VPC endpoint, where \
+aws:SourceIp is missing. aws:ViaAWSService is in every request, so it is false unless \
+--via-aws-service is given.
+
+The answer is DENIED by <Sid> or NOT DENIED, with every condition and why it matched. An SCP never \
+grants access: NOT DENIED means this policy does not block the request. Exit 0 either way.
+
+--scenario prints the guide's test scenario (steps 3 to 6, IPv6, a role, a call via an AWS \
+service, a VPC endpoint request, a user tagged `true` instead of `True`) as a table, with what \
+the guide expects next to what the policy does. Exit 3 if any row disagrees.")]
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// The Service Control Policy RestrictIAMUserAccessWithExceptions.
+    Scp,
+    /// The identity-based fallback EnterpriseNetworkRestriction.
+    Identity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The policy document.
+    Json,
+    /// An aws_organizations_policy (or aws_iam_policy) resource.
+    Terraform,
+    /// An AWS::Organizations::Policy (or AWS::IAM::ManagedPolicy) template.
+    Cloudformation,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Which policy to render.
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+
+    /// Indent the JSON for people. AWS receives the compact form, which is what is budgeted.
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Opt in: put statement 1 (no CIDRs) in a second SCP to free room for CIDRs. Equivalent,
+    /// but takes one more of the 5 SCPs a target may have. Needs --out-dir.
+    #[arg(long, requires = "out_dir")]
+    pub split_statements: bool,
+
+    /// Write each document to DIR/<policy name>.<ext> instead of stdout (all or nothing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check only this policy's budget (default: both).
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config (default: the --config path, ./scpctl.toml).
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrincipalType {
+    /// An IAM user (long-lived access keys or console password).
+    #[value(name = "User")]
+    User,
+    /// An IAM role session, including IAM Identity Center users.
+    #[value(name = "AssumedRole")]
+    AssumedRole,
+    /// A federated user session (sts:GetFederationToken).
+    #[value(name = "FederatedUser")]
+    FederatedUser,
+    /// The AWS account root user.
+    #[value(name = "Account")]
+    Account,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "User",
+            PrincipalType::AssumedRole => "AssumedRole",
+            PrincipalType::FederatedUser => "FederatedUser",
+            PrincipalType::Account => "Account",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// aws:PrincipalType of the caller.
+    #[arg(long, value_enum, ignore_case = true, required_unless_present = "scenario")]
+    pub principal_type: Option<PrincipalType>,
+
+    /// A principal tag, aws:PrincipalTag/KEY (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
+
+    /// aws:SourceIp. Leave out for a request through a VPC endpoint (the key is then absent).
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<IpAddr>,
+
+    /// The call is made by an AWS service on the caller's behalf (aws:ViaAWSService = true).
+    #[arg(long)]
+    pub via_aws_service: bool,
+
+    /// The action requested.
+    #[arg(long, default_value = scpctl_core::scenario::DEFAULT_ACTION)]
+    pub action: String,
+
+    /// Any other request context key (repeatable), e.g. --context aws:PrincipalAccount=111122223333.
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub context: Vec<(String, String)>,
+
+    /// Which rendered policy to evaluate.
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// Evaluate this policy JSON file instead of the one rendered from the config.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Print the guide's test scenario as a table instead of evaluating one request.
+    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "via_aws_service", "context"])]
+    pub scenario: bool,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn key_value_parsing() {
+        assert_eq!(parse_key_value("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert_eq!(parse_key_value("A="), Ok(("A".into(), "".into())));
+        assert!(parse_key_value("=x").is_err());
+        assert!(parse_key_value("novalue").is_err());
+    }
+}

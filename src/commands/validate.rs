@@ -1,0 +1,90 @@
+//! `scpctl validate`: findings about a config, without printing the policy.
+
+use anyhow::Result;
+use scpctl_core::render::{render, Layout, PolicyKind, RenderError};
+use serde_json::json;
+
+use crate::cli::{Cli, OutputFormat, ValidateArgs};
+use crate::exit;
+use crate::load::{load, print_warnings};
+
+pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
+    let loaded = load(&cli.config)?;
+    let kinds: Vec<PolicyKind> = match args.kind {
+        Some(k) => vec![k.into()],
+        None => vec![PolicyKind::Scp, PolicyKind::Identity],
+    };
+    let mut errors = Vec::new();
+    let mut sizes = Vec::new();
+    for kind in kinds {
+        match render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single) {
+            Ok(docs) => {
+                let d = &docs[0];
+                sizes.push(json!({"kind": kind_name(kind), "name": d.name, "chars": d.chars(), "limit": d.limit()}));
+            }
+            Err(e) => {
+                if let RenderError::TooLarge { name, chars, limit, .. } = &e {
+                    sizes.push(json!({"kind": kind_name(kind), "name": name, "chars": chars, "limit": limit}));
+                }
+                errors.push(e.to_string());
+            }
+        }
+    }
+    let stats = loaded.cidrs.stats;
+    let set = &loaded.cidrs.set;
+    let file = loaded.path.display().to_string();
+    match cli.output {
+        OutputFormat::Json => {
+            let warnings: Vec<_> = loaded
+                .cidrs
+                .warnings
+                .iter()
+                .map(|w| json!({"origin": w.origin.to_string(), "value": w.value, "message": format!("{} {}", w.value, w.kind.what()), "why": w.kind.why()}))
+                .collect();
+            let report = json!({
+                "config": file,
+                "valid": errors.is_empty(),
+                "errors": errors,
+                "warnings": warnings,
+                "cidrs": {"given": stats.given, "aggregated": stats.aggregated, "ipv4": set.v4().len(), "ipv6": set.v6().len()},
+                "policies": sizes,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        OutputFormat::Text => {
+            print_warnings(&loaded.cidrs.warnings);
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            println!(
+                "{file}: {} CIDRs given, {} after lossless aggregation ({} IPv4, {} IPv6)",
+                stats.given,
+                stats.aggregated,
+                set.v4().len(),
+                set.v6().len()
+            );
+            for s in &sizes {
+                println!(
+                    "  {} {}: {}",
+                    s["kind"].as_str().unwrap_or_default(),
+                    s["name"].as_str().unwrap_or_default(),
+                    super::budget(s["chars"].as_u64().unwrap_or(0) as usize, s["limit"].as_u64().unwrap_or(1) as usize)
+                );
+            }
+            let w = loaded.cidrs.warnings.len();
+            if errors.is_empty() {
+                println!("{file}: valid ({w} warning{})", if w == 1 { "" } else { "s" });
+            } else {
+                println!("{file}: {} error{}, {w} warning{}", errors.len(), if errors.len() == 1 { "" } else { "s" }, if w == 1 { "" } else { "s" });
+            }
+        }
+    }
+    Ok(if errors.is_empty() { exit::SUCCESS } else { exit::FAILURE })
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Scp => "scp",
+        PolicyKind::Identity => "identity",
+    }
+}

@@ -1,0 +1,10 @@
+//! Exit codes, documented in one place (README "Exit codes").
+
+/// Success (also for a simulated decision, DENIED or not: a decision is not an error).
+pub const SUCCESS: u8 = 0;
+/// An error: bad config, bad input, a policy that does not fit, a failed write.
+pub const FAILURE: u8 = 1;
+/// Usage error: unknown flag, missing argument, unparsable flag value (clap's own code).
+pub const USAGE: u8 = 2;
+/// `simulate --scenario`: at least one row disagrees with what the guide expects.
+pub const SCENARIO_MISMATCH: u8 = 3;
