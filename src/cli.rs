@@ -25,7 +25,12 @@ Organizations, scpctl renders the identity-based fallback EnterpriseNetworkRestr
 #[command(name = "scpctl", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
     /// Config file with the enterprise CIDRs.
-    #[arg(long, global = true, value_name = "PATH", default_value = "scpctl.toml")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "scpctl.toml"
+    )]
     pub config: PathBuf,
 
     /// Output for people (text) or for scripts (one JSON document on stdout).
@@ -179,7 +184,12 @@ impl PrincipalType {
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// aws:PrincipalType of the caller.
-    #[arg(long, value_enum, ignore_case = true, required_unless_present = "scenario")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        required_unless_present = "scenario"
+    )]
     pub principal_type: Option<PrincipalType>,
 
     /// A principal tag, aws:PrincipalTag/KEY (repeatable).

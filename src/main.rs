@@ -17,7 +17,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // --help and --version are not errors; everything else is a usage error (2).
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     init_logging(cli.verbose);

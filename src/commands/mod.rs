@@ -55,6 +55,9 @@ mod tests {
     #[test]
     fn budget_formats_with_thousands_separators() {
         assert_eq!(super::budget(517, 5120), "517 of 5,120 characters (10%)");
-        assert_eq!(super::budget(6144, 6144), "6,144 of 6,144 characters (100%)");
+        assert_eq!(
+            super::budget(6144, 6144),
+            "6,144 of 6,144 characters (100%)"
+        );
     }
 }

@@ -14,7 +14,11 @@ use crate::load::{load, print_warnings};
 pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded.cidrs.warnings);
-    let layout = if args.split_statements { Layout::SplitStatements } else { Layout::Single };
+    let layout = if args.split_statements {
+        Layout::SplitStatements
+    } else {
+        Layout::Single
+    };
     let policies = render(&loaded.config, &loaded.cidrs.set, args.kind.into(), layout)?;
     for p in &policies {
         eprintln!("{}: {}", p.name, super::budget(p.chars(), p.limit()));
@@ -27,14 +31,19 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     match &args.out_dir {
         None => {
             let text = format_policies(&policies, args.format, args.pretty);
-            std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .context("cannot write to stdout")?;
         }
         Some(dir) => {
             let files: Vec<(PathBuf, String)> = policies
                 .iter()
                 .map(|p| {
                     let name = format!("{}.{}", p.name, extension(args.format));
-                    (dir.join(name), format_policies(std::slice::from_ref(p), args.format, args.pretty))
+                    (
+                        dir.join(name),
+                        format_policies(std::slice::from_ref(p), args.format, args.pretty),
+                    )
                 })
                 .collect();
             write_all_or_nothing(dir, &files)?;
@@ -68,17 +77,23 @@ fn format_policies(policies: &[RenderedPolicy], format: Format, pretty: bool) ->
 /// Write every file to a temporary name first, then rename them all: a failure leaves no
 /// partial document behind.
 fn write_all_or_nothing(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
     let mut temps: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<()> {
         for (path, text) in files {
-            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
             temps.push(tmp.clone());
-            std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::write(&tmp, text)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
         }
         for ((path, _), tmp) in files.iter().zip(&temps) {
-            std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::rename(tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(())
     })();

@@ -22,27 +22,46 @@ struct Subject {
 fn subject(args: &SimulateArgs, loaded: Option<&Loaded>, kind: PolicyKind) -> Result<Subject> {
     if let Some(path) = &args.policy {
         let text = read_text(path, "policy file")?;
-        let document = PolicyDocument::from_json(&text).with_context(|| format!("{}: not a policy document", path.display()))?;
-        return Ok(Subject { label: path.display().to_string(), document, rendered: false });
+        let document = PolicyDocument::from_json(&text)
+            .with_context(|| format!("{}: not a policy document", path.display()))?;
+        return Ok(Subject {
+            label: path.display().to_string(),
+            document,
+            rendered: false,
+        });
     }
     let loaded = loaded.context("internal: a config is needed to render the policy")?;
     let docs = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?;
     let doc = &docs[0];
-    let document = PolicyDocument::from_json(&doc.compact).context("internal: rendered policy does not parse")?;
-    Ok(Subject { label: doc.name.clone(), document, rendered: true })
+    let document = PolicyDocument::from_json(&doc.compact)
+        .context("internal: rendered policy does not parse")?;
+    Ok(Subject {
+        label: doc.name.clone(),
+        document,
+        rendered: true,
+    })
 }
 
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let kind: PolicyKind = args.kind.into();
     // The config is needed to render the policy, and for the scenario's tag and addresses.
-    let loaded = if args.policy.is_none() || args.scenario { Some(load(&cli.config)?) } else { None };
+    let loaded = if args.policy.is_none() || args.scenario {
+        Some(load(&cli.config)?)
+    } else {
+        None
+    };
     let subject = subject(args, loaded.as_ref(), kind)?;
     if args.scenario {
-        let loaded = loaded.as_ref().context("internal: scenario without config")?;
+        let loaded = loaded
+            .as_ref()
+            .context("internal: scenario without config")?;
         return run_scenario(cli, &subject, loaded, kind);
     }
     let request = RequestSpec {
-        principal_type: args.principal_type.map(|p| p.as_str().to_string()).context("--principal-type is required")?,
+        principal_type: args
+            .principal_type
+            .map(|p| p.as_str().to_string())
+            .context("--principal-type is required")?,
         tags: args.tags.clone(),
         source_ip: args.source_ip,
         via_aws_service: args.via_aws_service,
@@ -50,11 +69,14 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         extra: args.context.clone(),
     };
     let ctx = request.context();
-    let decision = evaluate(&subject.document, &ctx).with_context(|| format!("cannot evaluate {}", subject.label))?;
+    let decision = evaluate(&subject.document, &ctx)
+        .with_context(|| format!("cannot evaluate {}", subject.label))?;
     match cli.output {
         OutputFormat::Json => {
-            let context: serde_json::Map<String, serde_json::Value> =
-                ctx.entries().map(|(k, v)| (k.to_string(), json!(v))).collect();
+            let context: serde_json::Map<String, serde_json::Value> = ctx
+                .entries()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
             let out = json!({
                 "denied": decision.denied,
                 "statement": decision.statement,
@@ -98,10 +120,17 @@ fn print_decision(subject: &Subject, request: &RequestSpec, d: &Decision, kind: 
     println!("policy:  {}", subject.label);
     println!("request: {}", describe(request));
     for s in &d.statements {
-        let verdict = if s.applies { "applies" } else { "does not apply" };
+        let verdict = if s.applies {
+            "applies"
+        } else {
+            "does not apply"
+        };
         println!("  {} ({}): {verdict}", s.statement, s.effect);
         if !s.action_matched {
-            println!("    [no match] action {} is not covered by the statement", request.action);
+            println!(
+                "    [no match] action {} is not covered by the statement",
+                request.action
+            );
         }
         for c in &s.conditions {
             let request_values = match &c.request_values {
@@ -144,8 +173,10 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
     let cases = scenario(kind, &loaded.config.policy.exception_tag, &loaded.cidrs.set);
     let mut rows = Vec::new();
     for case in &cases {
-        let d = evaluate(&subject.document, &case.request.context()).with_context(|| format!("cannot evaluate {}", subject.label))?;
-        let agrees = d.denied == case.expected.is_some() && (!subject.rendered || d.statement.as_deref() == case.expected);
+        let d = evaluate(&subject.document, &case.request.context())
+            .with_context(|| format!("cannot evaluate {}", subject.label))?;
+        let agrees = d.denied == case.expected.is_some()
+            && (!subject.rendered || d.statement.as_deref() == case.expected);
         rows.push((case, d, agrees));
     }
     let disagreements = rows.iter().filter(|(_, _, ok)| !ok).count();
@@ -165,10 +196,16 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?
+            );
         }
         OutputFormat::Text => {
-            println!("Guide scenario (seed 003 §4.6 and pitfalls) for {}:", subject.label);
+            println!(
+                "Guide scenario (seed 003 §4.6 and pitfalls) for {}:",
+                subject.label
+            );
             let table: Vec<[String; 4]> = rows
                 .iter()
                 .map(|(c, d, ok)| {
@@ -176,20 +213,48 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                         c.source.to_string(),
                         c.title.clone(),
                         decision_text(c.expected.is_some(), c.expected),
-                        format!("{}{}", decision_text(d.denied, d.statement.as_deref()), if *ok { "" } else { "   <-- differs" }),
+                        format!(
+                            "{}{}",
+                            decision_text(d.denied, d.statement.as_deref()),
+                            if *ok { "" } else { "   <-- differs" }
+                        ),
                     ]
                 })
                 .collect();
-            let header = ["SOURCE".to_string(), "REQUEST".into(), "GUIDE EXPECTS".into(), "POLICY GIVES".into()];
+            let header = [
+                "SOURCE".to_string(),
+                "REQUEST".into(),
+                "GUIDE EXPECTS".into(),
+                "POLICY GIVES".into(),
+            ];
             let widths: Vec<usize> = (0..4)
-                .map(|i| table.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0))
+                .map(|i| {
+                    table
+                        .iter()
+                        .chain([&header])
+                        .map(|r| r[i].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
                 .collect();
             for row in std::iter::once(&header).chain(&table) {
-                let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
                 println!("{}", cells.join("  ").trim_end());
             }
-            println!("{} of {} rows agree with the guide.", rows.len() - disagreements, rows.len());
+            println!(
+                "{} of {} rows agree with the guide.",
+                rows.len() - disagreements,
+                rows.len()
+            );
         }
     }
-    Ok(if disagreements == 0 { exit::SUCCESS } else { exit::SCENARIO_MISMATCH })
+    Ok(if disagreements == 0 {
+        exit::SUCCESS
+    } else {
+        exit::SCENARIO_MISMATCH
+    })
 }

@@ -7,9 +7,23 @@ use serde_json::json;
 use crate::cli::{Cli, OutputFormat, ValidateArgs};
 use crate::exit;
 use crate::load::{load, print_warnings};
+use crate::problems::Problems;
 
 pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
-    let loaded = load(&cli.config)?;
+    let loaded = match load(&cli.config) {
+        Ok(l) => l,
+        // Scripts asked for JSON: give them a report even when the config cannot be read.
+        Err(e) if cli.output == OutputFormat::Json => {
+            let errors = match e.downcast_ref::<Problems>() {
+                Some(p) => p.0.clone(),
+                None => vec![format!("{e:#}")],
+            };
+            let report = json!({"config": cli.config.display().to_string(), "valid": false, "errors": errors});
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(exit::FAILURE);
+        }
+        Err(e) => return Err(e),
+    };
     let kinds: Vec<PolicyKind> = match args.kind {
         Some(k) => vec![k.into()],
         None => vec![PolicyKind::Scp, PolicyKind::Identity],
@@ -23,7 +37,10 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 sizes.push(json!({"kind": kind_name(kind), "name": d.name, "chars": d.chars(), "limit": d.limit()}));
             }
             Err(e) => {
-                if let RenderError::TooLarge { name, chars, limit, .. } = &e {
+                if let RenderError::TooLarge {
+                    name, chars, limit, ..
+                } = &e
+                {
                     sizes.push(json!({"kind": kind_name(kind), "name": name, "chars": chars, "limit": limit}));
                 }
                 errors.push(e.to_string());
@@ -68,18 +85,33 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                     "  {} {}: {}",
                     s["kind"].as_str().unwrap_or_default(),
                     s["name"].as_str().unwrap_or_default(),
-                    super::budget(s["chars"].as_u64().unwrap_or(0) as usize, s["limit"].as_u64().unwrap_or(1) as usize)
+                    super::budget(
+                        s["chars"].as_u64().unwrap_or(0) as usize,
+                        s["limit"].as_u64().unwrap_or(1) as usize
+                    )
                 );
             }
             let w = loaded.cidrs.warnings.len();
             if errors.is_empty() {
-                println!("{file}: valid ({w} warning{})", if w == 1 { "" } else { "s" });
+                println!(
+                    "{file}: valid ({w} warning{})",
+                    if w == 1 { "" } else { "s" }
+                );
             } else {
-                println!("{file}: {} error{}, {w} warning{}", errors.len(), if errors.len() == 1 { "" } else { "s" }, if w == 1 { "" } else { "s" });
+                println!(
+                    "{file}: {} error{}, {w} warning{}",
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" },
+                    if w == 1 { "" } else { "s" }
+                );
             }
         }
     }
-    Ok(if errors.is_empty() { exit::SUCCESS } else { exit::FAILURE })
+    Ok(if errors.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    })
 }
 
 fn kind_name(kind: PolicyKind) -> &'static str {

@@ -1,0 +1,524 @@
+//! The `scpctl` binary as a user runs it: outputs, exit codes, messages, files written or not.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+const SEED_CIDRS: &str = r#"["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]"#;
+
+fn scpctl() -> Command {
+    Command::cargo_bin("scpctl").unwrap()
+}
+
+/// A temp dir with `scpctl.toml` holding `text`.
+fn project(text: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("scpctl.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn network(cidrs: &str) -> String {
+    format!("[network]\ncidrs = {cidrs}\n")
+}
+
+fn run(config: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    scpctl().arg("--config").arg(config).args(args).assert()
+}
+
+fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn renders_the_example_config_as_compact_json() {
+    let a = scpctl()
+        .args(["--config", "examples/scpctl.toml", "render"])
+        .assert()
+        .success();
+    let out = stdout_of(&a);
+    assert_eq!(out.lines().count(), 1, "compact: one line");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Sid"],
+        "DenyIAMUsersWithoutAccessException"
+    );
+    assert_eq!(
+        doc["Statement"][1]["Condition"]["NotIpAddress"]["aws:SourceIp"][2],
+        "2001:db8:1234::/48"
+    );
+    // The example uses documentation ranges: the user is warned on stderr.
+    a.stderr(
+        predicate::str::contains("documentation range")
+            .and(predicate::str::contains("560 of 5,120 characters")),
+    );
+}
+
+#[test]
+fn output_is_deterministic_whatever_the_input_order() {
+    let (_d1, c1) = project(&network(
+        r#"["2001:db8:1234::/48", "203.0.113.0/24", "192.0.2.0/25", "192.0.2.128/25"]"#,
+    ));
+    let (_d2, c2) = project(&network(SEED_CIDRS));
+    let a = stdout_of(&run(&c1, &["render"]).success());
+    let b = stdout_of(&run(&c2, &["render"]).success());
+    assert_eq!(a, b);
+    let pretty = stdout_of(&run(&c1, &["render", "--pretty"]).success());
+    assert!(pretty.lines().count() > 30);
+    let reparsed: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+    assert_eq!(serde_json::to_string(&reparsed).unwrap() + "\n", a);
+}
+
+#[test]
+fn renders_identity_policy_and_iac_formats() {
+    let (_d, c) = project(&network(SEED_CIDRS));
+    let out = stdout_of(&run(&c, &["render", "--kind", "identity"]).success());
+    assert!(out.contains(r#""Sid":"DenyAccessOutsideEnterpriseNetwork""#));
+    assert!(!out.contains("PrincipalTag"));
+    run(&c, &["render", "--format", "terraform"])
+        .success()
+        .stdout(predicate::str::contains(
+            "resource \"aws_organizations_policy\" \"restrict_iam_user_access_with_exceptions\"",
+        ));
+    run(
+        &c,
+        &["render", "--kind", "identity", "--format", "terraform"],
+    )
+    .success()
+    .stdout(predicate::str::contains("resource \"aws_iam_policy\""));
+    let cfn = stdout_of(&run(&c, &["render", "--format", "cloudformation"]).success());
+    let cfn: serde_json::Value = serde_json::from_str(&cfn).unwrap();
+    assert_eq!(
+        cfn["Resources"]["RestrictIAMUserAccessWithExceptions"]["Type"],
+        "AWS::Organizations::Policy"
+    );
+}
+
+#[test]
+fn bad_values_are_named_with_file_line_and_column_and_nothing_is_printed() {
+    let (_d, c) = project(
+        "[network]\ncidrs = [\n  \"192.0.2.0/24\",\n  \"192.0.2.300/24\",\n  \"10.0.0.1/8\",\n]\n",
+    );
+    let a = run(&c, &["render"]).failure().code(1).stdout("");
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("scpctl.toml:4:4: invalid CIDR \"192.0.2.300/24\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "scpctl.toml:5:4: \"10.0.0.1/8\" has host bits set; the network is 10.0.0.0/8"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn normalising_host_bits_is_opt_in() {
+    let (_d, c) = project("[network]\ncidrs = [\"198.51.100.9/24\"]\nnormalize_host_bits = true\n");
+    run(&c, &["render"])
+        .success()
+        .stdout(predicate::str::contains(
+            r#""aws:SourceIp":"198.51.100.0/24""#,
+        ));
+}
+
+#[test]
+fn refusals_exit_1_with_a_reason() {
+    let cases: [(&str, &str); 6] = [
+        (
+            "[network]\ncidrs = []\n",
+            "an empty list would deny every tagged IAM user everywhere",
+        ),
+        ("[policy]\nname = \"x\"\n", "missing [network] table"),
+        (
+            "[network]\ncidrs = [\"0.0.0.0/0\"]\n",
+            "matches every address",
+        ),
+        ("[network]\ncidrs = [\"::/0\"]\n", "matches every address"),
+        (
+            "[network]\ncidrs = [\"2001:db8::/129\"]\n",
+            "/129 is longer than the /128",
+        ),
+        ("[network\ncidrs = []\n", "scpctl.toml:1:"),
+    ];
+    for (text, expected) in cases {
+        let (_d, c) = project(text);
+        run(&c, &["render"])
+            .failure()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains(expected));
+    }
+}
+
+#[test]
+fn missing_config_names_its_path() {
+    scpctl()
+        .args(["--config", "/nonexistent/scpctl.toml", "render"])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "config file /nonexistent/scpctl.toml not found",
+        ));
+}
+
+#[test]
+fn private_ranges_warn_but_render() {
+    let (_d, c) = project(&network(r#"["10.20.0.0/16", "198.51.100.0/24"]"#));
+    run(&c, &["render"]).success().stderr(
+        predicate::str::contains("10.20.0.0/16 is (or overlaps) a private RFC 1918 range")
+            .and(predicate::str::contains("aws:SourceIp never holds")),
+    );
+}
+
+#[test]
+fn cidr_files_are_read_relative_to_the_config_with_line_numbers() {
+    let (d, c) = project("[network]\ncidr_files = [\"egress.txt\"]\n");
+    std::fs::write(
+        d.path().join("egress.txt"),
+        "# exported from IPAM\n198.51.100.0/24 # HQ\n\n2001:db8:42::/48\n",
+    )
+    .unwrap();
+    run(&c, &["render"])
+        .success()
+        .stdout(predicate::str::contains(
+            r#"["198.51.100.0/24","2001:db8:42::/48"]"#,
+        ));
+    std::fs::write(d.path().join("egress.txt"), "198.51.100.0/24\nnot-a-cidr\n").unwrap();
+    run(&c, &["render"])
+        .failure()
+        .stderr(predicate::str::contains(
+            "egress.txt:2: invalid CIDR \"not-a-cidr\"",
+        ));
+    std::fs::remove_file(d.path().join("egress.txt")).unwrap();
+    run(&c, &["render"]).failure().stderr(
+        predicate::str::contains("scpctl.toml:2:16: cidr_files entry \"egress.txt\"")
+            .and(predicate::str::contains("not found")),
+    );
+}
+
+/// Scattered /32s: every other address, so nothing aggregates.
+fn scattered(n: u32) -> String {
+    let list: Vec<String> = (0..n)
+        .map(|i| format!("\"{}\"", std::net::Ipv4Addr::from(0x0b00_0000 + 2 * i)))
+        .collect();
+    network(&format!("[{}]", list.join(",")))
+}
+
+#[test]
+fn too_large_fails_loudly_and_writes_nothing() {
+    let (d, c) = project(&scattered(600));
+    let out = d.path().join("out");
+    run(&c, &["render", "--out-dir", out.to_str().unwrap()])
+        .failure()
+        .code(1)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("over the limit of 5120")
+                .and(predicate::str::contains("600 CIDR entries")),
+        );
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    run(&c, &["validate"])
+        .failure()
+        .code(1)
+        .stdout(predicate::str::contains("2 errors"));
+    run(&c, &["validate", "--kind", "scp"])
+        .failure()
+        .code(1)
+        .stdout(predicate::str::contains("1 error,"));
+}
+
+#[test]
+fn split_statements_needs_out_dir_and_writes_both_documents() {
+    let (d, c) = project(&network(SEED_CIDRS));
+    run(&c, &["render", "--split-statements"]).failure().code(2);
+    let out = d.path().join("policies");
+    run(
+        &c,
+        &[
+            "render",
+            "--split-statements",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+    )
+    .success()
+    .stderr(predicate::str::contains("attach both to the same targets"));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "RestrictIAMUserAccessWithExceptions-Network.json",
+            "RestrictIAMUserAccessWithExceptions-Untagged.json"
+        ]
+    );
+}
+
+#[test]
+fn validate_reports_sizes_and_warnings_as_text_and_json() {
+    let (_d, c) = project(&network(
+        r#"["10.0.0.0/8", "198.51.100.0/25", "198.51.100.128/25"]"#,
+    ));
+    run(&c, &["validate"]).success().stdout(
+        predicate::str::contains("3 CIDRs given, 2 after lossless aggregation")
+            .and(predicate::str::contains("of 5,120 characters")),
+    );
+    let a = run(&c, &["--output", "json", "validate"]).success();
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["cidrs"]["aggregated"], 2);
+    assert_eq!(report["warnings"][0]["value"], "10.0.0.0/8");
+    assert_eq!(report["policies"][0]["limit"], 5120);
+    assert_eq!(report["policies"][1]["limit"], 6144);
+    // An invalid config still gives scripts one JSON document, with every error.
+    let (_d, bad) = project(&network(r#"["x", "192.0.2.1/24"]"#));
+    let a = run(&bad, &["--output", "json", "validate"])
+        .failure()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn init_writes_a_valid_starter_and_never_overwrites() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("new.toml");
+    scpctl().arg("init").arg(&path).assert().success();
+    run(&path, &["validate"]).success();
+    std::fs::write(&path, "# mine\n").unwrap();
+    scpctl()
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+}
+
+#[test]
+fn simulate_explains_one_request() {
+    let (_d, c) = project(&network(SEED_CIDRS));
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--tag",
+            "AccessException=True",
+            "--source-ip",
+            "198.51.100.7",
+        ],
+    )
+    .success()
+    .stdout(
+        predicate::str::starts_with("DENIED by DenyIAMUsersOutsideApprovedNetwork").and(
+            predicate::str::contains("[match] NotIpAddress aws:SourceIp"),
+        ),
+    );
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--tag",
+            "AccessException=True",
+            "--source-ip",
+            "2001:db8:1234::9",
+        ],
+    )
+    .success()
+    .stdout(
+        predicate::str::starts_with("NOT DENIED")
+            .and(predicate::str::contains("An SCP never grants access")),
+    );
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--tag",
+            "AccessException=true",
+            "--source-ip",
+            "192.0.2.9",
+        ],
+    )
+    .success()
+    .stdout(predicate::str::starts_with(
+        "DENIED by DenyIAMUsersWithoutAccessException",
+    ));
+    // No --source-ip: a VPC endpoint request, where aws:SourceIp is absent.
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--tag",
+            "AccessException=True",
+        ],
+    )
+    .success()
+    .stdout(
+        predicate::str::starts_with("DENIED by DenyIAMUsersOutsideApprovedNetwork")
+            .and(predicate::str::contains("(request: absent)")),
+    );
+    let a = run(
+        &c,
+        &[
+            "--output",
+            "json",
+            "simulate",
+            "--principal-type",
+            "AssumedRole",
+            "--source-ip",
+            "198.51.100.7",
+        ],
+    )
+    .success();
+    let d: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(d["denied"], false);
+    assert_eq!(d["statement"], serde_json::Value::Null);
+    let a = run(
+        &c,
+        &[
+            "--output",
+            "json",
+            "simulate",
+            "--kind",
+            "identity",
+            "--principal-type",
+            "User",
+            "--source-ip",
+            "198.51.100.7",
+        ],
+    )
+    .success();
+    let d: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(d["statement"], "DenyAccessOutsideEnterpriseNetwork");
+}
+
+#[test]
+fn simulate_rejects_bad_flags() {
+    let (_d, c) = project(&network(SEED_CIDRS));
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--source-ip",
+            "300.1.1.1",
+        ],
+    )
+    .failure()
+    .code(2)
+    .stderr(predicate::str::contains("300.1.1.1"));
+    run(&c, &["simulate", "--principal-type", "Robot"])
+        .failure()
+        .code(2);
+    run(
+        &c,
+        &["simulate", "--principal-type", "User", "--tag", "novalue"],
+    )
+    .failure()
+    .code(2)
+    .stderr(predicate::str::contains("KEY=VALUE"));
+    run(&c, &["simulate"]).failure().code(2);
+}
+
+#[test]
+fn simulate_scenario_agrees_with_the_guide() {
+    let a = scpctl()
+        .args(["--config", "examples/scpctl.toml", "simulate", "--scenario"])
+        .assert()
+        .success();
+    let out = stdout_of(&a);
+    assert!(out.contains("12 of 12 rows agree with the guide."), "{out}");
+    assert!(
+        out.contains("§4.6 step 3") && out.contains("wrong case") && out.contains("VPC endpoint")
+    );
+    let a = scpctl()
+        .args([
+            "--config",
+            "examples/scpctl.toml",
+            "--output",
+            "json",
+            "simulate",
+            "--scenario",
+            "--kind",
+            "identity",
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert!(v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["agrees"] == true));
+}
+
+#[test]
+fn simulate_scenario_flags_a_hand_edited_policy_that_differs() {
+    let (d, c) = project(&network(SEED_CIDRS));
+    // Only statement 1: tagged users are no longer held to the network.
+    let policy = d.path().join("p.json");
+    std::fs::write(&policy, r#"{"Version":"2012-10-17","Statement":[{"Sid":"Only1","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"User"},"StringNotEquals":{"aws:PrincipalTag/AccessException":"True"}}}]}"#).unwrap();
+    run(
+        &c,
+        &[
+            "simulate",
+            "--scenario",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    )
+    .failure()
+    .code(3)
+    .stdout(predicate::str::contains("<-- differs"));
+    std::fs::write(
+        &policy,
+        r#"{"Statement":{"Effect":"Deny","Action":"*","Condition":{"NumericLessThan":{"a":"1"}}}}"#,
+    )
+    .unwrap();
+    run(
+        &c,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    )
+    .failure()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "unknown condition operator \"NumericLessThan\"",
+    ));
+}
+
+#[test]
+fn help_explains_who_is_affected() {
+    scpctl().arg("--help").assert().success().stdout(
+        predicate::str::contains("IAM roles and IAM Identity Center").and(
+            predicate::str::contains("never restrict the management account"),
+        ),
+    );
+    for cmd in ["render", "validate", "init", "simulate"] {
+        scpctl().args([cmd, "--help"]).assert().success();
+    }
+}
