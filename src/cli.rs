@@ -78,6 +78,10 @@ managed policy limit) the rendered policy uses.")]
     Validate(ValidateArgs),
 
     /// Write a commented starter config (refuses to overwrite an existing file).
+    #[command(long_about = "\
+Write a commented starter config: the policy name, the exception tag AccessException=True, and \
+documentation CIDR ranges (RFC 5737, RFC 3849) to replace with your egress ranges, the public \
+addresses AWS sees your networks call from. Refuses to overwrite an existing file.")]
     Init(InitArgs),
 
     /// Evaluate the policy for one request offline, or print the guide's test scenario.
