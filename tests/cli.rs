@@ -28,6 +28,20 @@ fn run(config: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
     scpctl().arg("--config").arg(config).args(args).assert()
 }
 
+/// `scpctl simulate` for an IAM user with the given exception tag value and source address.
+fn simulate_user(
+    config: &Path,
+    tag_value: &str,
+    source_ip: Option<&str>,
+) -> assert_cmd::assert::Assert {
+    let tag = format!("AccessException={tag_value}");
+    let mut args = vec!["simulate", "--principal-type", "User", "--tag", &tag];
+    if let Some(ip) = source_ip {
+        args.extend(["--source-ip", ip]);
+    }
+    run(config, &args)
+}
+
 fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(a.get_output().stdout.clone()).unwrap()
 }
@@ -308,70 +322,26 @@ fn init_writes_a_valid_starter_and_never_overwrites() {
 #[test]
 fn simulate_explains_one_request() {
     let (_d, c) = project(&network(SEED_CIDRS));
-    run(
-        &c,
-        &[
-            "simulate",
-            "--principal-type",
-            "User",
-            "--tag",
-            "AccessException=True",
-            "--source-ip",
-            "198.51.100.7",
-        ],
-    )
-    .success()
-    .stdout(
-        predicate::str::starts_with("DENIED by DenyIAMUsersOutsideApprovedNetwork").and(
-            predicate::str::contains("[match] NotIpAddress aws:SourceIp"),
-        ),
-    );
-    run(
-        &c,
-        &[
-            "simulate",
-            "--principal-type",
-            "User",
-            "--tag",
-            "AccessException=True",
-            "--source-ip",
-            "2001:db8:1234::9",
-        ],
-    )
-    .success()
-    .stdout(
-        predicate::str::starts_with("NOT DENIED")
-            .and(predicate::str::contains("An SCP never grants access")),
-    );
-    run(
-        &c,
-        &[
-            "simulate",
-            "--principal-type",
-            "User",
-            "--tag",
-            "AccessException=true",
-            "--source-ip",
-            "192.0.2.9",
-        ],
-    )
-    .success()
-    .stdout(predicate::str::starts_with(
-        "DENIED by DenyIAMUsersWithoutAccessException",
-    ));
+    simulate_user(&c, "True", Some("198.51.100.7"))
+        .success()
+        .stdout(
+            predicate::str::starts_with("DENIED by DenyIAMUsersOutsideApprovedNetwork").and(
+                predicate::str::contains("[match] NotIpAddress aws:SourceIp"),
+            ),
+        );
+    simulate_user(&c, "True", Some("2001:db8:1234::9"))
+        .success()
+        .stdout(
+            predicate::str::starts_with("NOT DENIED")
+                .and(predicate::str::contains("An SCP never grants access")),
+        );
+    simulate_user(&c, "true", Some("192.0.2.9"))
+        .success()
+        .stdout(predicate::str::starts_with(
+            "DENIED by DenyIAMUsersWithoutAccessException",
+        ));
     // No --source-ip: a VPC endpoint request, where aws:SourceIp is absent.
-    run(
-        &c,
-        &[
-            "simulate",
-            "--principal-type",
-            "User",
-            "--tag",
-            "AccessException=True",
-        ],
-    )
-    .success()
-    .stdout(
+    simulate_user(&c, "True", None).success().stdout(
         predicate::str::starts_with("DENIED by DenyIAMUsersOutsideApprovedNetwork")
             .and(predicate::str::contains("(request: absent)")),
     );
