@@ -24,14 +24,12 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
 
 /// Read and validate the config and every CIDR it names.
 pub fn load(path: &Path) -> Result<Loaded> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
-            "config file {p} not found; create one with `scpctl init {p}` or pass --config PATH",
+    let text = read_text(path, "config file").map_err(|e| {
+        anyhow::anyhow!(
+            "{e}; create one with `scpctl init {p}` or pass --config PATH",
             p = path.display()
-        ),
-        Err(e) => anyhow::bail!("cannot read config file {}: {e}", path.display()),
-    };
+        )
+    })?;
     let source = path.display().to_string();
     let config = Config::parse(&text, &source).map_err(|errs| Problems::from_errors(&errs))?;
     tracing::info!("read config {source}");

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use scpctl_core::render::{render, Layout, PolicyKind, RenderError};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{Cli, OutputFormat, ValidateArgs};
@@ -31,17 +32,28 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
     let mut errors = Vec::new();
     let mut sizes = Vec::new();
     for kind in kinds {
+        let kind_name = kind_name(kind);
         match render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single) {
             Ok(docs) => {
                 let d = &docs[0];
-                sizes.push(json!({"kind": kind_name(kind), "name": d.name, "chars": d.chars(), "limit": d.limit()}));
+                sizes.push(Size {
+                    kind: kind_name,
+                    name: d.name.clone(),
+                    chars: d.chars(),
+                    limit: d.limit(),
+                });
             }
             Err(e) => {
                 if let RenderError::TooLarge {
                     name, chars, limit, ..
                 } = &e
                 {
-                    sizes.push(json!({"kind": kind_name(kind), "name": name, "chars": chars, "limit": limit}));
+                    sizes.push(Size {
+                        kind: kind_name,
+                        name: name.clone(),
+                        chars: *chars,
+                        limit: *limit,
+                    });
                 }
                 errors.push(e.to_string());
             }
@@ -83,12 +95,9 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             for s in &sizes {
                 println!(
                     "  {} {}: {}",
-                    s["kind"].as_str().unwrap_or_default(),
-                    s["name"].as_str().unwrap_or_default(),
-                    super::budget(
-                        s["chars"].as_u64().unwrap_or(0) as usize,
-                        s["limit"].as_u64().unwrap_or(1) as usize
-                    )
+                    s.kind,
+                    s.name,
+                    super::budget(s.chars, s.limit)
                 );
             }
             let w = loaded.cidrs.warnings.len();
@@ -112,6 +121,15 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
     } else {
         exit::FAILURE
     })
+}
+
+/// How much of its limit one policy uses.
+#[derive(Serialize)]
+struct Size {
+    kind: &'static str,
+    name: String,
+    chars: usize,
+    limit: usize,
 }
 
 fn kind_name(kind: PolicyKind) -> &'static str {

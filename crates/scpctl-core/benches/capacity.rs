@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use scpctl_core::cidr::{compact_spelling, CidrOptions, CidrSet, SourcedValue};
 use scpctl_core::config::Config;
 use scpctl_core::origin::Origin;
-use scpctl_core::render::{render, Layout, PolicyKind, SCP_MAX_CHARS, SCP_TEMPLATE};
+use scpctl_core::render::{render, Layout, PolicyKind, SCP_MAX_CHARS};
 use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -99,14 +99,18 @@ fn set_of(values: &[String]) -> CidrSet {
         .set
 }
 
-/// The seed's document with the list in the given spelling.
+/// The seed's document, as scpctl renders it, with the list replaced by `cidrs` spelled as given.
 fn seed_document(cidrs: &[String]) -> Value {
-    let mut doc: Value = serde_json::from_str(SCP_TEMPLATE).unwrap();
-    let text = serde_json::to_string(&doc)
-        .unwrap()
-        .replace("{{TAG_KEY}}", "AccessException")
-        .replace("{{TAG_VALUE}}", "True");
-    doc = serde_json::from_str(&text).unwrap();
+    let cfg = config();
+    let mut doc = render(
+        &cfg,
+        &set_of(&["192.0.2.0/24".to_string()]),
+        PolicyKind::Scp,
+        Layout::Single,
+    )
+    .unwrap()
+    .remove(0)
+    .document;
     doc["Statement"][1]["Condition"]["NotIpAddress"]["aws:SourceIp"] =
         Value::Array(cidrs.iter().cloned().map(Value::String).collect());
     doc

@@ -433,10 +433,9 @@ impl CidrSet {
             .map(|s| s.parse::<Ipv4Addr>().expect("static address"))
             .find(|a| !self.contains(IpAddr::V4(*a)))
             .or_else(|| {
-                first_gap(&self.v4, |n| {
-                    (u32::from(n.network()), u32::from(n.broadcast()))
-                })
-                .map(Ipv4Addr::from)
+                // Every value is within the u32 range: the ranges are IPv4.
+                first_gap(self.v4.iter().map(v4_bounds), u32::MAX.into())
+                    .map(|a| Ipv4Addr::from(a as u32))
             })
     }
 
@@ -447,12 +446,7 @@ impl CidrSet {
             .iter()
             .map(|s| s.parse::<Ipv6Addr>().expect("static address"))
             .find(|a| !self.contains(IpAddr::V6(*a)))
-            .or_else(|| {
-                first_gap(&self.v6, |n| {
-                    (u128::from(n.network()), u128::from(n.broadcast()))
-                })
-                .map(Ipv6Addr::from)
-            })
+            .or_else(|| first_gap(self.v6.iter().map(v6_bounds), u128::MAX).map(Ipv6Addr::from))
     }
 
     /// A host address inside the first IPv4 entry (not its network address when it has hosts).
@@ -490,41 +484,33 @@ fn contains_sorted<N, A: Ord + Copy>(
     idx > 0 && contains(&nets[idx - 1], &addr)
 }
 
-/// The smallest address not covered by sorted, disjoint entries, if any.
-fn first_gap<N, T>(nets: &[N], bounds: impl Fn(&N) -> (T, T)) -> Option<T>
-where
-    T: Copy + PartialOrd + From<u8> + std::ops::Add<Output = T> + num_like::Max,
-{
-    let mut candidate = T::from(1u8); // skip the all-zeros address; it is not a real caller
-    for n in nets {
-        let (lo, hi) = bounds(n);
+/// The smallest address not covered by sorted, disjoint `(first, last)` ranges, if any, in an
+/// address space whose highest address is `max`. Addresses are numbers: IPv4 widened to u128.
+fn first_gap(ranges: impl IntoIterator<Item = (u128, u128)>, max: u128) -> Option<u128> {
+    let mut candidate = 1u128; // skip the all-zeros address; it is not a real caller
+    for (lo, hi) in ranges {
         if candidate < lo {
             return Some(candidate);
         }
         if hi >= candidate {
-            if hi == T::max_value() {
+            if hi == max {
                 return None;
             }
-            candidate = hi + T::from(1u8);
+            candidate = hi + 1;
         }
     }
     Some(candidate)
 }
 
-mod num_like {
-    pub trait Max {
-        fn max_value() -> Self;
-    }
-    impl Max for u32 {
-        fn max_value() -> Self {
-            u32::MAX
-        }
-    }
-    impl Max for u128 {
-        fn max_value() -> Self {
-            u128::MAX
-        }
-    }
+fn v4_bounds(n: &Ipv4Net) -> (u128, u128) {
+    (
+        u32::from(n.network()).into(),
+        u32::from(n.broadcast()).into(),
+    )
+}
+
+fn v6_bounds(n: &Ipv6Net) -> (u128, u128) {
+    (n.network().into(), n.broadcast().into())
 }
 
 /// The shortest spelling IAM accepts for a network.
@@ -818,13 +804,12 @@ mod tests {
         assert!(set.contains(set.example_inside_v6().unwrap().into()));
         // When the preferred addresses are all inside, the first gap is used.
         let v4: Vec<Ipv4Net> = vec!["0.0.0.0/1".parse().unwrap(), "128.0.0.0/2".parse().unwrap()];
-        let bounds = |n: &Ipv4Net| (u32::from(n.network()), u32::from(n.broadcast()));
         assert_eq!(
-            first_gap(&v4, bounds).map(Ipv4Addr::from),
+            first_gap(v4.iter().map(v4_bounds), u32::MAX.into()).map(|a| Ipv4Addr::from(a as u32)),
             Some(Ipv4Addr::new(192, 0, 0, 0))
         );
         let all: Vec<Ipv4Net> = vec!["0.0.0.0/1".parse().unwrap(), "128.0.0.0/1".parse().unwrap()];
-        assert_eq!(first_gap(&all, bounds), None);
+        assert_eq!(first_gap(all.iter().map(v4_bounds), u32::MAX.into()), None);
     }
 
     // --- property tests: aggregation is lossless ---

@@ -355,15 +355,12 @@ fn too_large(
          addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you."
     )];
     if kind == PolicyKind::Scp && layout == Layout::Single {
-        if let Ok(Some(network_doc)) = render(config, cidrs, kind, Layout::SplitStatements)
-            .map(|docs| {
-                docs.into_iter()
-                    .find(|d| d.name.ends_with(SPLIT_NETWORK_SUFFIX))
-            })
-            .or_else(|e| match e {
-                RenderError::TooLarge { .. } => Ok(None),
-                other => Err(other),
-            })
+        // Any error (the split is too large as well) means the split is not enough.
+        let split = render(config, cidrs, kind, Layout::SplitStatements).ok();
+        if let Some(network_doc) = split
+            .into_iter()
+            .flatten()
+            .find(|d| d.name.ends_with(SPLIT_NETWORK_SUFFIX))
         {
             let freed = chars - network_doc.chars();
             advice.push(format!(
