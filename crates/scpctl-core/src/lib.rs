@@ -7,6 +7,7 @@ pub mod config;
 pub mod eval;
 pub mod iac;
 pub mod origin;
+pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod scenario;
