@@ -101,6 +101,132 @@ grants access: NOT DENIED means this policy does not block the request. Exit 0 e
 service, a VPC endpoint request, a user tagged `true` instead of `True`) as a table, with what \
 the guide expects next to what the policy does. Exit 3 if any row disagrees.")]
     Simulate(SimulateArgs),
+
+    /// Show what `apply` would change in AWS Organizations, without writing.
+    #[command(long_about = "\
+Read the organization and print what `apply` would change: enable the SCP policy type on the root, \
+create or update the policy RestrictIAMUserAccessWithExceptions (tagged ManagedBy=scpctl), attach \
+it to each target. Nothing is written. An up-to-date organization prints no changes \
+(`--output json`: {\"changes\": []}).
+
+Refused before any write, with the target named: a target that does not exist, one that already \
+has AWS's maximum of 5 SCPs, one with no Allow SCP (normally FullAWSAccess), a policy of the same \
+name that scpctl did not create. Run with management-account credentials (standard AWS chain, or \
+--profile/--region/--endpoint-url).")]
+    Plan(DeployArgs),
+
+    /// Converge AWS Organizations on the config: create/update the SCP and attach it.
+    #[command(long_about = "\
+Show the plan, ask for confirmation on a terminal (or take --yes), then make the changes: enable \
+SCPs on the root (waiting until ENABLED), create or update the policy in place, attach it to each \
+target. Every change is safe to repeat: after a failure or a crash at any point, re-run the same \
+command to finish. A no-op apply makes no write call. Without --yes and without a terminal it \
+refuses and writes nothing.
+
+SCPs never restrict the management account, and affect IAM users only: roles and IAM Identity \
+Center users are not affected by this policy.")]
+    Apply(ApplyArgs),
+
+    /// Detach the managed SCP from the given targets (never any other policy).
+    Detach(DetachArgs),
+
+    /// Detach the managed SCP everywhere, then delete it (only a policy scpctl created).
+    Destroy(DestroyArgs),
+
+    /// Where the managed SCP is attached, and whether its content drifted from the config.
+    #[command(long_about = "\
+Show where the managed SCP is attached and compare its deployed content with the policy rendered \
+from the config: the CIDRs added or removed, and any other difference. Exit 0 when in sync, 4 when \
+the policy is missing or differs (for alerting).")]
+    Status(StatusArgs),
+}
+
+/// Where AWS is reached. Every flag maps onto the standard AWS chain, which it overrides;
+/// without them, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest apply as usual.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// Named profile from ~/.aws/config (as AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Region (as AWS_REGION). Organizations and IAM are global; us-east-1 when none is set.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Endpoint for every AWS service (as AWS_ENDPOINT_URL), e.g. http://localhost:4566.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// An organizational unit to attach to (repeatable), e.g. ou-ab12-cd34ef56.
+    #[arg(long = "ou", value_name = "OU")]
+    pub ous: Vec<String>,
+
+    /// The organization's root (every account, but never the management account).
+    #[arg(long)]
+    pub root: bool,
+
+    /// A member account to attach to directly (repeatable), 12 digits.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Only show the plan (same as `scpctl plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetachArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Only show what would be detached.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Only show what would be detached and deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

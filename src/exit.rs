@@ -8,3 +8,5 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// `simulate --scenario`: at least one row disagrees with what the guide expects.
 pub const SCENARIO_MISMATCH: u8 = 3;
+/// `status`: the managed policy is missing, or its deployed content differs from the config.
+pub const DRIFT: u8 = 4;

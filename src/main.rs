@@ -1,6 +1,7 @@
 //! scpctl: parse the command line, run one command, turn its error into a message and an exit
 //! code. Nothing else lives here.
 
+mod aws;
 mod cli;
 mod commands;
 mod exit;

@@ -1,8 +1,10 @@
 //! One small function per subcommand, wiring the pure core to files and the terminal.
 
+mod deploy;
 mod init;
 mod render;
 mod simulate;
+mod status;
 mod validate;
 
 use anyhow::Result;
@@ -17,6 +19,11 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Validate(args) => validate::run(cli, args),
         Command::Init(args) => init::run(cli, args),
         Command::Simulate(args) => simulate::run(cli, args),
+        Command::Plan(args) => deploy::plan(cli, args),
+        Command::Apply(args) => deploy::apply(cli, args),
+        Command::Detach(args) => deploy::detach(cli, args),
+        Command::Destroy(args) => deploy::destroy(cli, args),
+        Command::Status(args) => status::run(cli, args),
     }
 }
 

@@ -87,6 +87,17 @@ impl TargetId {
             })
     }
 
+    /// A target id as AWS returns it (ListTargetsForPolicy), by its prefix.
+    pub fn from_aws(value: &str) -> Result<TargetId, TargetIdError> {
+        if value.starts_with("r-") {
+            TargetId::root(value)
+        } else if value.starts_with("ou-") {
+            TargetId::ou(value)
+        } else {
+            TargetId::account(value)
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             TargetId::Root(s) | TargetId::Ou(s) | TargetId::Account(s) => s,
@@ -137,6 +148,15 @@ impl AttachedPolicy {
     pub fn is_allow(&self) -> bool {
         (self.aws_managed && self.name == FULL_AWS_ACCESS) || self.allows == Some(true)
     }
+}
+
+/// Whether a policy text has an Allow statement (an unreadable text counts as not allowing).
+pub fn has_allow_statement(content: &str) -> bool {
+    PolicyDocument::from_json(content).is_ok_and(|d| {
+        d.statements
+            .iter()
+            .any(|s| s.effect == crate::policy::Effect::Allow)
+    })
 }
 
 /// A requested target and the SCPs attached to it directly.

@@ -328,3 +328,26 @@ fn policy_cidrs_reads_the_not_ip_address_list() {
         policy_cidrs(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#).is_none()
     );
 }
+
+#[test]
+fn target_ids_from_aws_are_classified_by_prefix() {
+    assert!(matches!(
+        TargetId::from_aws("r-abcd"),
+        Ok(TargetId::Root(_))
+    ));
+    assert!(matches!(TargetId::from_aws(OU1), Ok(TargetId::Ou(_))));
+    assert!(matches!(
+        TargetId::from_aws("123456789012"),
+        Ok(TargetId::Account(_))
+    ));
+    assert!(TargetId::from_aws("p-1234").is_err());
+}
+
+#[test]
+fn allow_statements_are_recognised() {
+    assert!(has_allow_statement(
+        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+    ));
+    assert!(!has_allow_statement(CONTENT));
+    assert!(!has_allow_statement("{"));
+}

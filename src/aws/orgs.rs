@@ -1,0 +1,544 @@
+//! AWS Organizations: read the organization into the core's plain `Observed` structs, and carry
+//! out a plan's changes. Decisions are the core's (`scpctl_core::plan`); this file only calls.
+//!
+//! Call budget: reads are paginated by hand (the Organizations paginators have no `.items()`),
+//! per-target reads run with bounded concurrency, and targets that already hold the policy are
+//! not read at all, so a no-op apply costs the same few calls for 1 or 50 OUs.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Result};
+use aws_config::SdkConfig;
+use aws_sdk_organizations::error::ProvideErrorMetadata;
+use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus, Tag};
+use aws_sdk_organizations::Client;
+use aws_smithy_runtime_api::client::result::SdkError;
+use futures_util::stream::{self, StreamExt};
+use scpctl_core::plan::{
+    self, AttachedPolicy, Change, Observed, ObservedPolicy, ObservedTarget, TargetId,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+};
+
+use super::{error_code, retry_conflicts, CallCounter, CONCURRENCY};
+
+const SCP: PolicyType = PolicyType::ServiceControlPolicy;
+/// Enabling a policy type is asynchronous ("EnablePolicyType": "the status is PENDING_ENABLE
+/// until ..."): poll ListRoots until ENABLED, at most this long.
+const ENABLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub struct Orgs {
+    client: Client,
+}
+
+/// An SDK error as a message with its cause chain, and plain words for the two errors every
+/// first-time user meets.
+fn failed<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let hint = match error_code(&err) {
+        Some("AWSOrganizationsNotInUseException") => {
+            "\n  this account is not in an organization: SCPs need AWS Organizations; for a standalone account use `scpctl render --kind identity`"
+        }
+        Some("AccessDeniedException") => {
+            "\n  run scpctl with credentials of the management account (or of a delegated administrator for Organizations policies)"
+        }
+        _ => "",
+    };
+    anyhow!(
+        "{what}: {}{hint}",
+        aws_sdk_organizations::error::DisplayErrorContext(&err)
+    )
+}
+
+fn is_missing_target<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    matches!(
+        error_code(err),
+        Some(
+            "TargetNotFoundException"
+                | "OrganizationalUnitNotFoundException"
+                | "AccountNotFoundException"
+                | "RootNotFoundException"
+        )
+    )
+}
+
+impl Orgs {
+    pub fn new(config: &SdkConfig, counter: &CallCounter) -> Orgs {
+        let conf = aws_sdk_organizations::config::Builder::from(config)
+            .interceptor(counter.clone())
+            .build();
+        Orgs {
+            client: Client::from_conf(conf),
+        }
+    }
+
+    /// The organization's root and whether SCPs are enabled on it.
+    async fn root(&self) -> Result<(String, Option<PolicyTypeStatus>)> {
+        let roots = self
+            .client
+            .list_roots()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed("ListRoots", e))?;
+        let root = roots
+            .iter()
+            .flat_map(|page| page.roots())
+            .next()
+            .ok_or_else(|| anyhow!("ListRoots returned no root"))?;
+        let id = root
+            .id()
+            .ok_or_else(|| anyhow!("ListRoots returned a root without an id"))?;
+        let status = root
+            .policy_types()
+            .iter()
+            .find(|t| t.r#type() == Some(&SCP))
+            .and_then(|t| t.status().cloned());
+        Ok((id.to_string(), status))
+    }
+
+    /// The root as a target.
+    pub async fn root_target(&self) -> Result<TargetId> {
+        Ok(TargetId::Root(self.root().await?.0))
+    }
+
+    /// The SCP named `name`, with its content and whether scpctl manages it.
+    pub async fn find_policy(&self, name: &str) -> Result<Option<ObservedPolicy>> {
+        let pages = self
+            .client
+            .list_policies()
+            .filter(SCP)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed("ListPolicies", e))?;
+        let Some(summary) = pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .find(|p| p.name() == Some(name))
+        else {
+            return Ok(None);
+        };
+        let id = summary.id().unwrap_or_default().to_string();
+        let described = self
+            .client
+            .describe_policy()
+            .policy_id(&id)
+            .send()
+            .await
+            .map_err(|e| failed(&format!("DescribePolicy {id}"), e))?;
+        let content = described
+            .policy()
+            .and_then(|p| p.content())
+            .unwrap_or_default()
+            .to_string();
+        let managed = !summary.aws_managed() && self.is_managed(&id).await?;
+        Ok(Some(ObservedPolicy {
+            id,
+            name: name.to_string(),
+            description: summary.description().unwrap_or_default().to_string(),
+            content,
+            managed,
+        }))
+    }
+
+    async fn is_managed(&self, policy_id: &str) -> Result<bool> {
+        let pages = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(policy_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed(&format!("ListTagsForResource {policy_id}"), e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.tags())
+            .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE))
+    }
+
+    /// Ids of every root, OU and account the policy is attached to.
+    pub async fn targets_of(&self, policy_id: &str) -> Result<BTreeSet<String>> {
+        let pages = self
+            .client
+            .list_targets_for_policy()
+            .policy_id(policy_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed(&format!("ListTargetsForPolicy {policy_id}"), e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.targets())
+            .filter_map(|t| t.target_id().map(str::to_string))
+            .collect())
+    }
+
+    /// The SCPs attached directly to a target; `Ok(None)` if the target does not exist. When
+    /// `FullAWSAccess` is not among them, the other policies are read to see which allow.
+    async fn attached(&self, target: &TargetId) -> Result<Option<ObservedTarget>> {
+        let pages = match self
+            .client
+            .list_policies_for_target()
+            .target_id(target.as_str())
+            .filter(SCP)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+        {
+            Ok(pages) => pages,
+            Err(e) if is_missing_target(&e) => return Ok(None),
+            Err(e) => return Err(failed(&format!("ListPoliciesForTarget {target}"), e)),
+        };
+        let mut attached: Vec<AttachedPolicy> = pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .map(|p| AttachedPolicy {
+                id: p.id().unwrap_or_default().to_string(),
+                name: p.name().unwrap_or_default().to_string(),
+                aws_managed: p.aws_managed(),
+                allows: None,
+            })
+            .collect();
+        if !attached.iter().any(AttachedPolicy::is_allow) {
+            for p in &mut attached {
+                let described = self
+                    .client
+                    .describe_policy()
+                    .policy_id(&p.id)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&format!("DescribePolicy {}", p.id), e))?;
+                let content = described.policy().and_then(|d| d.content()).unwrap_or("");
+                p.allows = Some(plan::has_allow_statement(content));
+            }
+        }
+        Ok(Some(ObservedTarget {
+            id: target.clone(),
+            attached,
+        }))
+    }
+
+    /// Read the attachments of several targets, a few at a time. Every missing target is
+    /// reported in one error.
+    pub async fn attached_all(&self, targets: &[TargetId]) -> Result<Vec<ObservedTarget>> {
+        let results: Vec<(TargetId, Result<Option<ObservedTarget>>)> = stream::iter(targets)
+            .map(|t| async move { (t.clone(), self.attached(t).await) })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut observed = Vec::new();
+        let mut missing = Vec::new();
+        for (target, result) in results {
+            match result? {
+                Some(t) => observed.push(t),
+                None => missing.push(target.to_string()),
+            }
+        }
+        if !missing.is_empty() {
+            bail!(
+                "not found in this organization: {}; nothing was changed",
+                missing.join(", ")
+            );
+        }
+        Ok(observed)
+    }
+
+    /// Everything `plan_apply` needs to know, read without writing.
+    /// With `include_root`, the root (whose id is read here) is a target too.
+    pub async fn observe(
+        &self,
+        name: &str,
+        targets: &[TargetId],
+        include_root: bool,
+    ) -> Result<Observed> {
+        let ((root_id, status), policy) = tokio::try_join!(self.root(), self.find_policy(name))?;
+        let root_target = include_root.then(|| TargetId::Root(root_id.clone()));
+        let attached_to = match &policy {
+            Some(p) if p.managed => self.targets_of(&p.id).await?,
+            _ => BTreeSet::new(),
+        };
+        let unattached: Vec<TargetId> = targets
+            .iter()
+            .chain(root_target.as_ref())
+            .filter(|t| !attached_to.contains(t.as_str()))
+            .cloned()
+            .collect();
+        let mut to_read = unattached;
+        to_read.sort();
+        to_read.dedup();
+        let targets = self.attached_all(&to_read).await?;
+        Ok(Observed {
+            root_id,
+            scp_enabled: status == Some(PolicyTypeStatus::Enabled),
+            policy,
+            attached_to,
+            targets,
+        })
+    }
+
+    /// Carry out the changes in order: enable, create/update, then attaches and detaches a few
+    /// at a time, then delete. Each change is idempotent (an already-attached policy, an
+    /// already-enabled type, a policy already gone count as done), so a re-run after a crash at
+    /// any point converges. Stops starting new changes at the first failure.
+    pub async fn execute(
+        &self,
+        changes: &[Change],
+        content: &str,
+        mut policy_id: Option<String>,
+        progress: &(dyn Fn(&Change) + Sync),
+    ) -> std::result::Result<(), ExecFailure> {
+        let mut done = 0usize;
+        let fail = |done: usize, change: &Change, error: anyhow::Error| ExecFailure {
+            done,
+            total: changes.len(),
+            failed: vec![(change.to_string(), format!("{error:#}"))],
+        };
+        let (sequential, parallel): (Vec<&Change>, Vec<&Change>) = changes
+            .iter()
+            .partition(|c| !matches!(c, Change::AttachPolicy { .. } | Change::DetachPolicy { .. }));
+        let (before, after): (Vec<&Change>, Vec<&Change>) = sequential
+            .into_iter()
+            .partition(|c| !matches!(c, Change::DeletePolicy { .. }));
+        for change in before {
+            let result = match change {
+                Change::EnablePolicyType { root, .. } => self.enable_scps(root).await,
+                Change::CreatePolicy {
+                    policy,
+                    description,
+                    ..
+                } => self
+                    .create(policy, description, content)
+                    .await
+                    .map(|id| policy_id = Some(id)),
+                Change::UpdatePolicy {
+                    policy_id,
+                    description,
+                    content,
+                    ..
+                } => self.update(policy_id, description, content).await,
+                _ => unreachable!("partitioned above"),
+            };
+            result.map_err(|e| fail(done, change, e))?;
+            progress(change);
+            done += 1;
+        }
+
+        if !parallel.is_empty() {
+            let id = policy_id
+                .clone()
+                .ok_or_else(|| fail(done, parallel[0], anyhow!("the policy has no id")))?;
+            let stop = AtomicBool::new(false);
+            let results: Vec<(&Change, Option<Result<()>>)> = stream::iter(parallel)
+                .map(|change| {
+                    let (id, stop) = (&id, &stop);
+                    async move {
+                        if stop.load(Ordering::SeqCst) {
+                            return (change, None);
+                        }
+                        let r = match change {
+                            Change::AttachPolicy { target, .. } => self.attach(id, target).await,
+                            Change::DetachPolicy { target, .. } => self.detach(id, target).await,
+                            _ => unreachable!("partitioned above"),
+                        };
+                        match &r {
+                            Ok(()) => progress(change),
+                            Err(_) => stop.store(true, Ordering::SeqCst),
+                        }
+                        (change, Some(r))
+                    }
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            let mut failed = Vec::new();
+            for (change, r) in results {
+                match r {
+                    Some(Ok(())) => done += 1,
+                    Some(Err(e)) => failed.push((change.to_string(), format!("{e:#}"))),
+                    None => {}
+                }
+            }
+            if !failed.is_empty() {
+                return Err(ExecFailure {
+                    done,
+                    total: changes.len(),
+                    failed,
+                });
+            }
+        }
+
+        for change in after {
+            if let Change::DeletePolicy { policy_id, .. } = change {
+                self.delete(policy_id)
+                    .await
+                    .map_err(|e| fail(done, change, e))?;
+                progress(change);
+                done += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn enable_scps(&self, root: &str) -> Result<()> {
+        let r = retry_conflicts("EnablePolicyType", || {
+            self.client
+                .enable_policy_type()
+                .root_id(root)
+                .policy_type(SCP)
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
+            Err(e) => return Err(failed(&format!("EnablePolicyType on {root}"), e)),
+        }
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match self.root().await?.1 {
+                Some(PolicyTypeStatus::Enabled) => return Ok(()),
+                status if start.elapsed() > ENABLE_TIMEOUT => bail!(
+                    "SERVICE_CONTROL_POLICY on {root} is still {status:?} after {ENABLE_TIMEOUT:?}; re-run when it is ENABLED"
+                ),
+                _ => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Create the policy tagged as scpctl's. If a concurrent run (or a crash after AWS created
+    /// it) left one with this name, adopt it only if it is ours.
+    async fn create(&self, name: &str, description: &str, content: &str) -> Result<String> {
+        let tag = Tag::builder()
+            .key(MANAGED_TAG_KEY)
+            .value(MANAGED_TAG_VALUE)
+            .build()
+            .map_err(|e| anyhow!("{e}"))?;
+        let r = retry_conflicts("CreatePolicy", || {
+            self.client
+                .create_policy()
+                .name(name)
+                .description(description)
+                .content(content)
+                .r#type(SCP)
+                .tags(tag.clone())
+                .send()
+        })
+        .await;
+        match r {
+            Ok(out) => out
+                .policy()
+                .and_then(|p| p.policy_summary())
+                .and_then(|s| s.id())
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("CreatePolicy returned no policy id")),
+            Err(e) if error_code(&e) == Some("DuplicatePolicyException") => {
+                match self.find_policy(name).await? {
+                    Some(p) if p.managed => Ok(p.id),
+                    _ => Err(failed(&format!("CreatePolicy {name}"), e)),
+                }
+            }
+            Err(e) => Err(failed(&format!("CreatePolicy {name}"), e)),
+        }
+    }
+
+    async fn update(
+        &self,
+        policy_id: &str,
+        description: &Option<String>,
+        content: &Option<String>,
+    ) -> Result<()> {
+        retry_conflicts("UpdatePolicy", || {
+            self.client
+                .update_policy()
+                .policy_id(policy_id)
+                .set_description(description.clone())
+                .set_content(content.clone())
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(&format!("UpdatePolicy {policy_id}"), e))
+    }
+
+    async fn attach(&self, policy_id: &str, target: &TargetId) -> Result<()> {
+        let r = retry_conflicts("AttachPolicy", || {
+            self.client
+                .attach_policy()
+                .policy_id(policy_id)
+                .target_id(target.as_str())
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(()),
+            // Already attached: the state we want ("AttachPolicy" errors).
+            Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => Ok(()),
+            Err(e) => Err(failed(&format!("AttachPolicy to {target}"), e)),
+        }
+    }
+
+    async fn detach(&self, policy_id: &str, target: &TargetId) -> Result<()> {
+        let r = retry_conflicts("DetachPolicy", || {
+            self.client
+                .detach_policy()
+                .policy_id(policy_id)
+                .target_id(target.as_str())
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("PolicyNotAttachedException") => Ok(()),
+            Err(e) => Err(failed(&format!("DetachPolicy from {target}"), e)),
+        }
+    }
+
+    async fn delete(&self, policy_id: &str) -> Result<()> {
+        let r = retry_conflicts("DeletePolicy", || {
+            self.client.delete_policy().policy_id(policy_id).send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("PolicyNotFoundException") => Ok(()),
+            Err(e) => Err(failed(&format!("DeletePolicy {policy_id}"), e)),
+        }
+    }
+}
+
+/// A run that stopped part-way: what was done, what failed, and that a re-run finishes it.
+#[derive(Debug)]
+pub struct ExecFailure {
+    pub done: usize,
+    pub total: usize,
+    pub failed: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for ExecFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (change, error) in &self.failed {
+            writeln!(f, "failed to {change}: {error}")?;
+        }
+        write!(
+            f,
+            "{} of {} changes were made before the failure (listed above as done); every change is safe to repeat, so re-run the same command to finish",
+            self.done, self.total
+        )
+    }
+}
+
+impl std::error::Error for ExecFailure {}

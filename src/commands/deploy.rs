@@ -1,0 +1,290 @@
+//! `scpctl plan`, `apply`, `detach`, `destroy`: read the organization, let the core decide,
+//! show the plan, ask, execute.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{bail, Context, Result};
+use scpctl_core::plan::{
+    plan_apply, plan_destroy, plan_detach, Change, Desired, Plan, PlanError, TargetId,
+};
+use scpctl_core::render::{render, Layout, PolicyKind, RenderedPolicy};
+use serde_json::json;
+
+use crate::aws::orgs::Orgs;
+use crate::aws::{sdk_config, CallCounter};
+use crate::cli::{
+    ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, OutputFormat, TargetArgs,
+};
+use crate::exit;
+use crate::load::{load, print_warnings};
+use crate::problems::Problems;
+
+/// A tokio runtime for one command; the rest of the CLI stays synchronous.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+/// Organizations client and its call counter.
+pub async fn connect(aws: &AwsArgs) -> (Orgs, CallCounter) {
+    let counter = CallCounter::default();
+    let config = sdk_config(aws).await;
+    (Orgs::new(&config, &counter), counter)
+}
+
+/// Validated target ids from the flags; every bad one is reported at once.
+fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
+    if args.ous.is_empty() && args.accounts.is_empty() && !args.root {
+        bail!("no target: give at least one --ou OU, --account ID or --root");
+    }
+    let mut ids = Vec::new();
+    let mut errors = Vec::new();
+    let parsed = args
+        .ous
+        .iter()
+        .map(|o| TargetId::ou(o))
+        .chain(args.accounts.iter().map(|a| TargetId::account(a)));
+    for r in parsed {
+        match r {
+            Ok(id) if !ids.contains(&id) => ids.push(id),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problems::from_errors(&errors).into());
+    }
+    Ok(ids)
+}
+
+pub fn rendered_scp(cli: &Cli) -> Result<RenderedPolicy> {
+    let loaded = load(&cli.config)?;
+    print_warnings(&loaded.cidrs.warnings);
+    let mut policies = render(
+        &loaded.config,
+        &loaded.cidrs.set,
+        PolicyKind::Scp,
+        Layout::Single,
+    )?;
+    Ok(policies.remove(0))
+}
+
+fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
+    let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    if let Some(last) = messages.last_mut() {
+        last.push_str("\nnothing was changed");
+    }
+    Problems(messages).into()
+}
+
+fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>) {
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    match cli.output {
+        OutputFormat::Json => {
+            let mut doc = json!({
+                "changes": plan.changes,
+                "warnings": plan.warnings,
+                "api_calls": counter.snapshot(),
+            });
+            if let Some(n) = done {
+                doc["applied"] = json!(n);
+            }
+            println!("{doc}");
+        }
+        OutputFormat::Text if done.is_none() => {
+            if plan.changes.is_empty() {
+                println!("No changes: the organization matches the config.");
+            } else {
+                println!("{} change(s):", plan.changes.len());
+                for c in &plan.changes {
+                    println!("  + {c}");
+                }
+            }
+        }
+        OutputFormat::Text => {}
+    }
+}
+
+/// Ask on the terminal; without one, refuse unless `--yes` was given.
+fn confirm(yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to change AWS without confirmation: stdin is not a terminal, pass --yes to proceed (nothing was changed)");
+    }
+    eprint!("{question} Only 'yes' is accepted: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed; nothing was changed");
+    }
+    Ok(())
+}
+
+async fn execute(
+    orgs: &Orgs,
+    plan: &Plan,
+    content: &str,
+    policy_id: Option<String>,
+) -> Result<usize> {
+    let progress = |c: &Change| eprintln!("done: {c}");
+    orgs.execute(&plan.changes, content, policy_id, &progress)
+        .await?;
+    Ok(plan.changes.len())
+}
+
+/// Shared by `plan` and `apply`.
+async fn plan_and_maybe_apply(
+    cli: &Cli,
+    args: &DeployArgs,
+    apply: Option<&ApplyArgs>,
+) -> Result<u8> {
+    let scp = rendered_scp(cli)?;
+    let mut target_ids = targets(&args.targets)?;
+    let (orgs, counter) = connect(&args.aws).await;
+    let observed = orgs
+        .observe(&scp.name, &target_ids, args.targets.root)
+        .await?;
+    if args.targets.root {
+        target_ids.push(TargetId::Root(observed.root_id.clone()));
+    }
+    let desired = Desired {
+        name: scp.name.clone(),
+        description: scp.description.clone(),
+        content: scp.compact.clone(),
+        targets: target_ids,
+    };
+    let plan = plan_apply(&desired, &observed).map_err(plan_errors)?;
+    let Some(apply) = apply.filter(|a| !a.dry_run && !plan.changes.is_empty()) else {
+        print_plan(cli, &plan, &counter, None);
+        return Ok(exit::SUCCESS);
+    };
+    if cli.output == OutputFormat::Text {
+        print_plan(cli, &plan, &counter, None);
+    }
+    confirm(
+        apply.yes,
+        &format!("Make these {} change(s)?", plan.changes.len()),
+    )?;
+    let policy_id = observed.policy.as_ref().map(|p| p.id.clone());
+    let done = execute(&orgs, &plan, &scp.compact, policy_id).await?;
+    tracing::info!("AWS requests: {}", counter.summary());
+    print_plan(cli, &plan, &counter, Some(done));
+    if cli.output == OutputFormat::Text {
+        println!("Applied {done} change(s).");
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub fn plan(cli: &Cli, args: &DeployArgs) -> Result<u8> {
+    block_on(plan_and_maybe_apply(cli, args, None))?
+}
+
+pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
+    block_on(plan_and_maybe_apply(cli, &args.deploy, Some(args)))?
+}
+
+/// Run a detach or destroy plan: show, confirm, execute.
+async fn run_removal(
+    cli: &Cli,
+    orgs: &Orgs,
+    counter: &CallCounter,
+    plan: Plan,
+    policy_id: &str,
+    yes: bool,
+    dry_run: bool,
+) -> Result<u8> {
+    if dry_run || plan.changes.is_empty() {
+        print_plan(cli, &plan, counter, None);
+        return Ok(exit::SUCCESS);
+    }
+    if cli.output == OutputFormat::Text {
+        print_plan(cli, &plan, counter, None);
+    }
+    confirm(
+        yes,
+        &format!("Make these {} change(s)?", plan.changes.len()),
+    )?;
+    let done = execute(orgs, &plan, "", Some(policy_id.to_string())).await?;
+    print_plan(cli, &plan, counter, Some(done));
+    if cli.output == OutputFormat::Text {
+        println!("Applied {done} change(s).");
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn policy_name(cli: &Cli) -> Result<String> {
+    Ok(rendered_scp(cli)?.name)
+}
+
+pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
+    block_on(async {
+        let name = policy_name(cli)?;
+        let mut target_ids = targets(&args.deploy.targets)?;
+        let (orgs, counter) = connect(&args.deploy.aws).await;
+        let Some(policy) = orgs.find_policy(&name).await? else {
+            eprintln!("no SCP named {name} exists; nothing to detach");
+            print_plan(cli, &Plan::default(), &counter, None);
+            return Ok(exit::SUCCESS);
+        };
+        if !policy.managed {
+            return Err(plan_errors(vec![PlanError::NotManaged {
+                name: policy.name,
+                id: policy.id,
+            }]));
+        }
+        if args.deploy.targets.root {
+            target_ids.push(orgs.root_target().await?);
+        }
+        let observed = orgs.attached_all(&target_ids).await?;
+        let plan = plan_detach(&policy, &observed).map_err(plan_errors)?;
+        run_removal(
+            cli,
+            &orgs,
+            &counter,
+            plan,
+            &policy.id,
+            args.yes,
+            args.dry_run,
+        )
+        .await
+    })?
+}
+
+pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
+    block_on(async {
+        let name = policy_name(cli)?;
+        let (orgs, counter) = connect(&args.aws).await;
+        let Some(policy) = orgs.find_policy(&name).await? else {
+            eprintln!("no SCP named {name} exists; nothing to destroy");
+            print_plan(cli, &Plan::default(), &counter, None);
+            return Ok(exit::SUCCESS);
+        };
+        let mut target_ids = Vec::new();
+        if policy.managed {
+            for id in orgs.targets_of(&policy.id).await? {
+                target_ids.push(TargetId::from_aws(&id)?);
+            }
+        }
+        let observed = orgs.attached_all(&target_ids).await?;
+        let plan = plan_destroy(&policy, &observed).map_err(plan_errors)?;
+        run_removal(
+            cli,
+            &orgs,
+            &counter,
+            plan,
+            &policy.id,
+            args.yes,
+            args.dry_run,
+        )
+        .await
+    })?
+}

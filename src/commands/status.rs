@@ -1,0 +1,92 @@
+//! `scpctl status`: where the managed SCP is attached, and whether it drifted from the config.
+
+use anyhow::Result;
+use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
+use serde_json::json;
+
+use super::deploy::{block_on, connect, rendered_scp};
+use crate::cli::{Cli, OutputFormat, StatusArgs};
+use crate::exit;
+
+pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
+    let scp = rendered_scp(cli)?;
+    block_on(async {
+        let (orgs, counter) = connect(&args.aws).await;
+        let Some(policy) = orgs.find_policy(&scp.name).await? else {
+            match cli.output {
+                OutputFormat::Json => println!(
+                    "{}",
+                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "api_calls": counter.snapshot()})
+                ),
+                OutputFormat::Text => println!(
+                    "{}: not deployed (no SCP of this name). `scpctl plan --ou OU` shows what apply would create.",
+                    scp.name
+                ),
+            }
+            return Ok(exit::DRIFT);
+        };
+        let attached_to = orgs.targets_of(&policy.id).await?;
+        let content_same = same_policy(&policy.content, &scp.compact);
+        let description_same = policy.description == scp.description;
+        let (added, removed) = match (policy_cidrs(&policy.content), policy_cidrs(&scp.compact)) {
+            (Some(deployed), Some(wanted)) => cidr_diff(&deployed, &wanted),
+            _ => (vec![], vec![]),
+        };
+        let in_sync = content_same && description_same;
+        match cli.output {
+            OutputFormat::Json => println!(
+                "{}",
+                json!({
+                    "policy": policy.name,
+                    "policy_id": policy.id,
+                    "deployed": true,
+                    "managed": policy.managed,
+                    "in_sync": in_sync,
+                    "content_in_sync": content_same,
+                    "description_in_sync": description_same,
+                    "cidrs_to_add": added,
+                    "cidrs_to_remove": removed,
+                    "attached_to": attached_to,
+                    "api_calls": counter.snapshot(),
+                })
+            ),
+            OutputFormat::Text => {
+                let owner = if policy.managed {
+                    "managed by scpctl"
+                } else {
+                    "NOT created by scpctl: apply will not change it"
+                };
+                println!("{} ({}), {owner}", policy.name, policy.id);
+                if attached_to.is_empty() {
+                    println!("  attached to: nothing (the policy has no effect)");
+                } else {
+                    let list: Vec<&str> = attached_to.iter().map(String::as_str).collect();
+                    println!("  attached to: {}", list.join(", "));
+                }
+                if in_sync {
+                    println!("  content: in sync with the config");
+                } else {
+                    if !content_same {
+                        println!(
+                            "  content: differs from the config; `scpctl apply` would update it"
+                        );
+                        for c in &added {
+                            println!("    + {c}  (in the config, not deployed)");
+                        }
+                        for c in &removed {
+                            println!("    - {c}  (deployed, not in the config)");
+                        }
+                        if added.is_empty() && removed.is_empty() {
+                            println!("    (same CIDRs; the statements differ)");
+                        }
+                    }
+                    if !description_same {
+                        println!("  description: differs from the config");
+                    }
+                }
+            }
+        }
+        tracing::info!("AWS requests: {}", counter.summary());
+        Ok(if in_sync { exit::SUCCESS } else { exit::DRIFT })
+    })?
+}
