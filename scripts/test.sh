@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: nothing to install by hand beyond Rust.
-# (Emulator tests, when they land, set up their own moto server from here.)
+# Emulator tests start their own moto server per test; the pinned moto[server] is installed
+# here into .venv if missing (PyPI). A failed install fails the run: emulator tests never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SCPCTL_MOTO_SERVER=$(localstack/moto.sh path)
+export SCPCTL_MOTO_SERVER
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

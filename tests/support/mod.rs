@@ -1,0 +1,275 @@
+//! Emulator tests' support: a real moto server per test on a free loopback port, the `scpctl`
+//! binary pointed at it through the standard AWS environment, and the tests' own SDK clients
+//! for seeding and for checking results independently of scpctl's reads.
+//!
+//! A missing moto server fails the test loudly (never a skip): `scripts/test.sh` installs the
+//! pinned version (`localstack/moto.sh install`).
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_organizations::config::Credentials;
+use aws_sdk_organizations::types::PolicyType;
+use tempfile::TempDir;
+
+pub const SCP_NAME: &str = "RestrictIAMUserAccessWithExceptions";
+pub const CIDRS: &str = r#"["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]"#;
+
+fn moto_server() -> PathBuf {
+    let path = std::env::var_os("SCPCTL_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
+    assert!(
+        path.exists(),
+        "the moto server emulator is not installed at {}: run scripts/test.sh, which installs it \
+         (or localstack/moto.sh install). Emulator tests never skip.",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// One moto server with fresh state, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub endpoint: String,
+    pub rt: tokio::runtime::Runtime,
+    pub orgs: aws_sdk_organizations::Client,
+    pub iam: aws_sdk_iam::Client,
+    _home: TempDir,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let bin = moto_server();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Process::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Emulator::connect(child, port);
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // lost the port to someone else: try another
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto server did not start on a free port after 5 tries");
+    }
+
+    fn connect(child: Child, port: u16) -> Emulator {
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = rt.block_on(
+            aws_config::defaults(BehaviorVersion::latest())
+                .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&endpoint)
+                .load(),
+        );
+        Emulator {
+            child,
+            endpoint,
+            orgs: aws_sdk_organizations::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            rt,
+            _home: TempDir::new().unwrap(),
+        }
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// `scpctl` with only the standard AWS environment pointing at this emulator: no profile,
+    /// config or credentials file of the machine can leak in.
+    pub fn scpctl(&self) -> Command {
+        let mut cmd = Command::cargo_bin("scpctl").unwrap();
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        let nowhere = self._home.path().join("none");
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", &nowhere)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A demo organization: root, `n` OUs under it, one member account in the first OU.
+pub struct Org {
+    pub root: String,
+    pub ous: Vec<String>,
+    pub account: String,
+}
+
+pub fn seed_org(emu: &Emulator, n_ous: usize) -> Org {
+    emu.block_on(async {
+        let orgs = &emu.orgs;
+        orgs.create_organization().send().await.unwrap();
+        let root = orgs.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_string();
+        let mut ous = Vec::new();
+        for i in 0..n_ous {
+            let ou = orgs
+                .create_organizational_unit()
+                .parent_id(&root)
+                .name(format!("ou{i}"))
+                .send()
+                .await
+                .unwrap();
+            ous.push(ou.organizational_unit().unwrap().id().unwrap().to_string());
+        }
+        let created = orgs
+            .create_account()
+            .account_name("member")
+            .email("member@example.com")
+            .send()
+            .await
+            .unwrap();
+        let account = created
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string();
+        Org { root, ous, account }
+    })
+}
+
+/// SCPs named `name` (checked with the tests' own client).
+pub fn policies_named(emu: &Emulator, name: &str) -> Vec<String> {
+    emu.block_on(async {
+        let pages = emu
+            .orgs
+            .list_policies()
+            .filter(PolicyType::ServiceControlPolicy)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .filter(|p| p.name() == Some(name))
+            .map(|p| p.id().unwrap().to_string())
+            .collect()
+    })
+}
+
+/// Names of the SCPs attached directly to a target.
+pub fn attached_names(emu: &Emulator, target: &str) -> Vec<String> {
+    emu.block_on(async {
+        let out = emu
+            .orgs
+            .list_policies_for_target()
+            .target_id(target)
+            .filter(PolicyType::ServiceControlPolicy)
+            .send()
+            .await
+            .unwrap();
+        let mut names: Vec<String> = out
+            .policies()
+            .iter()
+            .map(|p| p.name().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    })
+}
+
+pub fn policy_content(emu: &Emulator, id: &str) -> String {
+    emu.block_on(async {
+        let out = emu
+            .orgs
+            .describe_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .unwrap();
+        out.policy().unwrap().content().unwrap().to_string()
+    })
+}
+
+/// A project dir with `scpctl.toml` listing `cidrs` (a TOML array).
+pub fn project(cidrs: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("scpctl.toml");
+    std::fs::write(&path, format!("[network]\ncidrs = {cidrs}\n")).unwrap();
+    (dir, path)
+}
+
+pub fn stdout_json(a: &assert_cmd::assert::Assert) -> serde_json::Value {
+    let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"))
+}
+
+pub fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).to_string()
+}
+
+pub fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).to_string()
+}
+
+/// The `action` of each change in a plan/apply JSON document.
+pub fn actions(doc: &serde_json::Value) -> Vec<String> {
+    doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Write operations in an `api_calls` map.
+pub fn writes(doc: &serde_json::Value) -> Vec<String> {
+    const READS: [&str; 4] = ["List", "Describe", "Get", "Simulate"];
+    doc["api_calls"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| {
+            let op = k.split('.').nth(1).unwrap_or(k);
+            !READS.iter().any(|r| op.starts_with(r))
+        })
+        .cloned()
+        .collect()
+}
