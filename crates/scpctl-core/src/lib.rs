@@ -5,6 +5,7 @@
 pub mod cidr;
 pub mod config;
 pub mod eval;
+pub mod exception;
 pub mod iac;
 pub mod origin;
 pub mod plan;

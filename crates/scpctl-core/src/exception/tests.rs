@@ -1,0 +1,223 @@
+use super::*;
+
+fn keys() -> ExceptionKeys {
+    ExceptionKeys::new(&ExceptionTag::default())
+}
+
+fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn grant(reason: Option<&str>, expires: Option<&str>) -> Grant {
+    Grant {
+        reason: reason.map(str::to_string),
+        expires: expires.map(date),
+        granted_by: "arn:aws:iam::123456789012:user/admin".into(),
+        today: date("2026-11-22"),
+    }
+}
+
+#[test]
+fn dates_parse_strictly_and_convert_from_unix_days() {
+    assert_eq!(date("2024-02-29").to_string(), "2024-02-29");
+    for bad in [
+        "2023-02-29",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-1-01",
+        "26-01-01",
+        "2026/01/01",
+        "2026-01-+1",
+        "",
+    ] {
+        assert!(Date::parse(bad).is_none(), "{bad}");
+    }
+    assert_eq!(Date::from_unix_days(0).to_string(), "1970-01-01");
+    assert_eq!(Date::from_unix_days(11_016).to_string(), "2000-02-29");
+    assert_eq!(Date::from_unix_days(20_414).to_string(), "2025-11-22");
+    assert_eq!(Date::from_unix_days(-1).to_string(), "1969-12-31");
+    // Round trip over a long span, day by day.
+    let mut prev = Date::from_unix_days(-800);
+    for d in -799..200_000 {
+        let cur = Date::from_unix_days(d);
+        assert!(cur > prev, "{prev} then {cur}");
+        assert_eq!(Date::parse(&cur.to_string()), Some(cur));
+        prev = cur;
+    }
+}
+
+#[test]
+fn grant_sets_the_exact_tag_and_companions_and_keeps_other_tags() {
+    let current = tags(&[("team", "payments"), ("AccessException", "true")]);
+    let change = plan_grant(
+        "svc",
+        &current,
+        &keys(),
+        &grant(Some("legacy app: ticket SEC-42"), Some("2026-12-31")),
+    )
+    .unwrap();
+    assert_eq!(
+        change.set,
+        tags(&[
+            ("AccessException", "True"),
+            ("AccessExceptionReason", "legacy app: ticket SEC-42"),
+            ("AccessExceptionExpires", "2026-12-31"),
+            (
+                "AccessExceptionGrantedBy",
+                "arn:aws:iam::123456789012:user/admin"
+            ),
+            ("AccessExceptionGrantedAt", "2026-11-22"),
+        ])
+    );
+    assert!(change.remove.is_empty(), "team tag kept");
+}
+
+#[test]
+fn repeating_the_same_grant_writes_nothing() {
+    let g = grant(Some("why"), None);
+    let first = plan_grant("svc", &[], &keys(), &g).unwrap();
+    let after: Vec<(String, String)> = first.set.clone();
+    let mut later = g.clone();
+    later.today = date("2026-12-01");
+    assert!(plan_grant("svc", &after, &keys(), &later)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_regrant_without_expiry_drops_the_old_expiry_and_reason() {
+    let current = tags(&[
+        ("AccessException", "True"),
+        ("AccessExceptionReason", "old"),
+        ("AccessExceptionExpires", "2026-12-01"),
+        (
+            "AccessExceptionGrantedBy",
+            "arn:aws:iam::123456789012:user/admin",
+        ),
+        ("AccessExceptionGrantedAt", "2026-01-01"),
+    ]);
+    let change = plan_grant("svc", &current, &keys(), &grant(None, None)).unwrap();
+    assert_eq!(
+        change.remove,
+        ["AccessExceptionReason", "AccessExceptionExpires"]
+    );
+    assert_eq!(
+        change.set,
+        tags(&[("AccessExceptionGrantedAt", "2026-11-22")])
+    );
+}
+
+#[test]
+fn values_iam_cannot_store_are_refused_naming_the_value() {
+    let e = plan_grant("svc", &[], &keys(), &grant(Some("needs, commas"), None)).unwrap_err();
+    assert!(
+        e.to_string().contains("\"needs, commas\"") && e.to_string().contains("','"),
+        "{e}"
+    );
+    let long = "x".repeat(257);
+    assert!(plan_grant("svc", &[], &keys(), &grant(Some(&long), None)).is_err());
+    let e = plan_grant("svc", &[], &keys(), &grant(None, Some("2026-11-21"))).unwrap_err();
+    assert!(matches!(e, ExceptionError::PastDate { .. }));
+    // Today is still valid: the exception holds through its expiry date.
+    assert!(plan_grant("svc", &[], &keys(), &grant(None, Some("2026-11-22"))).is_ok());
+    let long_key = ExceptionKeys::new(&ExceptionTag {
+        key: "K".repeat(120),
+        value: "True".into(),
+    });
+    assert!(matches!(
+        plan_grant("svc", &[], &long_key, &grant(None, None)),
+        Err(ExceptionError::BadKey { .. })
+    ));
+}
+
+#[test]
+fn the_fifty_tag_limit_is_checked_before_calling() {
+    let mut current: Vec<(String, String)> =
+        (0..47).map(|i| (format!("k{i}"), "v".into())).collect();
+    let e = plan_grant("svc", &current, &keys(), &grant(Some("r"), None)).unwrap_err();
+    assert!(
+        e.to_string().contains("47 tags") && e.to_string().contains("Remove 1"),
+        "{e}"
+    );
+    assert!(
+        plan_grant("svc", &current, &keys(), &grant(None, None)).is_ok(),
+        "47 + 3 = 50 fits"
+    );
+    current.truncate(46);
+    assert!(plan_grant("svc", &current, &keys(), &grant(Some("r"), None)).is_ok());
+}
+
+#[test]
+fn revoke_removes_the_exception_its_companions_and_near_miss_keys_only() {
+    let current = tags(&[
+        ("team", "x"),
+        ("AccessException", "True"),
+        ("AccessExceptionReason", "r"),
+        ("accessexception", "true"),
+    ]);
+    let change = plan_revoke(&current, &keys());
+    assert_eq!(
+        change.remove,
+        [
+            "AccessException",
+            "AccessExceptionReason",
+            "accessexception"
+        ]
+    );
+    assert!(plan_revoke(&tags(&[("team", "x")]), &keys()).is_empty());
+}
+
+#[test]
+fn inspect_reports_grants_expiry_and_near_misses() {
+    let today = date("2026-11-22");
+    let info = inspect(
+        &tags(&[
+            ("AccessException", "True"),
+            ("AccessExceptionExpires", "2026-11-21"),
+        ]),
+        &keys(),
+        today,
+    )
+    .unwrap();
+    assert!(info.granted && info.expired && info.warning.is_none());
+    let info = inspect(
+        &tags(&[
+            ("AccessException", "True"),
+            ("AccessExceptionExpires", "2026-11-22"),
+        ]),
+        &keys(),
+        today,
+    )
+    .unwrap();
+    assert!(!info.expired);
+
+    for (k, v) in [
+        ("AccessException", "true"),
+        ("AccessException", " True"),
+        ("AccessException", "TRUE"),
+        ("accessException", "True"),
+    ] {
+        let info = inspect(&tags(&[(k, v)]), &keys(), today).unwrap();
+        assert!(!info.granted, "{k}={v}");
+        assert!(info.warning.unwrap().contains("case-sensitively"));
+    }
+    assert!(inspect(&tags(&[("AccessException", "False")]), &keys(), today).is_none());
+    assert!(inspect(&tags(&[("team", "True")]), &keys(), today).is_none());
+    let info = inspect(
+        &tags(&[
+            ("AccessException", "True"),
+            ("AccessExceptionExpires", "soon"),
+        ]),
+        &keys(),
+        today,
+    )
+    .unwrap();
+    assert!(info.granted && !info.expired && info.warning.unwrap().contains("not a YYYY-MM-DD"));
+}
