@@ -2,6 +2,7 @@
 //! API requests each run makes, and the bounded retry the SDK does not do for us. No policy
 //! logic lives here (see DESIGN.md).
 
+pub mod iam;
 pub mod orgs;
 
 use std::collections::BTreeMap;

@@ -102,6 +102,37 @@ impl Orgs {
         Ok((id.to_string(), status))
     }
 
+    /// Ids and names of the organization's active accounts.
+    pub async fn active_accounts(&self) -> Result<Vec<(String, String)>> {
+        use aws_sdk_organizations::types::{AccountState, AccountStatus};
+        let pages = self
+            .client
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed("ListAccounts", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.accounts())
+            .filter(|a| {
+                // `State` replaces the deprecated `Status`; either says whether it is active.
+                match (a.state(), a.status()) {
+                    (Some(state), _) => *state == AccountState::Active,
+                    (None, Some(status)) => *status == AccountStatus::Active,
+                    (None, None) => true,
+                }
+            })
+            .filter_map(|a| {
+                Some((
+                    a.id()?.to_string(),
+                    a.name().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect())
+    }
+
     /// The root as a target.
     pub async fn root_target(&self) -> Result<TargetId> {
         Ok(TargetId::Root(self.root().await?.0))

@@ -112,7 +112,7 @@ fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>
 }
 
 /// Ask on the terminal; without one, refuse unless `--yes` was given.
-fn confirm(yes: bool, question: &str) -> Result<()> {
+pub fn confirm(yes: bool, question: &str) -> Result<()> {
     if yes {
         return Ok(());
     }

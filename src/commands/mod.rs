@@ -1,6 +1,7 @@
 //! One small function per subcommand, wiring the pure core to files and the terminal.
 
 mod deploy;
+mod exception;
 mod init;
 mod render;
 mod simulate;
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Detach(args) => deploy::detach(cli, args),
         Command::Destroy(args) => deploy::destroy(cli, args),
         Command::Status(args) => status::run(cli, args),
+        Command::Exception(command) => exception::run(cli, command),
     }
 }
 

@@ -273,3 +273,75 @@ pub fn writes(doc: &serde_json::Value) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// An IAM client acting in `account`, through STS AssumeRole as scpctl does (moto keeps one
+/// IAM state per account id).
+pub fn member_iam(emu: &Emulator, account: &str) -> aws_sdk_iam::Client {
+    emu.block_on(async {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&emu.endpoint)
+            .load()
+            .await;
+        let sts = aws_sdk_sts::Client::new(&base);
+        let out = sts
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("tests")
+            .send()
+            .await
+            .unwrap();
+        let c = out.credentials().unwrap();
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "assumed",
+        );
+        let config = base
+            .to_builder()
+            .credentials_provider(
+                aws_sdk_organizations::config::SharedCredentialsProvider::new(creds),
+            )
+            .build();
+        aws_sdk_iam::Client::new(&config)
+    })
+}
+
+/// Create a user with tags.
+pub fn create_user(emu: &Emulator, iam: &aws_sdk_iam::Client, user: &str, tags: &[(&str, &str)]) {
+    emu.block_on(async {
+        iam.create_user().user_name(user).send().await.unwrap();
+        for (k, v) in tags {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(*k)
+                .value(*v)
+                .build()
+                .unwrap();
+            iam.tag_user()
+                .user_name(user)
+                .tags(tag)
+                .send()
+                .await
+                .unwrap();
+        }
+    })
+}
+
+/// A user's tags, sorted.
+pub fn user_tags(emu: &Emulator, iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, String)> {
+    emu.block_on(async {
+        let out = iam.list_user_tags().user_name(user).send().await.unwrap();
+        let mut tags: Vec<(String, String)> = out
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        tags.sort();
+        tags
+    })
+}

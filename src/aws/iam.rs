@@ -1,0 +1,163 @@
+//! IAM and STS: user tags (exceptions), the caller's identity, and credentials for a member
+//! account through AssumeRole. Which tags to write is the core's decision
+//! (`scpctl_core::exception`); this file only calls.
+
+use anyhow::{anyhow, Result};
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::SdkConfig;
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+use aws_sdk_organizations::config::SharedCredentialsProvider;
+use futures_util::stream::{self, StreamExt};
+use scpctl_core::exception::TagChange;
+
+use super::{error_code, CallCounter};
+
+pub type Tags = Vec<(String, String)>;
+
+fn failed<E, R>(
+    what: &str,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> anyhow::Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    anyhow!("{what}: {}", aws_sdk_iam::error::DisplayErrorContext(&err))
+}
+
+/// Who is calling: the ARN recorded as the granter, and the account.
+pub struct Caller {
+    pub arn: String,
+    pub account: String,
+}
+
+pub async fn caller(config: &SdkConfig, counter: &CallCounter) -> Result<Caller> {
+    let conf = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(counter.clone())
+        .build();
+    let out = aws_sdk_sts::Client::from_conf(conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "cannot tell who is calling (STS GetCallerIdentity): {}\n  check the AWS credentials (AWS_PROFILE, --profile, ...)",
+                aws_sdk_sts::error::DisplayErrorContext(&e)
+            )
+        })?;
+    Ok(Caller {
+        arn: out.arn().unwrap_or_default().to_string(),
+        account: out.account().unwrap_or_default().to_string(),
+    })
+}
+
+/// The same config with credentials of `role` in `account`, obtained through STS AssumeRole
+/// from the base credentials (lazily, at the first call).
+pub async fn assume_role(base: &SdkConfig, account: &str, role: &str) -> SdkConfig {
+    let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/{role}"))
+        .session_name("scpctl")
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}
+
+pub struct Iam {
+    client: Client,
+}
+
+impl Iam {
+    pub fn new(config: &SdkConfig, counter: &CallCounter) -> Iam {
+        let conf = aws_sdk_iam::config::Builder::from(config)
+            .interceptor(counter.clone())
+            .build();
+        Iam {
+            client: Client::from_conf(conf),
+        }
+    }
+
+    /// The user's tags; `None` if the user does not exist.
+    pub async fn user_tags(&self, user: &str) -> Result<Option<Tags>> {
+        let mut tags = Vec::new();
+        let mut pages = self
+            .client
+            .list_user_tags()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => tags.extend(
+                    p.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string())),
+                ),
+                Err(e) if error_code(&e) == Some("NoSuchEntity") => return Ok(None),
+                Err(e) => return Err(failed(&format!("ListUserTags {user}"), e)),
+            }
+        }
+        Ok(Some(tags))
+    }
+
+    /// Set, then remove: a crash in between leaves the exception granted with a stale
+    /// companion at worst, and re-running the command finishes it.
+    pub async fn write(&self, user: &str, change: &TagChange) -> Result<()> {
+        if !change.set.is_empty() {
+            let tags: Vec<Tag> = change
+                .set
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow!("{e}"))?;
+            self.client
+                .tag_user()
+                .user_name(user)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| failed(&format!("TagUser {user}"), e))?;
+        }
+        if !change.remove.is_empty() {
+            self.client
+                .untag_user()
+                .user_name(user)
+                .set_tag_keys(Some(change.remove.clone()))
+                .send()
+                .await
+                .map_err(|e| failed(&format!("UntagUser {user}"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Every user with its tags. ListUsers does not return tags, so they are read per user,
+    /// `concurrency` at a time; a user deleted in between is left out.
+    pub async fn all_user_tags(&self, concurrency: usize) -> Result<Vec<(String, Tags)>> {
+        let mut users = Vec::new();
+        let mut pages = self.client.list_users().into_paginator().items().send();
+        while let Some(user) = pages.next().await {
+            users.push(
+                user.map_err(|e| failed("ListUsers", e))?
+                    .user_name()
+                    .to_string(),
+            );
+        }
+        let results: Vec<(String, Result<Option<Tags>>)> = stream::iter(users)
+            .map(|user| async move {
+                let tags = self.user_tags(&user).await;
+                (user, tags)
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        let mut out = Vec::new();
+        for (user, tags) in results {
+            if let Some(tags) = tags? {
+                out.push((user, tags));
+            }
+        }
+        Ok(out)
+    }
+}
