@@ -301,6 +301,15 @@ pub struct ApplyArgs {
     /// Only show the plan (same as `scpctl plan`).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Your public IP as AWS sees it: when you are an IAM user the policy reaches, apply also
+    /// checks that this address is inside the CIDRs (otherwise only your exception tag is checked).
+    #[arg(long, value_name = "IP")]
+    pub my_ip: Option<IpAddr>,
+
+    /// Deploy even though the policy would deny the IAM user running scpctl.
+    #[arg(long)]
+    pub allow_self_lockout: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,17 +35,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// scpctl's own logs at the chosen level. The SDK's are capped at DEBUG (at -vvv too), and the
+/// request signer's and HTTP stack's at WARN: their traces carry canonical requests and headers,
+/// where a session token would appear. Credentials are never printed.
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        2 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false)
-        .without_time()
+    let filter = Targets::new()
+        .with_default(level.min(LevelFilter::DEBUG))
+        .with_target("scpctl", level)
+        .with_target("aws_sigv4", LevelFilter::WARN)
+        .with_target("aws_credential_types", LevelFilter::WARN)
+        .with_target("aws_config", LevelFilter::INFO.min(level))
+        .with_target("hyper", LevelFilter::WARN)
+        .with_target("hyper_util", LevelFilter::WARN)
+        .with_target("h2", LevelFilter::WARN)
+        .with_target("rustls", LevelFilter::WARN);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .without_time(),
+        )
+        .with(filter)
         .init();
 }

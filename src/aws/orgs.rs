@@ -133,6 +133,45 @@ impl Orgs {
             .collect())
     }
 
+    /// The organization's management account id.
+    pub async fn management_account(&self) -> Result<String> {
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| failed("DescribeOrganization", e))?;
+        out.organization()
+            .and_then(|o| o.master_account_id())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("DescribeOrganization returned no management account"))
+    }
+
+    /// The OUs above an account, nearest first, then the root.
+    pub async fn ancestors(&self, account: &str) -> Result<Vec<String>> {
+        let mut chain = Vec::new();
+        let mut child = account.to_string();
+        // OUs nest at most five levels under the root ("Quotas for AWS Organizations").
+        for _ in 0..6 {
+            let out = self
+                .client
+                .list_parents()
+                .child_id(&child)
+                .send()
+                .await
+                .map_err(|e| failed(&format!("ListParents {child}"), e))?;
+            let Some(parent) = out.parents().first().and_then(|p| p.id()) else {
+                break;
+            };
+            chain.push(parent.to_string());
+            if parent.starts_with("r-") {
+                break;
+            }
+            child = parent.to_string();
+        }
+        Ok(chain)
+    }
+
     /// The root as a target.
     pub async fn root_target(&self) -> Result<TargetId> {
         Ok(TargetId::Root(self.root().await?.0))

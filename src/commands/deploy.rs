@@ -10,6 +10,10 @@ use scpctl_core::plan::{
 use scpctl_core::render::{render, Layout, PolicyKind, RenderedPolicy};
 use serde_json::json;
 
+use aws_config::SdkConfig;
+use scpctl_core::lockout::{caller_kind, check_caller, reaching_target, CallerKind, Verdict};
+
+use crate::aws::iam::{caller, Iam};
 use crate::aws::orgs::Orgs;
 use crate::aws::{sdk_config, CallCounter};
 use crate::cli::{
@@ -31,9 +35,70 @@ pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
 
 /// Organizations client and its call counter.
 pub async fn connect(aws: &AwsArgs) -> (Orgs, CallCounter) {
+    let (orgs, counter, _) = connect_with_config(aws).await;
+    (orgs, counter)
+}
+
+async fn connect_with_config(aws: &AwsArgs) -> (Orgs, CallCounter, SdkConfig) {
     let counter = CallCounter::default();
     let config = sdk_config(aws).await;
-    (Orgs::new(&config, &counter), counter)
+    (Orgs::new(&config, &counter), counter, config)
+}
+
+/// Refuse to deploy a policy that would deny the IAM user running scpctl (issue: lockout
+/// guards). Roles, the root user and the management account are never restricted by it.
+async fn guard_self_lockout(
+    config: &SdkConfig,
+    counter: &CallCounter,
+    orgs: &Orgs,
+    targets: &[TargetId],
+    content: &str,
+    apply: &ApplyArgs,
+) -> Result<()> {
+    let me = caller(config, counter).await?;
+    let CallerKind::IamUser { account, name } = caller_kind(&me.arn) else {
+        tracing::info!(
+            "caller {} is not an IAM user: the policy does not restrict it",
+            me.arn
+        );
+        return Ok(());
+    };
+    if orgs.management_account().await? == account {
+        tracing::info!("caller is in the management account, which SCPs never restrict");
+        return Ok(());
+    }
+    // The account itself or the root reach it without reading where it sits.
+    let via = match reaching_target(targets, &account, &[]) {
+        Some(t) => t.clone(),
+        None if targets.iter().any(|t| matches!(t, TargetId::Ou(_))) => {
+            let ancestors = orgs.ancestors(&account).await?;
+            match reaching_target(targets, &account, &ancestors) {
+                Some(t) => t.clone(),
+                None => return Ok(()),
+            }
+        }
+        None => return Ok(()),
+    };
+    let tags = Iam::new(config, counter)
+        .user_tags(&name)
+        .await?
+        .unwrap_or_default();
+    match check_caller(content, &name, &tags, apply.my_ip) {
+        Verdict::Safe { note } => {
+            if let Some(n) = note {
+                eprintln!("note: {n}");
+            }
+            Ok(())
+        }
+        Verdict::LockedOut { why } if apply.allow_self_lockout => {
+            eprintln!("warning: {why} (through {via}); deploying anyway (--allow-self-lockout)");
+            Ok(())
+        }
+        Verdict::LockedOut { why } => bail!(
+            "refusing to lock you out: you are {} in account {account}, which {via} contains, and {why}.\n  Grant yourself the exception (`scpctl exception grant {name}`), deploy from the management account or a role, or pass --allow-self-lockout. Nothing was changed",
+            me.arn
+        ),
+    }
 }
 
 /// Validated target ids from the flags; every bad one is reported at once.
@@ -149,7 +214,7 @@ async fn plan_and_maybe_apply(
 ) -> Result<u8> {
     let scp = rendered_scp(cli)?;
     let mut target_ids = targets(&args.targets)?;
-    let (orgs, counter) = connect(&args.aws).await;
+    let (orgs, counter, config) = connect_with_config(&args.aws).await;
     let observed = orgs
         .observe(&scp.name, &target_ids, args.targets.root)
         .await?;
@@ -170,6 +235,15 @@ async fn plan_and_maybe_apply(
     if cli.output == OutputFormat::Text {
         print_plan(cli, &plan, &counter, None);
     }
+    guard_self_lockout(
+        &config,
+        &counter,
+        &orgs,
+        &desired.targets,
+        &scp.compact,
+        apply,
+    )
+    .await?;
     confirm(
         apply.yes,
         &format!("Make these {} change(s)?", plan.changes.len()),
