@@ -345,3 +345,38 @@ pub fn user_tags(emu: &Emulator, iam: &aws_sdk_iam::Client, user: &str) -> Vec<(
         tags
     })
 }
+
+impl Emulator {
+    /// The emulator's address, for a fault proxy in front of it.
+    pub fn upstream(&self) -> std::net::SocketAddr {
+        self.endpoint.trim_start_matches("http://").parse().unwrap()
+    }
+
+    /// A fault proxy in front of this emulator (strict by default), on the tests' runtime.
+    pub fn proxy(&self) -> faultproxy::Proxy {
+        let config = faultproxy::Config::new(self.upstream());
+        self.block_on(faultproxy::Proxy::start(config)).unwrap()
+    }
+
+    /// `scpctl` pointed at a proxy instead of the emulator.
+    pub fn scpctl_via(&self, proxy: &faultproxy::Proxy) -> Command {
+        let mut cmd = self.scpctl();
+        cmd.env("AWS_ENDPOINT_URL", proxy.url());
+        cmd
+    }
+
+    /// Forget all state (moto's `/moto-api/reset`).
+    pub fn reset(&self) {
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(self.upstream()).unwrap();
+        write!(
+            s,
+            "POST /moto-api/reset HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.upstream()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    }
+}

@@ -1,0 +1,43 @@
+//! `faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient]`: run the proxy for scripts and
+//! benchmarks. Prints `listening http://127.0.0.1:PORT` on stdout, then serves until killed.
+//! `GET /__faultproxy/counts` answers the calls per operation as JSON.
+
+use std::time::Duration;
+
+use faultproxy::{Config, Proxy};
+
+fn usage() -> ! {
+    eprintln!("usage: faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient]");
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut upstream = None;
+    let mut latency = Duration::ZERO;
+    let mut strict = true;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--upstream" => upstream = args.next().and_then(|u| u.parse().ok()),
+            "--latency-ms" => {
+                let ms: u64 = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage());
+                latency = Duration::from_millis(ms);
+            }
+            "--lenient" => strict = false,
+            _ => usage(),
+        }
+    }
+    let mut config = Config::new(upstream.unwrap_or_else(|| usage()));
+    config.latency = latency;
+    config.strict = strict;
+    let proxy = Proxy::start(config).await.unwrap_or_else(|e| {
+        eprintln!("faultproxy: cannot listen: {e}");
+        std::process::exit(1)
+    });
+    println!("listening {}", proxy.url());
+    std::future::pending::<()>().await;
+}
