@@ -285,6 +285,11 @@ pub struct TargetArgs {
 pub struct DeployArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
+
+    /// Targets read and attached at once (throttling is retried with backoff).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -330,6 +335,10 @@ pub struct DetachArgs {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    /// Targets detached at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
 
     /// Do not ask for confirmation.
     #[arg(long)]

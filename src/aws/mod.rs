@@ -25,9 +25,9 @@ use crate::cli::AwsArgs;
 /// the flags nor the standard chain name a region.
 const GLOBAL_REGION: &str = "us-east-1";
 
-/// At most this many requests in flight at once: Organizations allows a few requests per
-/// second per account ("Quotas for AWS Organizations": throttling), IAM a few more.
-pub const CONCURRENCY: usize = 4;
+/// Accounts read at once by `exception list --all-accounts` (each then reads its users with its
+/// own bound).
+pub const ACCOUNT_CONCURRENCY: usize = 4;
 
 /// Attempts for a write refused with `ConcurrentModificationException`, which the SDK's
 /// standard retry does not retry (it is not classed as transient).

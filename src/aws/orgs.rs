@@ -21,7 +21,7 @@ use scpctl_core::plan::{
     MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
-use super::{error_code, retry_conflicts, CallCounter, CONCURRENCY};
+use super::{error_code, retry_conflicts, CallCounter};
 
 const SCP: PolicyType = PolicyType::ServiceControlPolicy;
 /// Enabling a policy type is asynchronous ("EnablePolicyType": "the status is PENDING_ENABLE
@@ -30,6 +30,9 @@ const ENABLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Orgs {
     client: Client,
+    /// Per-target reads and writes in flight at once. Organizations throttles per account
+    /// (`TooManyRequestsException`, retried by the SDK), so this stays small.
+    concurrency: usize,
 }
 
 /// An SDK error as a message with its cause chain, and plain words for the two errors every
@@ -67,12 +70,13 @@ fn is_missing_target<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
 }
 
 impl Orgs {
-    pub fn new(config: &SdkConfig, counter: &CallCounter) -> Orgs {
+    pub fn new(config: &SdkConfig, counter: &CallCounter, concurrency: usize) -> Orgs {
         let conf = aws_sdk_organizations::config::Builder::from(config)
             .interceptor(counter.clone())
             .build();
         Orgs {
             client: Client::from_conf(conf),
+            concurrency: concurrency.max(1),
         }
     }
 
@@ -303,7 +307,7 @@ impl Orgs {
     pub async fn attached_all(&self, targets: &[TargetId]) -> Result<Vec<ObservedTarget>> {
         let results: Vec<(TargetId, Result<Option<ObservedTarget>>)> = stream::iter(targets)
             .map(|t| async move { (t.clone(), self.attached(t).await) })
-            .buffered(CONCURRENCY)
+            .buffered(self.concurrency)
             .collect()
             .await;
         let mut observed = Vec::new();
@@ -427,7 +431,7 @@ impl Orgs {
                         (change, Some(r))
                     }
                 })
-                .buffer_unordered(CONCURRENCY)
+                .buffer_unordered(self.concurrency)
                 .collect()
                 .await;
             let mut failed = Vec::new();
@@ -469,6 +473,16 @@ impl Orgs {
         })
         .await;
         match r {
+            // The answer carries the root's policy types: no need to poll when already ENABLED.
+            Ok(out)
+                if out.root().is_some_and(|root| {
+                    root.policy_types().iter().any(|t| {
+                        t.r#type() == Some(&SCP) && t.status() == Some(&PolicyTypeStatus::Enabled)
+                    })
+                }) =>
+            {
+                return Ok(())
+            }
             Ok(_) => {}
             Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
             Err(e) => return Err(failed(&format!("EnablePolicyType on {root}"), e)),

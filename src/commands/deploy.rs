@@ -34,15 +34,19 @@ pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
 }
 
 /// Organizations client and its call counter.
-pub async fn connect(aws: &AwsArgs) -> (Orgs, CallCounter) {
-    let (orgs, counter, _) = connect_with_config(aws).await;
+pub async fn connect(aws: &AwsArgs, concurrency: u16) -> (Orgs, CallCounter) {
+    let (orgs, counter, _) = connect_with_config(aws, concurrency).await;
     (orgs, counter)
 }
 
-async fn connect_with_config(aws: &AwsArgs) -> (Orgs, CallCounter, SdkConfig) {
+async fn connect_with_config(aws: &AwsArgs, concurrency: u16) -> (Orgs, CallCounter, SdkConfig) {
     let counter = CallCounter::default();
     let config = sdk_config(aws).await;
-    (Orgs::new(&config, &counter), counter, config)
+    (
+        Orgs::new(&config, &counter, concurrency.into()),
+        counter,
+        config,
+    )
 }
 
 /// Refuse to deploy a policy that would deny the IAM user running scpctl (issue: lockout
@@ -214,7 +218,7 @@ async fn plan_and_maybe_apply(
 ) -> Result<u8> {
     let scp = rendered_scp(cli)?;
     let mut target_ids = targets(&args.targets)?;
-    let (orgs, counter, config) = connect_with_config(&args.aws).await;
+    let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let observed = orgs
         .observe(&scp.name, &target_ids, args.targets.root)
         .await?;
@@ -303,7 +307,7 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
     block_on(async {
         let name = policy_name(cli)?;
         let mut target_ids = targets(&args.deploy.targets)?;
-        let (orgs, counter) = connect(&args.deploy.aws).await;
+        let (orgs, counter) = connect(&args.deploy.aws, args.deploy.concurrency).await;
         let Some(policy) = orgs.find_policy(&name).await? else {
             eprintln!("no SCP named {name} exists; nothing to detach");
             print_plan(cli, &Plan::default(), &counter, None);
@@ -336,7 +340,7 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
 pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
     block_on(async {
         let name = policy_name(cli)?;
-        let (orgs, counter) = connect(&args.aws).await;
+        let (orgs, counter) = connect(&args.aws, args.concurrency).await;
         let Some(policy) = orgs.find_policy(&name).await? else {
             eprintln!("no SCP named {name} exists; nothing to destroy");
             print_plan(cli, &Plan::default(), &counter, None);

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::deploy::{block_on, confirm};
 use crate::aws::iam::{assume_role, caller, Iam};
 use crate::aws::orgs::Orgs;
-use crate::aws::{sdk_config, CallCounter, CONCURRENCY};
+use crate::aws::{sdk_config, CallCounter, ACCOUNT_CONCURRENCY};
 use crate::cli::{
     AccountArgs, Cli, ExceptionCommand, GrantArgs, ListArgs, OutputFormat, RevokeArgs, SweepArgs,
 };
@@ -202,7 +202,7 @@ async fn rows_all_accounts(
 ) -> Result<Vec<Row>> {
     let base = sdk_config(&args.account.aws).await;
     let me = caller(&base, counter).await?;
-    let accounts = Orgs::new(&base, counter).active_accounts().await?;
+    let accounts = Orgs::new(&base, counter, 1).active_accounts().await?;
     let total = accounts.len();
     let finished = AtomicUsize::new(0);
     let show_progress = std::io::stderr().is_terminal();
@@ -224,7 +224,7 @@ async fn rows_all_accounts(
                 (account, rows)
             }
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(ACCOUNT_CONCURRENCY)
         .collect()
         .await;
     if show_progress {

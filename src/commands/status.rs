@@ -11,7 +11,7 @@ use crate::exit;
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
     let scp = rendered_scp(cli)?;
     block_on(async {
-        let (orgs, counter) = connect(&args.aws).await;
+        let (orgs, counter) = connect(&args.aws, 1).await;
         let Some(policy) = orgs.find_policy(&scp.name).await? else {
             match cli.output {
                 OutputFormat::Json => println!(

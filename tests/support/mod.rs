@@ -7,7 +7,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -34,13 +34,6 @@ fn moto_server() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// One moto server with fresh state, stopped when dropped.
 pub struct Emulator {
     child: Child,
@@ -53,29 +46,46 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        use std::io::BufRead;
         let bin = moto_server();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Process::new(&bin)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Emulator::connect(child, port);
+        // Port 0: the server picks a free port itself and prints it, so two tests can never
+        // race for the same port (a probe-then-bind would).
+        let mut child = Process::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining: the server logs every request to stderr.
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = tx.send(port.parse::<u16>().ok());
                 }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // lost the port to someone else: try another
-                }
-                std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = child.kill();
-            let _ = child.wait();
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                panic!("moto server did not report its port: {other:?}");
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto server not reachable on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("moto server did not start on a free port after 5 tries");
+        Emulator::connect(child, port)
     }
 
     fn connect(child: Child, port: u16) -> Emulator {
