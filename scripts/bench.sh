@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmarks, each beside its baseline, in one run: writes docs/benchmarks.md.
+#   scripts/bench.sh            full run (about 10 minutes after the release build)
+#   scripts/bench.sh --quick    small sizes, one repetition: checks that the script works
+set -euo pipefail
+cd "$(dirname "$0")/.."
+moto=$(localstack/moto.sh path)
+cargo build --release --locked -p scpctl -p faultproxy
+capacity=$(mktemp)
+trap 'rm -f "$capacity"' EXIT
+cargo bench --locked -p scpctl-core --bench capacity > "$capacity"
+.venv/bin/python bench/run.py --scpctl target/release/scpctl --proxy target/release/faultproxy \
+  --moto "$moto" --capacity "$capacity" "$@"
