@@ -417,3 +417,28 @@ fn detach_and_destroy_touch_only_the_managed_policy() {
         .code(4)
         .stdout(predicate::str::contains("not deployed"));
 }
+
+#[test]
+fn the_endpoint_url_flag_maps_onto_the_sdk_config() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    let (_dir, config) = project(CIDRS);
+    let endpoint = emu.endpoint.clone();
+    let mut cmd = emu.scpctl();
+    cmd.env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_REGION", "eu-west-1");
+    cmd.arg("--config")
+        .arg(&config)
+        .args([
+            "plan",
+            "--ou",
+            &org.ous[0],
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("create SCP"));
+}

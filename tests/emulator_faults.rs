@@ -397,3 +397,53 @@ fn credentials_are_never_printed_even_at_trace_level() {
         }
     }
 }
+
+#[test]
+fn list_all_accounts_reports_and_skips_an_account_whose_role_cannot_be_assumed() {
+    let emu = Emulator::start();
+    let (_dir, config) = project(CIDRS);
+    emu.block_on(emu.orgs.create_organization().send()).unwrap();
+    let mut members = Vec::new();
+    for i in 0..2 {
+        let out = emu
+            .block_on(
+                emu.orgs
+                    .create_account()
+                    .account_name(format!("m{i}"))
+                    .email(format!("m{i}@example.com"))
+                    .send(),
+            )
+            .unwrap();
+        members.push(
+            out.create_account_status()
+                .unwrap()
+                .account_id()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    create_user(&emu, &emu.iam, "svc-mgmt", &[("AccessException", "True")]);
+    let proxy = emu.proxy();
+    proxy.set_rules(vec![on(
+        "AssumeRole",
+        When::Always,
+        Fault::error("AccessDenied"),
+    )]);
+    let a = emu
+        .scpctl_via(&proxy)
+        .arg("--config")
+        .arg(&config)
+        .args(["--output", "json", "exception", "list", "--all-accounts"])
+        .assert()
+        .success();
+    let rows = stdout_json(&a);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["user"], "svc-mgmt");
+    let err = stderr_of(&a);
+    for m in &members {
+        assert!(
+            err.contains(&format!("warning: account {m} skipped")),
+            "{err}"
+        );
+    }
+}
