@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 moto=$(localstack/moto.sh path)
 cargo build --release --locked -p scpctl -p faultproxy
 capacity=$(mktemp)
-trap 'rm -f "$capacity"' EXIT
+memory=$(mktemp)
+trap 'rm -f "$capacity" "$memory"' EXIT
 cargo bench --locked -p scpctl-core --bench capacity > "$capacity"
+cargo bench --locked -p scpctl-core --bench memory > "$memory"
 .venv/bin/python bench/run.py --scpctl target/release/scpctl --proxy target/release/faultproxy \
-  --moto "$moto" --capacity "$capacity" "$@"
+  --moto "$moto" --capacity "$capacity" --memory "$memory" "$@"
