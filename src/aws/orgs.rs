@@ -559,48 +559,59 @@ impl Orgs {
     }
 
     async fn attach(&self, policy_id: &str, target: &TargetId) -> Result<()> {
-        let r = retry_conflicts("AttachPolicy", || {
-            self.client
-                .attach_policy()
-                .policy_id(policy_id)
-                .target_id(target.as_str())
-                .send()
-        })
-        .await;
-        match r {
-            Ok(_) => Ok(()),
-            // Already attached: the state we want ("AttachPolicy" errors).
-            Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => Ok(()),
-            Err(e) => Err(failed(&format!("AttachPolicy to {target}"), e)),
-        }
+        // Already attached is the state we want ("AttachPolicy" errors).
+        idempotent(
+            &format!("AttachPolicy to {target}"),
+            "DuplicatePolicyAttachmentException",
+            || {
+                self.client
+                    .attach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target.as_str())
+                    .send()
+            },
+        )
+        .await
     }
 
     async fn detach(&self, policy_id: &str, target: &TargetId) -> Result<()> {
-        let r = retry_conflicts("DetachPolicy", || {
-            self.client
-                .detach_policy()
-                .policy_id(policy_id)
-                .target_id(target.as_str())
-                .send()
-        })
-        .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if error_code(&e) == Some("PolicyNotAttachedException") => Ok(()),
-            Err(e) => Err(failed(&format!("DetachPolicy from {target}"), e)),
-        }
+        idempotent(
+            &format!("DetachPolicy from {target}"),
+            "PolicyNotAttachedException",
+            || {
+                self.client
+                    .detach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target.as_str())
+                    .send()
+            },
+        )
+        .await
     }
 
     async fn delete(&self, policy_id: &str) -> Result<()> {
-        let r = retry_conflicts("DeletePolicy", || {
-            self.client.delete_policy().policy_id(policy_id).send()
-        })
-        .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if error_code(&e) == Some("PolicyNotFoundException") => Ok(()),
-            Err(e) => Err(failed(&format!("DeletePolicy {policy_id}"), e)),
-        }
+        idempotent(
+            &format!("DeletePolicy {policy_id}"),
+            "PolicyNotFoundException",
+            || self.client.delete_policy().policy_id(policy_id).send(),
+        )
+        .await
+    }
+}
+
+/// A write retried on conflicts, for which the error `already_done` means the wanted state is
+/// already there (a re-run after a crash, or a retry after a lost answer).
+async fn idempotent<T, E, R, F, Fut>(what: &str, already_done: &str, call: F) -> Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, SdkError<E, R>>>,
+{
+    match retry_conflicts(what, call).await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some(already_done) => Ok(()),
+        Err(e) => Err(failed(what, e)),
     }
 }
 

@@ -313,12 +313,6 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
             print_plan(cli, &Plan::default(), &counter, None);
             return Ok(exit::SUCCESS);
         };
-        if !policy.managed {
-            return Err(plan_errors(vec![PlanError::NotManaged {
-                name: policy.name,
-                id: policy.id,
-            }]));
-        }
         if args.deploy.targets.root {
             target_ids.push(orgs.root_target().await?);
         }

@@ -93,6 +93,36 @@ fn print_change(cli: &Cli, user: &str, account: &str, change: &TagChange, done: 
     }
 }
 
+/// Read one user's tags, let `decide` (the core) compute the change, show it, write it.
+/// `nothing` and `done` word the outcome, given the account.
+fn change_user_tags(
+    cli: &Cli,
+    account: &AccountArgs,
+    user: &str,
+    decide: impl FnOnce(&[(String, String)], &str) -> Result<TagChange>,
+    nothing: impl FnOnce(&str) -> String,
+    done: impl FnOnce(&str) -> String,
+) -> Result<u8> {
+    block_on(async {
+        let counter = CallCounter::default();
+        let s = session(account, &counter).await?;
+        let tags = s
+            .iam
+            .user_tags(user)
+            .await?
+            .ok_or_else(|| not_found(user, &s.account))?;
+        let change = decide(&tags, &s.caller_arn)?;
+        if change.is_empty() {
+            print_change(cli, user, &s.account, &change, &nothing(&s.account));
+            return Ok(exit::SUCCESS);
+        }
+        eprintln!("will {}", describe_change(user, &change));
+        s.iam.write(user, &change).await?;
+        print_change(cli, user, &s.account, &change, &done(&s.account));
+        Ok(exit::SUCCESS)
+    })?
+}
+
 fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
     let keys = keys(cli)?;
     let expires = args
@@ -100,65 +130,43 @@ fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
         .as_deref()
         .map(|e| Date::parse(e).ok_or_else(|| ExceptionError::BadDate { value: e.into() }))
         .transpose()?;
-    block_on(async {
-        let counter = CallCounter::default();
-        let s = session(&args.account, &counter).await?;
-        let tags = s
-            .iam
-            .user_tags(&args.user)
-            .await?
-            .ok_or_else(|| not_found(&args.user, &s.account))?;
-        let g = Grant {
-            reason: args.reason.clone(),
-            expires,
-            granted_by: s.caller_arn.clone(),
-            today: today(),
-        };
-        let change = plan_grant(&args.user, &tags, &keys, &g)?;
-        if change.is_empty() {
-            let msg = format!(
-                "{} already holds this exception in account {}; nothing to do",
-                args.user, s.account
-            );
-            print_change(cli, &args.user, &s.account, &change, &msg);
-            return Ok(exit::SUCCESS);
-        }
-        eprintln!("will {}", describe_change(&args.user, &change));
-        s.iam.write(&args.user, &change).await?;
-        let msg = format!(
-            "granted: {} in account {} is tagged {}={}",
-            args.user, s.account, keys.exception, keys.value
-        );
-        print_change(cli, &args.user, &s.account, &change, &msg);
-        Ok(exit::SUCCESS)
-    })?
+    let user = &args.user;
+    change_user_tags(
+        cli,
+        &args.account,
+        user,
+        |tags, caller_arn| {
+            let grant = Grant {
+                reason: args.reason.clone(),
+                expires,
+                granted_by: caller_arn.to_string(),
+                today: today(),
+            };
+            Ok(plan_grant(user, tags, &keys, &grant)?)
+        },
+        |account| {
+            format!("{user} already holds this exception in account {account}; nothing to do")
+        },
+        |account| {
+            format!(
+                "granted: {user} in account {account} is tagged {}={}",
+                keys.exception, keys.value
+            )
+        },
+    )
 }
 
 fn revoke(cli: &Cli, args: &RevokeArgs) -> Result<u8> {
     let keys = keys(cli)?;
-    block_on(async {
-        let counter = CallCounter::default();
-        let s = session(&args.account, &counter).await?;
-        let tags = s
-            .iam
-            .user_tags(&args.user)
-            .await?
-            .ok_or_else(|| not_found(&args.user, &s.account))?;
-        let change = plan_revoke(&tags, &keys);
-        if change.is_empty() {
-            let msg = format!(
-                "{} holds no exception in account {}; nothing to do",
-                args.user, s.account
-            );
-            print_change(cli, &args.user, &s.account, &change, &msg);
-            return Ok(exit::SUCCESS);
-        }
-        eprintln!("will {}", describe_change(&args.user, &change));
-        s.iam.write(&args.user, &change).await?;
-        let msg = format!("revoked: {} in account {}", args.user, s.account);
-        print_change(cli, &args.user, &s.account, &change, &msg);
-        Ok(exit::SUCCESS)
-    })?
+    let user = &args.user;
+    change_user_tags(
+        cli,
+        &args.account,
+        user,
+        |tags, _| Ok(plan_revoke(tags, &keys)),
+        |account| format!("{user} holds no exception in account {account}; nothing to do"),
+        |account| format!("revoked: {user} in account {account}"),
+    )
 }
 
 #[derive(Debug, Serialize)]

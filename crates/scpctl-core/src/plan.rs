@@ -398,12 +398,19 @@ pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Plan, Vec<Pl
     }
 }
 
-/// Detach the managed policy from `targets` where it is attached. `attached` lists, for each
+/// Detach the managed policy from `targets` where it is attached; a policy scpctl did not
+/// create is refused. `attached` lists, for each
 /// such target, every SCP attached to it (to keep AWS's minimum of one).
 pub fn plan_detach(
     policy: &ObservedPolicy,
     targets: &[ObservedTarget],
 ) -> Result<Plan, Vec<PlanError>> {
+    if !policy.managed {
+        return Err(vec![PlanError::NotManaged {
+            name: policy.name.clone(),
+            id: policy.id.clone(),
+        }]);
+    }
     let mut errors = Vec::new();
     let mut plan = Plan::default();
     for t in targets {
@@ -428,17 +435,12 @@ pub fn plan_detach(
     }
 }
 
-/// Detach the managed policy everywhere, then delete it.
+/// Detach the managed policy everywhere, then delete it (refused, like `plan_detach`, for a
+/// policy scpctl did not create).
 pub fn plan_destroy(
     policy: &ObservedPolicy,
     targets: &[ObservedTarget],
 ) -> Result<Plan, Vec<PlanError>> {
-    if !policy.managed {
-        return Err(vec![PlanError::NotManaged {
-            name: policy.name.clone(),
-            id: policy.id.clone(),
-        }]);
-    }
     let mut plan = plan_detach(policy, targets)?;
     plan.changes.push(Change::DeletePolicy {
         policy: policy.name.clone(),

@@ -208,6 +208,10 @@ fn a_policy_scpctl_did_not_create_is_never_touched() {
         plan_destroy(&p, &[]).unwrap_err()[..],
         [PlanError::NotManaged { .. }]
     ));
+    assert!(matches!(
+        plan_detach(&p, &[]).unwrap_err()[..],
+        [PlanError::NotManaged { .. }]
+    ));
 }
 
 #[test]
