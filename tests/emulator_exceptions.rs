@@ -231,26 +231,7 @@ fn sweep_revokes_only_expired_exceptions_after_showing_them() {
 fn exceptions_across_member_accounts_through_assume_role() {
     let emu = Emulator::start();
     let (_dir, config) = project(CIDRS);
-    emu.block_on(emu.orgs.create_organization().send()).unwrap();
-    let mut members = Vec::new();
-    for i in 0..3 {
-        let out = emu
-            .block_on(
-                emu.orgs
-                    .create_account()
-                    .account_name(format!("m{i}"))
-                    .email(format!("m{i}@example.com"))
-                    .send(),
-            )
-            .unwrap();
-        members.push(
-            out.create_account_status()
-                .unwrap()
-                .account_id()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let members = seed_members(&emu, 3);
     create_user(&emu, &emu.iam, "svc-mgmt", &[("AccessException", "True")]);
     for (i, account) in members.iter().enumerate() {
         let iam = member_iam(&emu, account);

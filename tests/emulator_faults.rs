@@ -402,26 +402,7 @@ fn credentials_are_never_printed_even_at_trace_level() {
 fn list_all_accounts_reports_and_skips_an_account_whose_role_cannot_be_assumed() {
     let emu = Emulator::start();
     let (_dir, config) = project(CIDRS);
-    emu.block_on(emu.orgs.create_organization().send()).unwrap();
-    let mut members = Vec::new();
-    for i in 0..2 {
-        let out = emu
-            .block_on(
-                emu.orgs
-                    .create_account()
-                    .account_name(format!("m{i}"))
-                    .email(format!("m{i}@example.com"))
-                    .send(),
-            )
-            .unwrap();
-        members.push(
-            out.create_account_status()
-                .unwrap()
-                .account_id()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let members = seed_members(&emu, 2);
     create_user(&emu, &emu.iam, "svc-mgmt", &[("AccessException", "True")]);
     let proxy = emu.proxy();
     proxy.set_rules(vec![on(

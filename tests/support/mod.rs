@@ -390,3 +390,24 @@ impl Emulator {
         assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     }
 }
+
+/// An organization with `n` member accounts (no OUs); their ids.
+pub fn seed_members(emu: &Emulator, n: usize) -> Vec<String> {
+    emu.block_on(async {
+        emu.orgs.create_organization().send().await.unwrap();
+        let mut members = Vec::new();
+        for i in 0..n {
+            let out = emu
+                .orgs
+                .create_account()
+                .account_name(format!("m{i}"))
+                .email(format!("m{i}@example.com"))
+                .send()
+                .await
+                .unwrap();
+            let status = out.create_account_status().unwrap();
+            members.push(status.account_id().unwrap().to_string());
+        }
+        members
+    })
+}

@@ -4,29 +4,14 @@
 //!
 //! Run: `cargo bench -p scpctl-core --bench memory`. Prints a Markdown table.
 
-use std::net::Ipv4Addr;
+mod common;
+use common::values;
+
 use std::process::Command;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use scpctl_core::cidr::{CidrOptions, CidrSet, SourcedValue};
+use scpctl_core::cidr::{CidrOptions, CidrSet};
 use scpctl_core::config::Config;
-use scpctl_core::origin::Origin;
 use scpctl_core::render::{render, Layout, PolicyKind};
-
-fn values(n: usize) -> Vec<SourcedValue> {
-    let mut rng = StdRng::seed_from_u64(7);
-    (0..n)
-        .map(|i| {
-            let prefix: u8 = [24, 28, 32, 32][rng.random_range(0..4)];
-            let net =
-                ipnet::Ipv4Net::new(Ipv4Addr::from(rng.random::<u32>() | 0x0b00_0000), prefix)
-                    .unwrap()
-                    .trunc();
-            SourcedValue::new(net.to_string(), Origin::at_line("bench.toml", i + 1))
-        })
-        .collect()
-}
 
 fn peak_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

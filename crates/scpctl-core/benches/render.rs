@@ -4,29 +4,14 @@
 //!
 //! Run: `cargo bench -p scpctl-core --bench render`.
 
+mod common;
+use common::values;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use scpctl_core::cidr::{CidrOptions, CidrSet, SourcedValue};
+use scpctl_core::cidr::{CidrOptions, CidrSet};
 use scpctl_core::config::Config;
-use scpctl_core::origin::Origin;
 use scpctl_core::render::{render, Layout, PolicyKind};
 use std::hint::black_box;
-use std::net::Ipv4Addr;
-
-fn values(n: usize) -> Vec<SourcedValue> {
-    let mut rng = StdRng::seed_from_u64(7);
-    (0..n)
-        .map(|i| {
-            let prefix: u8 = [24, 28, 32, 32][rng.random_range(0..4)];
-            let net =
-                ipnet::Ipv4Net::new(Ipv4Addr::from(rng.random::<u32>() | 0x0b00_0000), prefix)
-                    .unwrap()
-                    .trunc();
-            SourcedValue::new(net.to_string(), Origin::at_line("bench.toml", i + 1))
-        })
-        .collect()
-}
 
 fn bench(c: &mut Criterion) {
     let config = Config::parse("[network]\ncidrs = [\"192.0.2.0/24\"]\n", "bench").unwrap();
