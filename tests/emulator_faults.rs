@@ -36,6 +36,20 @@ fn apply_args(ous: &[String]) -> Vec<String> {
     args
 }
 
+/// `scpctl --output json apply --yes --ou ...` through the fault proxy.
+fn apply_via(
+    emu: &Emulator,
+    proxy: &faultproxy::Proxy,
+    config: &std::path::Path,
+    ous: &[String],
+) -> assert_cmd::assert::Assert {
+    emu.scpctl_via(proxy)
+        .arg("--config")
+        .arg(config)
+        .args(apply_args(ous))
+        .assert()
+}
+
 /// The end state every successful apply must leave: one policy, exactly the rendered text,
 /// attached to every OU beside FullAWSAccess.
 fn assert_converged(emu: &Emulator, config: &std::path::Path, ous: &[String]) {
@@ -76,12 +90,7 @@ fn apply_converges_with_30_percent_of_calls_throttled_or_conflicting() {
             Fault::error("TooManyRequestsException"),
         ),
     ]);
-    emu.scpctl_via(&proxy)
-        .arg("--config")
-        .arg(&config)
-        .args(apply_args(&org.ous))
-        .assert()
-        .success();
+    apply_via(&emu, &proxy, &config, &org.ous).success();
     let counts = proxy.counts();
     let faults: u64 = counts.faults.values().sum();
     eprintln!(
@@ -96,14 +105,7 @@ fn apply_converges_with_30_percent_of_calls_throttled_or_conflicting() {
     // A re-run, faults off: no write call at all, counted by the proxy.
     proxy.set_rules(vec![]);
     proxy.reset_counts();
-    let doc = stdout_json(
-        &emu.scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
-            .success(),
-    );
+    let doc = stdout_json(&apply_via(&emu, &proxy, &config, &org.ous).success());
     assert_eq!(doc["changes"], serde_json::json!([]));
     assert!(proxy.counts().writes().is_empty(), "{:?}", proxy.counts());
 }
@@ -115,12 +117,7 @@ fn a_crash_after_any_call_of_an_apply_is_finished_by_a_rerun() {
     let proxy = emu.proxy();
     // How many calls a clean first apply makes.
     let org = seed_org(&emu, 3);
-    emu.scpctl_via(&proxy)
-        .arg("--config")
-        .arg(&config)
-        .args(apply_args(&org.ous))
-        .assert()
-        .success();
+    apply_via(&emu, &proxy, &config, &org.ous).success();
     let total = proxy.counts().total();
     assert!(total >= 8, "{:?}", proxy.counts());
 
@@ -133,30 +130,14 @@ fn a_crash_after_any_call_of_an_apply_is_finished_by_a_rerun() {
             When::After(crash_after),
             Fault::error("AccessDeniedException"),
         )]);
-        let first = emu
-            .scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
-            .failure();
+        let first = apply_via(&emu, &proxy, &config, &org.ous).failure();
         let err = stderr_of(&first);
         assert!(!err.contains("panicked"), "{err}");
         proxy.set_rules(vec![]);
-        emu.scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
-            .success();
+        apply_via(&emu, &proxy, &config, &org.ous).success();
         assert_converged(&emu, &config, &org.ous);
         proxy.reset_counts();
-        emu.scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
-            .success();
+        apply_via(&emu, &proxy, &config, &org.ous).success();
         assert!(
             proxy.counts().writes().is_empty(),
             "crash after call {crash_after}: {:?}",
@@ -184,12 +165,7 @@ fn a_lost_response_on_any_write_is_absorbed_by_the_retry() {
             Fault::LostResponse,
         )]);
         proxy.reset_counts();
-        emu.scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
-            .success();
+        apply_via(&emu, &proxy, &config, &org.ous).success();
         assert_eq!(
             proxy.counts().faults.values().sum::<u64>(),
             1 + u64::from(nth > 2),
@@ -216,13 +192,7 @@ fn aws_strict_errors_surface_naming_the_limit_and_saying_what_was_done() {
             message: "You have attached the maximum number of policies to the target.".into(),
         },
     }]);
-    let a = emu
-        .scpctl_via(&proxy)
-        .arg("--config")
-        .arg(&config)
-        .args(apply_args(&org.ous))
-        .assert()
-        .code(1);
+    let a = apply_via(&emu, &proxy, &config, &org.ous).code(1);
     let err = stderr_of(&a);
     assert!(
         err.contains("ConstraintViolationException") && err.contains("maximum number of policies"),
@@ -234,12 +204,7 @@ fn aws_strict_errors_surface_naming_the_limit_and_saying_what_was_done() {
     );
     assert!(err.contains("3 of 4 changes were made"), "{err}");
     proxy.set_rules(vec![]);
-    emu.scpctl_via(&proxy)
-        .arg("--config")
-        .arg(&config)
-        .args(apply_args(&org.ous))
-        .assert()
-        .success();
+    apply_via(&emu, &proxy, &config, &org.ous).success();
     assert_converged(&emu, &config, &org.ous);
 }
 
@@ -263,11 +228,7 @@ fn the_deployer_cannot_bypass_the_render_checks() {
     ] {
         let (_dir, config) = project(&cidrs);
         proxy.reset_counts();
-        emu.scpctl_via(&proxy)
-            .arg("--config")
-            .arg(&config)
-            .args(apply_args(&org.ous))
-            .assert()
+        apply_via(&emu, &proxy, &config, &org.ous)
             .code(1)
             .stderr(predicate::str::contains(expect));
         assert_eq!(proxy.counts().total(), 0, "{cidrs}: no AWS call");
