@@ -251,7 +251,7 @@ pub struct SweepArgs {
 
 /// Where AWS is reached. Every flag maps onto the standard AWS chain, which it overrides;
 /// without them, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest apply as usual.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct AwsArgs {
     /// Named profile from ~/.aws/config (as AWS_PROFILE).
     #[arg(long, value_name = "NAME")]
@@ -264,6 +264,12 @@ pub struct AwsArgs {
     /// Endpoint for every AWS service (as AWS_ENDPOINT_URL), e.g. http://localhost:4566.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+
+    /// Longest wait for one AWS operation, retries included (connect 3.1 s, 10 s per attempt).
+    /// An endpoint that never answers fails within this time, naming the endpoint.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::aws::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    aws::set_verbosity(cli.verbose);
     match commands::run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -48,12 +49,19 @@ fn init_logging(verbose: u8) {
         2 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
+    // Other crates' warnings (the SDK's IMDS fallbacks, say) only with -v: without it, an AWS
+    // failure is told once, in scpctl's own words.
+    let others = if verbose == 0 {
+        LevelFilter::ERROR
+    } else {
+        level.min(LevelFilter::DEBUG)
+    };
     let filter = Targets::new()
-        .with_default(level.min(LevelFilter::DEBUG))
+        .with_default(others)
         .with_target("scpctl", level)
         .with_target("aws_sigv4", LevelFilter::WARN)
         .with_target("aws_credential_types", LevelFilter::WARN)
-        .with_target("aws_config", LevelFilter::INFO.min(level))
+        .with_target("aws_config", LevelFilter::INFO.min(others))
         .with_target("hyper", LevelFilter::WARN)
         .with_target("hyper_util", LevelFilter::WARN)
         .with_target("h2", LevelFilter::WARN)

@@ -15,15 +15,16 @@ use super::{error_code, CallCounter};
 
 pub type Tags = Vec<(String, String)>;
 
+/// An SDK error in a few lines (see `aws::explain`).
 fn failed<E, R>(
     what: &str,
     err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
 ) -> anyhow::Error
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    anyhow!("{what}: {}", aws_sdk_iam::error::DisplayErrorContext(&err))
+    super::explain(what, &err)
 }
 
 /// Who is calling: the ARN recorded as the granter, and the account.
@@ -35,17 +36,13 @@ pub struct Caller {
 pub async fn caller(config: &SdkConfig, counter: &CallCounter) -> Result<Caller> {
     let conf = aws_sdk_sts::config::Builder::from(config)
         .interceptor(counter.clone())
+        .retry_classifier(super::ConnectionRetries::shared())
         .build();
     let out = aws_sdk_sts::Client::from_conf(conf)
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
-                "cannot tell who is calling (STS GetCallerIdentity): {}\n  check the AWS credentials (AWS_PROFILE, --profile, ...)",
-                aws_sdk_sts::error::DisplayErrorContext(&e)
-            )
-        })?;
+        .map_err(|e| super::explain("cannot tell who is calling (STS GetCallerIdentity)", &e))?;
     Ok(Caller {
         arn: out.arn().unwrap_or_default().to_string(),
         account: out.account().unwrap_or_default().to_string(),
@@ -73,6 +70,7 @@ impl Iam {
     pub fn new(config: &SdkConfig, counter: &CallCounter) -> Iam {
         let conf = aws_sdk_iam::config::Builder::from(config)
             .interceptor(counter.clone())
+            .retry_classifier(super::ConnectionRetries::shared())
             .build();
         Iam {
             client: Client::from_conf(conf),

@@ -35,26 +35,13 @@ pub struct Orgs {
     concurrency: usize,
 }
 
-/// An SDK error as a message with its cause chain, and plain words for the two errors every
-/// first-time user meets.
+/// An SDK error in a few lines (see `aws::explain`).
 fn failed<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let hint = match error_code(&err) {
-        Some("AWSOrganizationsNotInUseException") => {
-            "\n  this account is not in an organization: SCPs need AWS Organizations; for a standalone account use `scpctl render --kind identity`"
-        }
-        Some("AccessDeniedException") => {
-            "\n  run scpctl with credentials of the management account (or of a delegated administrator for Organizations policies)"
-        }
-        _ => "",
-    };
-    anyhow!(
-        "{what}: {}{hint}",
-        aws_sdk_organizations::error::DisplayErrorContext(&err)
-    )
+    super::explain(what, &err)
 }
 
 fn is_missing_target<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
@@ -73,6 +60,7 @@ impl Orgs {
     pub fn new(config: &SdkConfig, counter: &CallCounter, concurrency: usize) -> Orgs {
         let conf = aws_sdk_organizations::config::Builder::from(config)
             .interceptor(counter.clone())
+            .retry_classifier(super::ConnectionRetries::shared())
             .build();
         Orgs {
             client: Client::from_conf(conf),

@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
+use scpctl_core::config::Limits;
 use scpctl_core::plan::{
     plan_apply, plan_destroy, plan_detach, Change, Desired, Plan, PlanError, TargetId,
 };
@@ -131,6 +132,11 @@ fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
 }
 
 pub fn rendered_scp(cli: &Cli) -> Result<RenderedPolicy> {
+    Ok(rendered_scp_with_limits(cli)?.0)
+}
+
+/// The SCP rendered from the config, with the quotas (`[limits]`) the plan checks against.
+fn rendered_scp_with_limits(cli: &Cli) -> Result<(RenderedPolicy, Limits)> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded.cidrs.warnings);
     let mut policies = render(
@@ -139,7 +145,7 @@ pub fn rendered_scp(cli: &Cli) -> Result<RenderedPolicy> {
         PolicyKind::Scp,
         Layout::Single,
     )?;
-    Ok(policies.remove(0))
+    Ok((policies.remove(0), loaded.config.limits))
 }
 
 fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
@@ -216,7 +222,7 @@ async fn plan_and_maybe_apply(
     args: &DeployArgs,
     apply: Option<&ApplyArgs>,
 ) -> Result<u8> {
-    let scp = rendered_scp(cli)?;
+    let (scp, limits) = rendered_scp_with_limits(cli)?;
     let mut target_ids = targets(&args.targets)?;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let observed = orgs
@@ -230,6 +236,7 @@ async fn plan_and_maybe_apply(
         description: scp.description.clone(),
         content: scp.compact.clone(),
         targets: target_ids,
+        scps_per_target: limits.scps_per_target,
     };
     let plan = plan_apply(&desired, &observed).map_err(plan_errors)?;
     let Some(apply) = apply.filter(|a| !a.dry_run && !plan.changes.is_empty()) else {

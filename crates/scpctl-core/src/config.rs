@@ -13,13 +13,17 @@
 //! cidrs = ["192.0.2.0/24", "2001:db8:1234::/48"]
 //! cidr_files = ["egress.txt"]     # one CIDR per line, '#' comments (relative to this file)
 //! normalize_host_bits = false     # accept 192.0.2.1/24 as 192.0.2.0/24
+//!
+//! [limits]                        # optional: AWS Organizations quotas, current defaults
+//! scp_max_chars = 10240
+//! scps_per_target = 10
 //! ```
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cidr::{CidrOptions, SourcedValue};
-use crate::origin::Origin;
+use crate::origin::{excerpt, LineIndex, Origin};
 use crate::tags;
 
 pub const DEFAULT_SCP_NAME: &str = "RestrictIAMUserAccessWithExceptions";
@@ -35,6 +39,33 @@ pub const SCP_DESCRIPTION_MAX: usize = 512;
 /// (IAM API Reference, CreatePolicy request parameters).
 pub const IAM_POLICY_NAME_MAX: usize = 128;
 pub const IAM_DESCRIPTION_MAX: usize = 1000;
+
+/// AWS Organizations quotas as of 2026-05-15 (AWS What's New, "AWS Organizations increased SCP
+/// quotas"; see DESIGN.md, Facts): an SCP document may hold 10,240 characters (was 5,120) and a
+/// root, OU or account may have 10 SCPs attached (was 5). Some AWS pages still show the old
+/// figures, and an organization may keep them: these are the defaults of `[limits]`, and the
+/// values above them are refused (AWS would refuse the policy or the attachment).
+pub const AWS_SCP_MAX_CHARS: usize = 10_240;
+pub const AWS_SCPS_PER_TARGET: usize = 10;
+/// The figures before 2026-05-15, for organizations and docs that keep them.
+pub const LEGACY_SCP_MAX_CHARS: usize = 5_120;
+pub const LEGACY_SCPS_PER_TARGET: usize = 5;
+
+/// The quotas every size check, budget line and per-target guard reads (`[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub scp_max_chars: usize,
+    pub scps_per_target: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            scp_max_chars: AWS_SCP_MAX_CHARS,
+            scps_per_target: AWS_SCPS_PER_TARGET,
+        }
+    }
+}
 
 /// The tag that grants an IAM user its exception. Compared case-sensitively by `StringEquals`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +112,7 @@ pub struct Config {
     pub policy: PolicySettings,
     pub identity: IdentitySettings,
     pub network: NetworkSettings,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +131,14 @@ struct RawConfig {
     policy: Option<RawPolicy>,
     identity: Option<RawIdentity>,
     network: Option<Spanned<RawNetwork>>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    scp_max_chars: Option<Spanned<i64>>,
+    scps_per_target: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -138,16 +178,25 @@ impl Config {
     /// Parse and validate a config file's text. `source` names the file in messages.
     /// Reports every problem found, not only the first.
     pub fn parse(text: &str, source: &str) -> Result<Config, Vec<ConfigError>> {
-        let at = |offset: usize| Origin::at_offset(source, text, offset);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        // A UTF-8 byte-order mark (some Windows editors write one) is not part of the TOML.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let index = LineIndex::new(source, text);
+        let at = |offset: usize| index.origin(offset);
+        let syntax = |e: toml::de::Error, path: Option<String>| {
             let origin = match e.span() {
                 Some(span) => at(span.start),
                 None => Origin::label(source),
             };
             vec![ConfigError::Syntax {
                 origin,
-                message: e.message().trim().to_string(),
+                message: describe_toml_error(e.message(), path.as_deref()),
             }]
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| syntax(e, None))?;
+        // The path of the value that failed (`network.cidrs[1]`), so a type error names its key.
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = key_path(e.path());
+            syntax(e.into_inner(), path)
         })?;
         let mut errors = Vec::new();
         let mut invalid = |span: std::ops::Range<usize>, message: String| {
@@ -164,14 +213,10 @@ impl Config {
         });
         let name = match raw_policy.name {
             Some(n) => {
-                let len = n.get_ref().chars().count();
-                if n.get_ref().trim().is_empty() || len > SCP_NAME_MAX {
+                if let Err(why) = check_scp_name(n.get_ref()) {
                     invalid(
                         n.span(),
-                        format!(
-                            "[policy] name {:?} must be 1 to {SCP_NAME_MAX} characters (it has {len})",
-                            n.get_ref()
-                        ),
+                        format!("[policy] name {}: {why}", excerpt(n.get_ref())),
                     );
                 }
                 n.into_inner()
@@ -246,6 +291,42 @@ impl Config {
             d.into_inner()
         });
 
+        let mut limits = Limits::default();
+        if let Some(raw_limits) = raw.limits {
+            let mut setting = |value: Option<Spanned<i64>>, name: &str, max: usize, what: &str| {
+                let value = value?;
+                match usize::try_from(*value.get_ref()) {
+                    Ok(v) if (1..=max).contains(&v) => Some(v),
+                    _ => {
+                        invalid(
+                            value.span(),
+                            format!(
+                                "[limits] {name} = {} must be 1 to {max}: AWS Organizations allows at most {max} {what} (quota raised on 2026-05-15); set a lower value to keep a stricter limit",
+                                value.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                }
+            };
+            if let Some(v) = setting(
+                raw_limits.scp_max_chars,
+                "scp_max_chars",
+                AWS_SCP_MAX_CHARS,
+                "characters in an SCP",
+            ) {
+                limits.scp_max_chars = v;
+            }
+            if let Some(v) = setting(
+                raw_limits.scps_per_target,
+                "scps_per_target",
+                AWS_SCPS_PER_TARGET,
+                "SCPs attached to one root, OU or account",
+            ) {
+                limits.scps_per_target = v;
+            }
+        }
+
         let Some(network) = raw.network else {
             errors.push(ConfigError::MissingNetwork {
                 file: source.to_string(),
@@ -285,8 +366,85 @@ impl Config {
                 description: identity_description,
             },
             network,
+            limits,
         })
     }
+}
+
+/// An Organizations policy name (CreatePolicy `Name`: 1 to 128 characters, ASCII only, per the
+/// Organizations API reference). Control characters are refused too: a rule of scpctl's own,
+/// stricter than AWS's, because a tab or newline in a name only hides it in listings.
+pub fn check_scp_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if name.trim().is_empty() || len > SCP_NAME_MAX {
+        return Err(format!(
+            "must be 1 to {SCP_NAME_MAX} characters, not only spaces (it has {len})"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "character {c:?} is not ASCII; AWS Organizations policy names are ASCII only"
+        ));
+    }
+    if let Some(c) = name.chars().find(char::is_ascii_control) {
+        return Err(format!(
+            "control character {c:?} is refused (scpctl's own rule, stricter than AWS's: it would hide the name in listings)"
+        ));
+    }
+    Ok(())
+}
+
+/// `network.cidrs[1]` from serde's path, without the private segments of `Spanned` values.
+fn key_path(path: &serde_path_to_error::Path) -> Option<String> {
+    let mut out = String::new();
+    for segment in path.iter() {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if key.starts_with("$__") {
+                    continue;
+                }
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Unknown => {}
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// serde's wording made readable for a config file: the key, what it must be, a short excerpt
+/// of what was found (never a 100 kB value).
+fn describe_toml_error(message: &str, path: Option<&str>) -> String {
+    let message = message.trim();
+    let Some(path) = path else {
+        return message.to_string();
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.rsplit_once(", expected ") {
+            let expected = match expected {
+                "a sequence" => match path.rsplit('.').next() {
+                    Some("cidrs" | "cidr_files") => "an array of strings",
+                    _ => "an array",
+                },
+                "i64" | "an integer" => "an integer",
+                "a boolean" => "true or false",
+                e if e.starts_with("struct ") => "a table",
+                e => e,
+            };
+            let found = match found.split_once(' ') {
+                Some((kind, value)) if value.starts_with('"') => {
+                    format!("{kind} {}", excerpt(value.trim_matches('"')))
+                }
+                _ => found.to_string(),
+            };
+            return format!("`{path}` must be {expected}, not {found}");
+        }
+    }
+    format!("`{path}`: {message}")
 }
 
 /// The starter config written by `scpctl init`: documentation ranges, every option explained.

@@ -3,7 +3,8 @@
 //! executes. Every refusal is known here, before any write.
 //!
 //! Rules, with their sources (AWS Organizations User Guide):
-//! - "Quotas and service limits": at most 5 SCPs attached to a root, OU or account.
+//! - "Quotas and service limits": at most 10 SCPs attached to a root, OU or account since
+//!   2026-05-15 (was 5); a setting, `[limits] scps_per_target`, handed in through [`Desired`].
 //! - "Service control policies": with no Allow SCP (normally the AWS managed `FullAWSAccess`)
 //!   attached, nothing in the target is allowed; scpctl never detaches any policy but its own.
 //! - "SCP effects": SCPs never restrict the management account.
@@ -20,7 +21,6 @@ use crate::cidr::{compact_spelling, parse_cidr, CidrOptions, CidrSet};
 use crate::origin::Origin;
 use crate::policy::PolicyDocument;
 
-pub const MAX_SCPS_PER_TARGET: usize = 5;
 /// The tag scpctl puts on the policy it creates; it only ever changes a policy carrying it.
 pub const MANAGED_TAG_KEY: &str = "ManagedBy";
 pub const MANAGED_TAG_VALUE: &str = "scpctl";
@@ -186,6 +186,8 @@ pub struct Desired {
     /// The exact minified document sent to AWS.
     pub content: String,
     pub targets: Vec<TargetId>,
+    /// SCPs a target may hold (`[limits] scps_per_target`).
+    pub scps_per_target: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -282,10 +284,11 @@ impl fmt::Display for Change {
 pub enum PlanError {
     #[error("an SCP named {name} ({id}) already exists but was not created by scpctl (no tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}); scpctl never changes a policy it does not manage. Rename [policy] name in the config, or tag that policy {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} to let scpctl manage it")]
     NotManaged { name: String, id: String },
-    #[error("{target} already has {count} SCPs attached ({names}); AWS allows at most {MAX_SCPS_PER_TARGET}, so {policy} cannot be attached. Detach one of them first (scpctl never detaches policies it did not create)")]
+    #[error("{target} already has {count} SCPs attached ({names}); the limit is {limit} ([limits] scps_per_target), so {policy} cannot be attached. Detach one of them first (scpctl never detaches policies it did not create)")]
     QuotaExceeded {
         target: TargetId,
         count: usize,
+        limit: usize,
         names: String,
         policy: String,
     },
@@ -371,10 +374,11 @@ pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Plan, Vec<Pl
         // With SCPs not yet enabled, AWS attaches FullAWSAccess to every root, OU and account
         // when they are enabled; what is listed now does not count yet.
         if let (Some(t), true) = (observed_target, observed.scp_enabled) {
-            if t.attached.len() >= MAX_SCPS_PER_TARGET {
+            if t.attached.len() >= desired.scps_per_target {
                 errors.push(PlanError::QuotaExceeded {
                     target: target.clone(),
                     count: t.attached.len(),
+                    limit: desired.scps_per_target,
                     names: names(&t.attached),
                     policy: desired.name.clone(),
                 });

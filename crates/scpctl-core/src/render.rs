@@ -8,14 +8,15 @@
 use serde_json::{Map, Value};
 
 use crate::cidr::{parse_cidr, CidrOptions, CidrSet};
-use crate::config::{Config, ExceptionTag};
+use crate::config::{Config, ExceptionTag, Limits};
 use crate::origin::Origin;
 use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
 
-/// AWS Organizations quotas, "Maximum size of a policy document": service control policies,
-/// 5,120 characters. The API counts every character sent, whitespace included, so the document
-/// is sent minified.
-pub const SCP_MAX_CHARS: usize = 5120;
+/// The SCP size limit is a setting (`[limits] scp_max_chars`, see [`crate::config::Limits`]):
+/// AWS Organizations quotas, "Maximum size of a policy document", 10,240 characters since
+/// 2026-05-15. The API counts every character sent, whitespace included, so the document is
+/// sent minified.
+pub use crate::config::AWS_SCP_MAX_CHARS as SCP_MAX_CHARS;
 /// IAM and AWS STS quotas: "managed policy size: 6,144 characters"; IAM does not count
 /// whitespace against it, but we send the same minified text anyway.
 pub const IAM_MANAGED_POLICY_MAX_CHARS: usize = 6144;
@@ -40,10 +41,19 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    pub fn limit(self) -> usize {
+    /// The size limit of this kind under the configured quotas.
+    pub fn limit(self, limits: &Limits) -> usize {
         match self {
-            PolicyKind::Scp => SCP_MAX_CHARS,
+            PolicyKind::Scp => limits.scp_max_chars,
             PolicyKind::Identity => IAM_MANAGED_POLICY_MAX_CHARS,
+        }
+    }
+
+    /// Where the limit comes from, for messages: the setting that changes it, if any.
+    pub fn limit_setting(self) -> Option<&'static str> {
+        match self {
+            PolicyKind::Scp => Some("[limits] scp_max_chars"),
+            PolicyKind::Identity => None,
         }
     }
 
@@ -74,6 +84,8 @@ pub struct RenderedPolicy {
     pub document: Value,
     /// The exact text sent to AWS.
     pub compact: String,
+    /// The size limit it was rendered under (`[limits]` for the SCP).
+    pub limit: usize,
 }
 
 impl RenderedPolicy {
@@ -83,7 +95,7 @@ impl RenderedPolicy {
     }
 
     pub fn limit(&self) -> usize {
-        self.kind.limit()
+        self.limit
     }
 
     pub fn pretty(&self) -> String {
@@ -93,7 +105,7 @@ impl RenderedPolicy {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    #[error("{name}: the rendered {kind} is {chars} characters, {over} over the limit of {limit} ({entries} CIDR entries after lossless aggregation). No policy was written.\nWhat would help:\n{advice}")]
+    #[error("{name}: the rendered {kind} is {chars} characters, {over} over the limit of {limit}{setting} ({entries} CIDR entries after lossless aggregation). No policy was written.\nWhat would help:\n{advice}")]
     TooLarge {
         name: String,
         kind: &'static str,
@@ -101,6 +113,8 @@ pub enum RenderError {
         limit: usize,
         over: usize,
         entries: usize,
+        /// ` ([limits] scp_max_chars)` when a setting decides the limit.
+        setting: String,
         advice: String,
     },
     #[error("--split-statements applies to the SCP only; the identity-based policy has a single statement")]
@@ -156,6 +170,7 @@ pub fn render(
             split_statements(document, name, &description)
         }
     };
+    let limit = kind.limit(&config.limits);
     let rendered: Vec<RenderedPolicy> = docs
         .into_iter()
         .map(|(name, description, document)| {
@@ -166,6 +181,7 @@ pub fn render(
                 description,
                 document,
                 compact,
+                limit,
             }
         })
         .collect();
@@ -350,10 +366,25 @@ fn too_large(
         .sum();
     let per_entry = (list_chars / entries.max(1)).max(1);
     let remove = over.div_ceil(per_entry);
-    let mut advice = vec![format!(
-        "  - Shorten the list by about {remove} of its {entries} entries (about {per_entry} characters each): replace scattered \
-         addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you."
-    )];
+    let mut advice = Vec::new();
+    if remove < entries {
+        advice.push(format!(
+            "  - Shorten the list by about {remove} of its {entries} entries (about {per_entry} characters each): replace scattered \
+             addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you."
+        ));
+    } else {
+        // Never ask for more entries than the list has: the fixed part alone does not fit.
+        advice.push(format!(
+            "  - Even one CIDR entry would not fit: the policy without its list is about {} characters. Raise the limit.",
+            chars.saturating_sub(list_chars)
+        ));
+    }
+    if kind == PolicyKind::Scp && limit < crate::config::AWS_SCP_MAX_CHARS {
+        advice.push(format!(
+            "  - [limits] scp_max_chars is {limit}; AWS Organizations accepts {} characters since 2026-05-15. Raise it if your organization does not keep the old figure.",
+            crate::config::AWS_SCP_MAX_CHARS
+        ));
+    }
     if kind == PolicyKind::Scp && layout == Layout::Single {
         // Any error (the split is too large as well) means the split is not enough.
         let split = render(config, cidrs, kind, Layout::SplitStatements).ok();
@@ -365,7 +396,8 @@ fn too_large(
             let freed = chars - network_doc.chars();
             advice.push(format!(
                 "  - `render --split-statements --out-dir DIR` moves statement 1 (it holds no CIDRs) into a second SCP and frees {freed} \
-                 characters, which is enough here; it uses one more of the 5 SCPs a target may have."
+                 characters, which is enough here; it uses one more of the {} SCPs a target may have ([limits] scps_per_target).",
+                config.limits.scps_per_target
             ));
         } else {
             let statement1 = serde_json::to_string(&big.document["Statement"][0])
@@ -384,6 +416,10 @@ fn too_large(
         limit,
         over,
         entries,
+        setting: kind
+            .limit_setting()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default(),
         advice: advice.join("\n"),
     }
 }
@@ -394,12 +430,18 @@ mod tests {
     use crate::cidr::SourcedValue;
 
     pub(crate) fn config(cidrs: &[&str]) -> (Config, CidrSet) {
+        config_with(cidrs, "")
+    }
+
+    /// A config with more TOML after the network table (e.g. a `[limits]` table).
+    fn config_with(cidrs: &[&str], more: &str) -> (Config, CidrSet) {
         let list = cidrs
             .iter()
             .map(|c| format!("{c:?}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let config = Config::parse(&format!("[network]\ncidrs = [{list}]\n"), "t.toml").unwrap();
+        let config =
+            Config::parse(&format!("[network]\ncidrs = [{list}]\n{more}"), "t.toml").unwrap();
         let set = CidrSet::build(&config.network.cidrs, config.network.options, "t")
             .unwrap()
             .set;
@@ -476,10 +518,11 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn too_large_says_by_how_much_and_what_helps() {
-        let (c, _) = config(&["192.0.2.0/24"]);
-        let set = CidrSet::build(&scattered(500), CidrOptions::default(), "t")
+    const LEGACY: &str = "[limits]\nscp_max_chars = 5120\nscps_per_target = 5\n";
+
+    fn too_large_at(n: u32, more: &str) -> (usize, String) {
+        let (c, _) = config_with(&["192.0.2.0/24"], more);
+        let set = CidrSet::build(&scattered(n), CidrOptions::default(), "t")
             .unwrap()
             .set;
         let err = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap_err();
@@ -489,17 +532,59 @@ mod tests {
         else {
             panic!("{err}")
         };
-        assert_eq!(*limit, 5120);
         assert_eq!(*chars - *limit, *over);
-        let msg = err.to_string();
-        assert!(msg.contains("over the limit of 5120"), "{msg}");
+        (*limit, err.to_string())
+    }
+
+    #[test]
+    fn too_large_says_by_how_much_and_what_helps() {
+        // AWS's current quota by default: 10,240 characters.
+        let (limit, msg) = too_large_at(1000, "");
+        assert_eq!(limit, 10240);
+        assert!(
+            msg.contains("over the limit of 10240 ([limits] scp_max_chars)"),
+            "{msg}"
+        );
         assert!(msg.contains("not enough on its own"), "{msg}");
         assert!(msg.contains("Never split the CIDR list"), "{msg}");
+        assert!(!msg.contains("Raise it"), "{msg}");
+        // An organization keeping the old figure: the setting is read, and named.
+        let (limit, msg) = too_large_at(500, LEGACY);
+        assert_eq!(limit, 5120);
+        assert!(
+            msg.contains("over the limit of 5120 ([limits] scp_max_chars)"),
+            "{msg}"
+        );
+        assert!(msg.contains("accepts 10240 characters"), "{msg}");
+    }
+
+    #[test]
+    fn the_500_cidrs_the_old_quota_refused_fit_the_new_one() {
+        let (c, _) = config(&["192.0.2.0/24"]);
+        let set = CidrSet::build(&scattered(500), CidrOptions::default(), "t")
+            .unwrap()
+            .set;
+        let r = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap();
+        assert!(r[0].chars() > 5120 && r[0].chars() <= 10240);
+        assert_eq!(r[0].limit(), 10240);
+    }
+
+    #[test]
+    fn shorten_advice_never_asks_for_more_entries_than_the_list_has() {
+        let (c, set) = config_with(
+            &["192.0.2.0/24", "203.0.113.0/24"],
+            "[limits]\nscp_max_chars = 200\n",
+        );
+        let msg = render(&c, &set, PolicyKind::Scp, Layout::Single)
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("Shorten the list"), "{msg}");
+        assert!(msg.contains("Even one CIDR entry would not fit"), "{msg}");
     }
 
     #[test]
     fn split_is_suggested_when_it_would_be_enough() {
-        let (c, _) = config(&["192.0.2.0/24"]);
+        let (c, _) = config_with(&["192.0.2.0/24"], LEGACY);
         // Find a size that fails as one document but fits once statement 1 moves out.
         let fits = |n| {
             let set = CidrSet::build(&scattered(n), CidrOptions::default(), "t")
@@ -519,12 +604,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("which is enough here"), "{msg}");
+        assert!(msg.contains("one more of the 5 SCPs"), "{msg}");
         assert!(render(&c, &set, PolicyKind::Scp, Layout::SplitStatements).is_ok());
     }
 
     #[test]
-    fn identity_policy_has_the_larger_budget() {
-        let (c, _) = config(&["192.0.2.0/24"]);
+    fn identity_policy_has_its_own_budget() {
+        // Under the old SCP quota the IAM managed policy (6,144) held more than the SCP.
+        let (c, _) = config_with(&["192.0.2.0/24"], LEGACY);
         let set = CidrSet::build(&scattered(400), CidrOptions::default(), "t")
             .unwrap()
             .set;

@@ -30,6 +30,7 @@ fn desired(targets: &[&str]) -> Desired {
         description: "d".into(),
         content: CONTENT.into(),
         targets: targets.iter().map(|t| ou(t)).collect(),
+        scps_per_target: 10,
     }
 }
 
@@ -214,37 +215,60 @@ fn a_policy_scpctl_did_not_create_is_never_touched() {
     ));
 }
 
+fn with_others(n: usize) -> Vec<AttachedPolicy> {
+    let mut attached = vec![full_access()];
+    attached.extend((1..n).map(|i| custom(&format!("P{i}"), Some(false))));
+    attached
+}
+
 #[test]
-fn five_scps_already_attached_is_refused_naming_the_target() {
-    let attached = vec![
-        full_access(),
-        custom("A", Some(false)),
-        custom("B", None),
-        custom("C", None),
-        custom("D", None),
-    ];
+fn a_target_at_the_scps_per_target_setting_is_refused_naming_the_target() {
+    // AWS's quota since 2026-05-15: 10 SCPs per target (the default of the setting).
     let errs = plan_apply(
         &desired(&[OU1, OU2]),
         &observed(
             None,
-            vec![target(OU1, attached), target(OU2, vec![full_access()])],
+            vec![
+                target(OU1, with_others(10)),
+                target(OU2, vec![full_access()]),
+            ],
         ),
     )
     .unwrap_err();
     assert_eq!(errs.len(), 1);
     let msg = errs[0].to_string();
     assert!(
-        msg.contains(OU1) && msg.contains("5 SCPs") && msg.contains("FullAWSAccess, A, B, C, D"),
+        msg.contains(OU1)
+            && msg.contains("10 SCPs")
+            && msg.contains("FullAWSAccess, P1, P2")
+            && msg.contains("the limit is 10 ([limits] scps_per_target)"),
         "{msg}"
     );
-    // Four attached leaves room for ours.
-    let four = vec![
-        full_access(),
-        custom("A", None),
-        custom("B", None),
-        custom("C", None),
-    ];
-    assert!(plan_apply(&desired(&[OU1]), &observed(None, vec![target(OU1, four)])).is_ok());
+    // Five attached, which the old quota refused, leave room for ours now.
+    assert!(plan_apply(
+        &desired(&[OU1]),
+        &observed(None, vec![target(OU1, with_others(5))])
+    )
+    .is_ok());
+    // Nine leave room for the tenth.
+    assert!(plan_apply(
+        &desired(&[OU1]),
+        &observed(None, vec![target(OU1, with_others(9))])
+    )
+    .is_ok());
+}
+
+#[test]
+fn an_organization_keeping_the_old_quota_sets_five() {
+    let mut d = desired(&[OU1]);
+    d.scps_per_target = 5;
+    let errs = plan_apply(&d, &observed(None, vec![target(OU1, with_others(5))])).unwrap_err();
+    assert!(
+        errs[0].to_string().contains("the limit is 5"),
+        "{}",
+        errs[0]
+    );
+    assert!(plan_apply(&d, &observed(None, vec![target(OU1, with_others(4))])).is_ok());
 }
 
 #[test]
