@@ -15,21 +15,89 @@ pub struct Loaded {
     pub cidrs: BuiltCidrSet,
 }
 
+/// The largest file scpctl reads as text (config, CIDR list, policy): 64 MiB, far above any real
+/// list (100,000 CIDRs take about 2.5 MB) and far below what would exhaust memory.
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// Read a regular text file, refusing at once what is not one: a directory, a FIFO (which would
+/// block), a device such as `/dev/zero` or `/dev/urandom` (endless), a file over
+/// [`MAX_TEXT_BYTES`], bytes that are not UTF-8. A UTF-8 byte-order mark is dropped.
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {} not found", path.display()),
-        _ => anyhow::anyhow!("cannot read {what} {}: {e}", path.display()),
+    use std::io::Read;
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {shown} not found"),
+        _ => anyhow::anyhow!("cannot read {what} {shown}: {e}"),
+    })?;
+    check_regular(&meta, path, what)?;
+    // Opened without blocking, and checked again on the open file: a path swapped for a FIFO
+    // between the two checks still cannot make scpctl wait forever.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
+    check_regular(&meta, path, what)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_TEXT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        return Err(too_big(path, what));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{what} {shown} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
+}
+
+fn check_regular(meta: &std::fs::Metadata, path: &Path, what: &str) -> Result<()> {
+    let shown = path.display();
+    if meta.is_dir() {
+        anyhow::bail!("{what} {shown} is a directory; give the path of a file");
+    }
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{what} {shown} is not a regular file (a FIFO, socket or device such as /dev/zero); scpctl reads regular files only"
+        );
+    }
+    if meta.len() > MAX_TEXT_BYTES {
+        return Err(too_big(path, what));
+    }
+    Ok(())
+}
+
+fn too_big(path: &Path, what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} {} is larger than {} MiB, the most scpctl reads",
+        path.display(),
+        MAX_TEXT_BYTES >> 20
+    )
 }
 
 /// Read and validate the config and every CIDR it names.
 pub fn load(path: &Path) -> Result<Loaded> {
-    let text = read_text(path, "config file").map_err(|e| {
-        anyhow::anyhow!(
-            "{e}; create one with `scpctl init {p}` or pass --config PATH",
+    if std::fs::symlink_metadata(path).is_err() {
+        anyhow::bail!(
+            "config file {p} not found; create one with `scpctl init {p}` or pass --config PATH",
             p = path.display()
-        )
-    })?;
+        );
+    }
+    let text = read_text(path, "config file")?;
     let source = path.display().to_string();
     let config = Config::parse(&text, &source).map_err(|errs| Problems::from_errors(&errs))?;
     tracing::info!("read config {source}");

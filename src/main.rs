@@ -12,28 +12,73 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The conventional status of a process whose output pipe was closed (128 + SIGPIPE).
+const BROKEN_PIPE: u8 = 141;
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; everything else is a usage error (2).
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::from(exit::SUCCESS);
+            }
+            if wants_json() {
+                let message = e.kind().to_string();
+                let detail = e.render().to_string();
+                let first = detail
+                    .lines()
+                    .next()
+                    .unwrap_or(&message)
+                    .trim_start_matches("error: ");
+                problems::report_json(&[first.to_string()], exit::USAGE);
             } else {
-                exit::SUCCESS
-            });
+                let _ = e.print();
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     init_logging(cli.verbose);
     aws::set_verbosity(cli.verbose);
     match commands::run(&cli) {
         Ok(code) => ExitCode::from(code),
+        Err(err) if problems::is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),
         Err(err) => {
-            problems::report(&err);
-            ExitCode::from(exit::FAILURE)
+            let code = problems::exit_code(&err);
+            problems::report(&err, cli.output == cli::OutputFormat::Json, code);
+            ExitCode::from(code)
         }
     }
+}
+
+/// `--output json` (or `--output=json`) among the arguments, for errors found before the
+/// command line could be parsed.
+fn wants_json() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--output=json")
+        || args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
+}
+
+/// `scpctl ... | head -1`: when the reader closes the pipe, `println!` panics ("failed printing
+/// to stdout: Broken pipe"). That is no error of ours: end quietly with the conventional status,
+/// as `cat` does. SIGPIPE itself stays ignored (as Rust sets it), so a closed network connection
+/// is still an error to handle, never a silent death.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(BROKEN_PIPE));
+        }
+        default(info);
+    }));
 }
 
 /// scpctl's own logs at the chosen level. The SDK's are capped at DEBUG (at -vvv too), and the

@@ -22,7 +22,7 @@ use crate::cli::{
 };
 use crate::exit;
 use crate::load::{load, print_warnings};
-use crate::problems::Problems;
+use crate::problems::{Problems, Usage};
 
 /// A tokio runtime for one command; the rest of the CLI stays synchronous.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
@@ -109,7 +109,10 @@ async fn guard_self_lockout(
 /// Validated target ids from the flags; every bad one is reported at once.
 fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
     if args.ous.is_empty() && args.accounts.is_empty() && !args.root {
-        bail!("no target: give at least one --ou OU, --account ID or --root");
+        return Err(Usage(Problems(vec![
+            "no target: give at least one --ou OU, --account ID or --root".into(),
+        ]))
+        .into());
     }
     let mut ids = Vec::new();
     let mut errors = Vec::new();
@@ -126,7 +129,7 @@ fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
         }
     }
     if !errors.is_empty() {
-        return Err(Problems::from_errors(&errors).into());
+        return Err(Usage(Problems::from_errors(&errors)).into());
     }
     Ok(ids)
 }
@@ -222,8 +225,9 @@ async fn plan_and_maybe_apply(
     args: &DeployArgs,
     apply: Option<&ApplyArgs>,
 ) -> Result<u8> {
-    let (scp, limits) = rendered_scp_with_limits(cli)?;
+    // Usage errors (bad target ids) before the config's warnings.
     let mut target_ids = targets(&args.targets)?;
+    let (scp, limits) = rendered_scp_with_limits(cli)?;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let observed = orgs
         .observe(&scp.name, &target_ids, args.targets.root)
@@ -306,14 +310,17 @@ async fn run_removal(
     Ok(exit::SUCCESS)
 }
 
+/// The managed policy's name: detach and destroy do not use the CIDRs, so their warnings are
+/// not printed (nor does a CIDR problem matter to them beyond the config being valid).
 fn policy_name(cli: &Cli) -> Result<String> {
-    Ok(rendered_scp(cli)?.name)
+    Ok(load(&cli.config)?.config.policy.name)
 }
 
 pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
     block_on(async {
-        let name = policy_name(cli)?;
+        // Usage errors first, then the config.
         let mut target_ids = targets(&args.deploy.targets)?;
+        let name = policy_name(cli)?;
         let (orgs, counter) = connect(&args.deploy.aws, args.deploy.concurrency).await;
         let Some(policy) = orgs.find_policy(&name).await? else {
             eprintln!("no SCP named {name} exists; nothing to detach");

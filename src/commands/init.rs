@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use scpctl_core::config::STARTER_CONFIG;
 
-use crate::cli::{Cli, InitArgs};
+use crate::cli::{Cli, InitArgs, OutputFormat};
 use crate::exit;
 
 pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8> {
@@ -37,5 +37,8 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8> {
         "wrote {}: replace the documentation ranges in [network] cidrs with your egress ranges, then run `scpctl validate`",
         path.display()
     );
+    if cli.output == OutputFormat::Json {
+        println!("{}", serde_json::json!({ "written": path.display().to_string() }));
+    }
     Ok(exit::SUCCESS)
 }

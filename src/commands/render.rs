@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use scpctl_core::iac;
 use scpctl_core::render::{render, Layout, RenderedPolicy};
 
-use crate::cli::{Cli, Format, RenderArgs};
+use crate::cli::{Cli, Format, OutputFormat, RenderArgs};
 use crate::exit;
 use crate::load::{load, print_warnings};
 
@@ -28,7 +28,20 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
             "note: the two documents are one policy in two parts: attach both to the same targets, never one alone."
         );
     }
+    let json = cli.output == OutputFormat::Json;
     match &args.out_dir {
+        // The JSON policy and the CloudFormation template are one JSON document already; HCL
+        // is wrapped, so `--output json` always gives one JSON document.
+        None if json && args.format == Format::Terraform => {
+            let doc = serde_json::json!({
+                "format": "terraform",
+                "policies": policies.iter().map(|p| serde_json::json!({
+                    "name": p.name, "chars": p.chars(), "limit": p.limit(),
+                })).collect::<Vec<_>>(),
+                "content": format_policies(&policies, args.format, args.pretty),
+            });
+            println!("{doc}");
+        }
         None => {
             let text = format_policies(&policies, args.format, args.pretty);
             std::io::stdout()
@@ -49,6 +62,21 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
             write_all_or_nothing(dir, &files)?;
             for (path, _) in &files {
                 eprintln!("wrote {}", path.display());
+            }
+            if json {
+                let written: Vec<_> = policies
+                    .iter()
+                    .zip(&files)
+                    .map(|(p, (path, _))| {
+                        serde_json::json!({
+                            "policy": p.name,
+                            "path": path.display().to_string(),
+                            "chars": p.chars(),
+                            "limit": p.limit(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::json!({ "written": written }));
             }
         }
     }

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::origin::Origin;
+use crate::origin::{excerpt, Origin};
 
 /// One CIDR as the user wrote it, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +30,13 @@ impl SourcedValue {
 /// Why one value was refused. Every variant names the value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CidrError {
-    #[error("{origin}: invalid CIDR {value:?}: {reason}")]
+    #[error("{origin}: invalid CIDR {}: {reason}", excerpt(.value))]
     Malformed {
         value: String,
         origin: Origin,
         reason: String,
     },
-    #[error("{origin}: invalid CIDR {value:?}: prefix /{prefix} is longer than the /{max} an {family} address has")]
+    #[error("{origin}: invalid CIDR {}: prefix /{prefix} is longer than the /{max} an {family} address has", excerpt(.value))]
     PrefixTooLong {
         value: String,
         origin: Origin,
@@ -173,6 +173,12 @@ pub struct BuiltCidrSet {
     pub stats: CidrStats,
 }
 
+fn is_hex(s: &str) -> bool {
+    s.as_bytes()
+        .get(..2)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"0x"))
+}
+
 /// Parse one value: a CIDR, or a bare address meaning /32 (IPv4) or /128 (IPv6).
 pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpNet, CidrError> {
     let malformed = |reason: &str| CidrError::Malformed {
@@ -184,12 +190,19 @@ pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpN
     if text.is_empty() {
         return Err(malformed("empty value"));
     }
+    if text.chars().any(char::is_whitespace) {
+        return Err(malformed(
+            "it contains whitespace; write the address and prefix without spaces (198.51.100.0/24)",
+        ));
+    }
     let (addr_text, prefix_text) = match text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (text, None),
     };
     let addr: IpAddr = addr_text.parse().map_err(|_| {
-        let hint = if addr_text.contains('%') {
+        let hint = if is_hex(addr_text) {
+            "hex is not accepted; write the address in dotted decimal (0x0A000000 is 10.0.0.0)"
+        } else if addr_text.contains('%') {
             "zone indices (%eth0) have no meaning in a policy"
         } else if addr_text.contains(':') {
             "not an IPv6 address"
@@ -198,6 +211,11 @@ pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpN
             .any(|o| o.len() > 1 && o.starts_with('0'))
         {
             "not an IPv4 address (octets with leading zeros are ambiguous and refused)"
+        } else if !addr_text.is_empty()
+            && addr_text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && addr_text.split('.').count() < 4
+        {
+            "not an IPv4 address: write all four octets in decimal (10.0.0.0, not 10 or 10.0)"
         } else {
             "not an IPv4 or IPv6 address"
         };
@@ -210,6 +228,11 @@ pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpN
     let prefix = match prefix_text {
         None => max,
         Some(p) => {
+            if is_hex(p) {
+                return Err(malformed(
+                    "hex is not accepted; write the prefix length in decimal",
+                ));
+            }
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
                 return Err(malformed("the prefix length after '/' must be a number"));
             }
@@ -250,6 +273,8 @@ pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpN
 /// Parse a CIDR list file as exported from an IPAM: one value per line, `#` starts a comment,
 /// blank lines are ignored. Pure: the caller reads the file.
 pub fn parse_cidr_lines(content: &str, source: &str) -> Vec<SourcedValue> {
+    // A UTF-8 byte-order mark (as some Windows tools write) is not part of the first value.
+    let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     content
         .lines()
         .enumerate()
