@@ -187,7 +187,8 @@ pub struct AccountArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "OrganizationAccountAccessRole"
+        default_value = "OrganizationAccountAccessRole",
+        value_parser = parse_role_name
     )]
     pub role_name: String,
 
@@ -198,6 +199,7 @@ pub struct AccountArgs {
 #[derive(Debug, Args)]
 pub struct GrantArgs {
     /// The IAM user name.
+    #[arg(value_parser = parse_user_name)]
     pub user: String,
 
     /// Why the user needs the exception (recorded in a tag; IAM tag characters only).
@@ -215,6 +217,7 @@ pub struct GrantArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// The IAM user name.
+    #[arg(value_parser = parse_user_name)]
     pub user: String,
 
     #[command(flatten)]
@@ -485,6 +488,14 @@ pub struct SimulateArgs {
     /// Print the guide's test scenario as a table instead of evaluating one request.
     #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "via_aws_service", "context"])]
     pub scenario: bool,
+}
+
+fn parse_user_name(s: &str) -> Result<String, String> {
+    scpctl_core::names::check_iam_name("user name", s).map(|()| s.to_string())
+}
+
+fn parse_role_name(s: &str) -> Result<String, String> {
+    scpctl_core::names::check_iam_name("role name", s).map(|()| s.to_string())
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

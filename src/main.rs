@@ -58,7 +58,9 @@ fn main() -> ExitCode {
 fn wants_json() -> bool {
     let args: Vec<String> = std::env::args().collect();
     args.iter().any(|a| a == "--output=json")
-        || args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json")
 }
 
 /// `scpctl ... | head -1`: when the reader closes the pipe, `println!` panics ("failed printing

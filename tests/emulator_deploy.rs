@@ -318,26 +318,22 @@ fn a_crash_after_create_before_attach_is_finished_by_a_rerun_without_a_second_po
     }
 }
 
-#[test]
-fn a_target_already_holding_five_scps_is_refused_before_any_write() {
-    // moto does not enforce AWS's 5-SCP quota; scpctl checks it itself.
-    let emu = Emulator::start();
-    let org = seed_org(&emu, 2);
-    let (_dir, config) = project(CIDRS);
+/// Attach `n` other deny SCPs to `target` (SCPs enabled first).
+fn attach_others(emu: &Emulator, target: &str, prefix: &str, n: usize) {
     emu.block_on(async {
         let root = emu.orgs.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_string();
-        emu.orgs
+        let _ = emu
+            .orgs
             .enable_policy_type()
             .root_id(root)
             .policy_type(PolicyType::ServiceControlPolicy)
             .send()
-            .await
-            .unwrap();
-        for i in 0..4 {
+            .await;
+        for i in 0..n {
             let p = emu
                 .orgs
                 .create_policy()
-                .name(format!("Other{i}"))
+                .name(format!("{prefix}{i}"))
                 .description("other")
                 .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}"#)
                 .r#type(PolicyType::ServiceControlPolicy)
@@ -345,21 +341,55 @@ fn a_target_already_holding_five_scps_is_refused_before_any_write() {
                 .await
                 .unwrap();
             let id = p.policy().unwrap().policy_summary().unwrap().id().unwrap().to_string();
-            emu.orgs.attach_policy().policy_id(id).target_id(&org.ous[1]).send().await.unwrap();
+            emu.orgs.attach_policy().policy_id(id).target_id(target).send().await.unwrap();
         }
     });
-    deploy(&emu, &config, &with_ous(&["apply", "--yes"], &org.ous))
-        .code(1)
-        .stderr(predicate::str::contains(format!(
-            "OU {} already has 5 SCPs",
-            org.ous[1]
-        )))
-        .stderr(predicate::str::contains("nothing was changed"));
+}
+
+#[test]
+fn a_target_at_the_scps_per_target_setting_is_refused_before_any_write() {
+    // moto does not enforce AWS's quota of SCPs per target; scpctl checks it itself, against
+    // [limits] scps_per_target (10 by default since AWS raised it on 2026-05-15).
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 2);
+    attach_others(&emu, &org.ous[0], "Nine", 9); // 10 with FullAWSAccess
+    attach_others(&emu, &org.ous[1], "Four", 4); // 5 with FullAWSAccess
+    let (_dir, config) = project(CIDRS);
+    let legacy = std::fs::read_to_string(&config).unwrap() + "\n[limits]\nscps_per_target = 5\n";
+    let (_dir2, legacy_config) = project(CIDRS);
+    std::fs::write(&legacy_config, legacy).unwrap();
+
+    // The old figure: both OUs are full.
+    deploy(
+        &emu,
+        &legacy_config,
+        &with_ous(&["apply", "--yes"], &org.ous),
+    )
+    .code(1)
+    .stderr(predicate::str::contains(format!(
+        "OU {} already has 5 SCPs",
+        org.ous[1]
+    )))
+    .stderr(predicate::str::contains(
+        "the limit is 5 ([limits] scps_per_target)",
+    ))
+    .stderr(predicate::str::contains("nothing was changed"));
+    // AWS's figure: the OU with 5 has room, the one with 10 does not.
+    let a = deploy(&emu, &config, &with_ous(&["apply", "--yes"], &org.ous)).code(1);
+    let err = stderr_of(&a);
+    assert!(
+        err.contains(&format!("OU {} already has 10 SCPs", org.ous[0]))
+            && !err.contains(&format!("OU {} already", org.ous[1])),
+        "{err}"
+    );
     assert!(
         policies_named(&emu, SCP_NAME).is_empty(),
         "no write, not even the create"
     );
-    assert_eq!(attached_names(&emu, &org.ous[0]), ["FullAWSAccess"]);
+    // The sixth SCP on an OU, which the old quota refused, is attached.
+    deploy(&emu, &config, &["apply", "--yes", "--ou", &org.ous[1]]).success();
+    assert_eq!(attached_names(&emu, &org.ous[1]).len(), 6);
+    assert!(attached_names(&emu, &org.ous[1]).contains(&SCP_NAME.to_string()));
 }
 
 #[test]

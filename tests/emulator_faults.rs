@@ -203,6 +203,8 @@ fn aws_strict_errors_surface_naming_the_limit_and_saying_what_was_done() {
         "{err}"
     );
     assert!(err.contains("3 of 4 changes were made"), "{err}");
+    // The reason names the setting to change.
+    assert!(err.contains("[limits] scps_per_target"), "{err}");
     proxy.set_rules(vec![]);
     apply_via(&emu, &proxy, &config, &org.ous).success();
     assert_converged(&emu, &config, &org.ous);
@@ -214,7 +216,8 @@ fn the_deployer_cannot_bypass_the_render_checks() {
     let emu = Emulator::start();
     let org = seed_org(&emu, 1);
     let proxy = emu.proxy();
-    let many: Vec<String> = (0..400)
+    // 900 scattered hosts: over AWS's 10,240 characters (400 were over the old 5,120).
+    let many: Vec<String> = (0..900)
         .map(|i| format!("\"10{}.{}.{}.1\"", i % 10, i / 10 % 250, i % 250))
         .collect();
     for (cidrs, expect) in [
@@ -233,6 +236,44 @@ fn the_deployer_cannot_bypass_the_render_checks() {
             .stderr(predicate::str::contains(expect));
         assert_eq!(proxy.counts().total(), 0, "{cidrs}: no AWS call");
     }
+}
+
+/// An organization still on the old quotas (5,120 characters, 5 SCPs per target) while the
+/// config keeps AWS's current defaults: AWS's own refusals name the `[limits]` value to set,
+/// and with the setting lowered scpctl refuses before writing.
+#[test]
+fn aws_refusing_on_the_old_quotas_names_the_setting_and_the_setting_is_honoured() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    let legacy = faultproxy::Limits {
+        scp_max_chars: 5120,
+        scps_per_target: 5,
+    };
+    let proxy = emu.proxy_with(legacy);
+    // 500 scattered hosts: about 8,000 characters, within 10,240, over 5,120.
+    let many: Vec<String> = (0..500)
+        .map(|i| format!("\"11.{}.{}.1\"", i / 250, i % 250))
+        .collect();
+    let list = format!("[{}]", many.join(","));
+    let (_dir, config) = project(&list);
+    let a = apply_via(&emu, &proxy, &config, &org.ous).code(1);
+    let err = stderr_of(&a);
+    assert!(
+        err.contains("POLICY_CONTENT_LIMIT_EXCEEDED") && err.contains("[limits] scp_max_chars"),
+        "{err}"
+    );
+    assert!(policies_named(&emu, SCP_NAME).is_empty(), "nothing created");
+    // With the organization's figure set, scpctl refuses before any call.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[limits]\nscp_max_chars = 5120\n")).unwrap();
+    proxy.reset_counts();
+    let a = apply_via(&emu, &proxy, &config, &org.ous).code(1);
+    assert!(
+        stderr_of(&a).contains("over the limit of 5120 ([limits] scp_max_chars)"),
+        "{}",
+        stderr_of(&a)
+    );
+    assert_eq!(proxy.counts().total(), 0, "no AWS call");
 }
 
 fn pretend_caller(arn: &str, account: &str) -> Rule {

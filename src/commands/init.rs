@@ -38,7 +38,10 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8> {
         path.display()
     );
     if cli.output == OutputFormat::Json {
-        println!("{}", serde_json::json!({ "written": path.display().to_string() }));
+        println!(
+            "{}",
+            serde_json::json!({ "written": path.display().to_string() })
+        );
     }
     Ok(exit::SUCCESS)
 }

@@ -364,7 +364,13 @@ impl Emulator {
 
     /// A fault proxy in front of this emulator (strict by default), on the tests' runtime.
     pub fn proxy(&self) -> faultproxy::Proxy {
-        let config = faultproxy::Config::new(self.upstream());
+        self.proxy_with(faultproxy::Limits::default())
+    }
+
+    /// A strict proxy enforcing these quotas (an organization on other figures than scpctl's).
+    pub fn proxy_with(&self, limits: faultproxy::Limits) -> faultproxy::Proxy {
+        let mut config = faultproxy::Config::new(self.upstream());
+        config.limits = limits;
         self.block_on(faultproxy::Proxy::start(config)).unwrap()
     }
 

@@ -3,7 +3,8 @@
 //! - answers with AWS's real error shapes (JSON protocol for Organizations, query/XML for IAM
 //!   and STS), HTTP 500/503, or resets the connection;
 //! - adds latency to every call;
-//! - enforces what moto skips: 5,120-character SCP content, 5 SCPs per target, the duplicate
+//! - enforces what moto skips: SCP content size and SCPs per target (configurable limits, AWS's
+//!   10,240 characters and 10 SCPs by default), the duplicate
 //!   attachment error ("Quotas for AWS Organizations"; "AttachPolicy" errors);
 //! - counts calls per operation, so tests can assert "no writes on a no-op apply".
 
@@ -87,8 +88,27 @@ pub struct Config {
     pub latency: Duration,
     /// Enforce AWS's limits that moto does not.
     pub strict: bool,
+    /// The limits enforced in strict mode: AWS's since 2026-05-15 by default (10,240
+    /// characters, 10 SCPs per target); set 5,120 and 5 to play an organization on the old ones.
+    pub limits: Limits,
     pub seed: u64,
     pub rules: Vec<Rule>,
+}
+
+/// The quotas the strict mode enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub scp_max_chars: usize,
+    pub scps_per_target: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            scp_max_chars: 10_240,
+            scps_per_target: 10,
+        }
+    }
 }
 
 impl Config {
@@ -97,6 +117,7 @@ impl Config {
             upstream,
             latency: Duration::ZERO,
             strict: true,
+            limits: Limits::default(),
             seed: 1,
             rules: Vec::new(),
         }
@@ -240,7 +261,7 @@ fn next_random(state: &mut u64) -> f64 {
 }
 
 /// Record the call and pick the fault, if any, under one lock.
-fn decide(state: &Mutex<State>, op: &str) -> (Option<Fault>, Duration, bool) {
+fn decide(state: &Mutex<State>, op: &str) -> (Option<Fault>, Duration, Option<Limits>) {
     let mut s = state.lock().expect("proxy state");
     *s.counts.calls.entry(op.to_string()).or_default() += 1;
     let short = op.rsplit('.').next().unwrap_or(op).to_string();
@@ -277,7 +298,11 @@ fn decide(state: &Mutex<State>, op: &str) -> (Option<Fault>, Duration, bool) {
     if chosen.is_some() {
         *s.counts.faults.entry(op.to_string()).or_default() += 1;
     }
-    (chosen, s.config.latency, s.config.strict)
+    (
+        chosen,
+        s.config.latency,
+        s.config.strict.then_some(s.config.limits),
+    )
 }
 
 /// `GET` this path on the proxy for its counts as JSON (for scripts).
@@ -302,16 +327,17 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Answer {
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
     let (op, protocol) = operation(target, &body);
-    let (fault, latency, strict) = decide(&state, &op);
+    let (fault, latency, limits) = decide(&state, &op);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let upstream = state.lock().expect("proxy state").config.upstream;
     let fault = match fault {
         Some(f) => Some(f),
-        None if strict && protocol == Protocol::Json => {
-            strict_check(upstream, &parts.headers, &op, &body).await
-        }
+        None if protocol == Protocol::Json => match limits {
+            Some(limits) => strict_check(upstream, limits, &parts.headers, &op, &body).await,
+            None => None,
+        },
         None => None,
     };
     if fault == Some(Fault::LostResponse) {
@@ -422,6 +448,7 @@ async fn forward(upstream: SocketAddr, parts: hyper::http::request::Parts, body:
 /// AWS Organizations' strict answers that moto does not give.
 async fn strict_check(
     upstream: SocketAddr,
+    limits: Limits,
     headers: &hyper::HeaderMap,
     op: &str,
     body: &[u8],
@@ -431,9 +458,10 @@ async fn strict_check(
         "Organizations.CreatePolicy" | "Organizations.UpdatePolicy" => {
             let content = input.get("Content")?.as_str()?;
             let chars = content.chars().count();
-            (chars > 5120).then(|| Fault::Constraint {
+            let max = limits.scp_max_chars;
+            (chars > max).then(|| Fault::Constraint {
                 reason: "POLICY_CONTENT_LIMIT_EXCEEDED".into(),
-                message: format!("The provided policy document exceeds the maximum size ({chars} > 5120 characters)."),
+                message: format!("The provided policy document exceeds the maximum size ({chars} > {max} characters)."),
             })
         }
         "Organizations.AttachPolicy" => {
@@ -446,10 +474,13 @@ async fn strict_check(
                     message: "A policy with the same name is already attached to the target."
                         .into(),
                 })
-            } else if attached.len() >= 5 {
+            } else if attached.len() >= limits.scps_per_target {
                 Some(Fault::Constraint {
                     reason: "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED".into(),
-                    message: format!("{target} already has 5 policies of this type attached."),
+                    message: format!(
+                        "{target} already has {} policies of this type attached.",
+                        attached.len()
+                    ),
                 })
             } else {
                 None

@@ -1,4 +1,5 @@
-//! `faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient]`: run the proxy for scripts and
+//! `faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient] [--scp-max-chars N]
+//! [--scps-per-target N]`: run the proxy for scripts and
 //! benchmarks. Prints `listening http://127.0.0.1:PORT` on stdout, then serves until killed.
 //! `GET /__faultproxy/counts` answers the calls per operation as JSON.
 
@@ -7,7 +8,7 @@ use std::time::Duration;
 use faultproxy::{Config, Proxy};
 
 fn usage() -> ! {
-    eprintln!("usage: faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient]");
+    eprintln!("usage: faultproxy --upstream HOST:PORT [--latency-ms N] [--lenient] [--scp-max-chars N] [--scps-per-target N]");
     std::process::exit(2)
 }
 
@@ -17,6 +18,12 @@ async fn main() {
     let mut upstream = None;
     let mut latency = Duration::ZERO;
     let mut strict = true;
+    let mut limits = faultproxy::Limits::default();
+    let mut number = |args: &mut std::iter::Skip<std::env::Args>| -> usize {
+        args.next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| usage())
+    };
     while let Some(a) = args.next() {
         match a.as_str() {
             "--upstream" => upstream = args.next().and_then(|u| u.parse().ok()),
@@ -28,12 +35,15 @@ async fn main() {
                 latency = Duration::from_millis(ms);
             }
             "--lenient" => strict = false,
+            "--scp-max-chars" => limits.scp_max_chars = number(&mut args),
+            "--scps-per-target" => limits.scps_per_target = number(&mut args),
             _ => usage(),
         }
     }
     let mut config = Config::new(upstream.unwrap_or_else(|| usage()));
     config.latency = latency;
     config.strict = strict;
+    config.limits = limits;
     let proxy = Proxy::start(config).await.unwrap_or_else(|e| {
         eprintln!("faultproxy: cannot listen: {e}");
         std::process::exit(1)

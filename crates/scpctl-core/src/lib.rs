@@ -8,6 +8,7 @@ pub mod eval;
 pub mod exception;
 pub mod iac;
 pub mod lockout;
+pub mod names;
 pub mod origin;
 pub mod plan;
 pub mod policy;

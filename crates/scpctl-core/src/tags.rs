@@ -1,14 +1,25 @@
 //! IAM tag rules, checked before anything is sent to AWS.
 //!
 //! IAM User Guide, "Tagging IAM resources" (tag naming rules) and the IAM API `Tag` type:
-//! keys are 1-128 characters, values 0-256, both of Unicode letters, digits, spaces and
-//! `_ . : / = + - @`; keys must not begin with `aws:` (reserved for AWS).
+//! keys are 1-128 characters, values 0-256, both matching `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`
+//! (Unicode letters, separators and numbers, and `_ . : / = + - @`; no comma); keys must not
+//! begin with `aws:` (reserved for AWS).
 
 pub const KEY_MAX: usize = 128;
 pub const VALUE_MAX: usize = 256;
 
+/// Unicode category Z (separators): Zs space separators, Zl U+2028, Zp U+2029. Tabs and line
+/// feeds are control characters (Cc), not separators, and are refused.
+fn separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
+}
+
 fn allowed(c: char) -> bool {
-    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
+    c.is_alphanumeric() || separator(c) || "_.:/=+-@".contains(c)
 }
 
 fn first_bad(s: &str) -> Option<char> {
@@ -72,5 +83,10 @@ mod tests {
         assert!(validate_value(&"v".repeat(257)).is_err());
         assert!(validate_value("a,b").is_err());
         assert!(validate_value("a{b}").is_err());
+        // IAM's pattern takes Unicode separators (\p{Z}) and letters, not control characters.
+        assert!(validate_value("a\u{a0}b\u{3000}c").is_ok());
+        assert!(validate_value("Zürich 東京").is_ok());
+        assert!(validate_value("a\tb").is_err());
+        assert!(validate_value("a\nb").is_err());
     }
 }
