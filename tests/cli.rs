@@ -380,6 +380,37 @@ fn simulate_explains_one_request() {
     assert_eq!(d["statement"], "DenyAccessOutsideEnterpriseNetwork");
 }
 
+/// IAM compares tag key names ignoring case (`aws:PrincipalTag/AccessException` matches a tag
+/// `accessexception`), values case-sensitively.
+#[test]
+fn simulate_matches_the_tag_key_in_any_case_but_the_value_exactly() {
+    let (_d, c) = project(&network(SEED_CIDRS));
+    let tag = |t: &str| {
+        run(
+            &c,
+            &[
+                "simulate",
+                "--principal-type",
+                "User",
+                "--tag",
+                t,
+                "--source-ip",
+                "192.0.2.9",
+            ],
+        )
+        .success()
+    };
+    for t in ["accessexception=True", "ACCESSEXCEPTION=True"] {
+        tag(t).stdout(predicate::str::starts_with("NOT DENIED"));
+    }
+    tag("AccessException=true").stdout(predicate::str::starts_with(
+        "DENIED by DenyIAMUsersWithoutAccessException",
+    ));
+    tag("accessexception=true").stdout(predicate::str::starts_with(
+        "DENIED by DenyIAMUsersWithoutAccessException",
+    ));
+}
+
 #[test]
 fn simulate_rejects_bad_flags() {
     let (_d, c) = project(&network(SEED_CIDRS));

@@ -9,8 +9,8 @@ use anyhow::{anyhow, Result};
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::exception::{
-    inspect, plan_grant, plan_revoke, Date, ExceptionError, ExceptionInfo, ExceptionKeys, Grant,
-    TagChange,
+    find_tag, inspect, plan_grant, plan_revoke, Date, ExceptionError, ExceptionInfo, ExceptionKeys,
+    Grant, TagChange,
 };
 use scpctl_core::plan::TargetId;
 use serde::Serialize;
@@ -101,7 +101,7 @@ fn change_user_tags(
     user: &str,
     decide: impl FnOnce(&[(String, String)], &str) -> Result<TagChange>,
     nothing: impl FnOnce(&str) -> String,
-    done: impl FnOnce(&str) -> String,
+    done: impl FnOnce(&str, &[(String, String)]) -> String,
 ) -> Result<u8> {
     block_on(async {
         let counter = CallCounter::default();
@@ -118,7 +118,7 @@ fn change_user_tags(
         }
         eprintln!("will {}", describe_change(user, &change));
         s.iam.write(user, &change).await?;
-        print_change(cli, user, &s.account, &change, &done(&s.account));
+        print_change(cli, user, &s.account, &change, &done(&s.account, &tags));
         Ok(exit::SUCCESS)
     })?
 }
@@ -147,10 +147,12 @@ fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
         |account| {
             format!("{user} already holds this exception in account {account}; nothing to do")
         },
-        |account| {
+        |account, before| {
+            // The key in the spelling the user had: TagUser replaced it (keys ignore case).
+            let key = find_tag(before, &keys.exception).map_or(keys.exception.as_str(), |(k, _)| k);
             format!(
-                "granted: {user} in account {account} is tagged {}={}",
-                keys.exception, keys.value
+                "granted: {user} in account {account} is tagged {key}={}",
+                keys.value
             )
         },
     )
@@ -165,7 +167,7 @@ fn revoke(cli: &Cli, args: &RevokeArgs) -> Result<u8> {
         user,
         |tags, _| Ok(plan_revoke(tags, &keys)),
         |account| format!("{user} holds no exception in account {account}; nothing to do"),
-        |account| format!("revoked: {user} in account {account}"),
+        |account, _| format!("revoked: {user} in account {account}"),
     )
 }
 
