@@ -204,8 +204,9 @@ pub struct GrantArgs {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Last day the exception holds (UTC), YYYY-MM-DD; `sweep` revokes it after that.
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Last day the exception holds (UTC): YYYY-MM-DD, or days from today such as 30d;
+    /// `sweep` revokes it after that.
+    #[arg(long, value_name = "YYYY-MM-DD|Nd")]
     pub expires: Option<String>,
 
     #[command(flatten)]

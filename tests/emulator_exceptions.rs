@@ -122,7 +122,7 @@ fn a_missing_user_or_an_unstorable_value_exits_non_zero_and_writes_nothing() {
         &["grant", "svc-app", "--expires", "31/12/2099"],
     )
     .code(1)
-    .stderr(predicate::str::contains("YYYY-MM-DD"));
+    .stderr(predicate::str::contains("YYYY-MM-DD").and(predicate::str::contains("30d")));
     assert_eq!(user_tags(&emu, &emu.iam, "svc-app"), [t("team", "x")]);
 }
 
@@ -131,7 +131,28 @@ fn revoke_removes_the_exception_and_companions_only_and_a_second_revoke_says_so(
     let emu = Emulator::start();
     let (_dir, config) = project(CIDRS);
     create_user(&emu, &emu.iam, "svc-app", &[("team", "x")]);
-    exception(&emu, &config, &["grant", "svc-app", "--reason", "r"]).success();
+    // --expires takes a number of days as well as a date: the tag holds the date.
+    exception(
+        &emu,
+        &config,
+        &["grant", "svc-app", "--reason", "r", "--expires", "30d"],
+    )
+    .success();
+    let tags = user_tags(&emu, &emu.iam, "svc-app");
+    let expires = &tags
+        .iter()
+        .find(|(k, _)| k == "AccessExceptionExpires")
+        .unwrap()
+        .1;
+    let granted_at = &tags
+        .iter()
+        .find(|(k, _)| k == "AccessExceptionGrantedAt")
+        .unwrap()
+        .1;
+    assert!(
+        expires.len() == 10 && expires > granted_at,
+        "{expires} after {granted_at}"
+    );
     exception(&emu, &config, &["revoke", "svc-app"]).success();
     assert_eq!(user_tags(&emu, &emu.iam, "svc-app"), [t("team", "x")]);
     exception(&emu, &config, &["revoke", "svc-app"])

@@ -9,8 +9,8 @@ use anyhow::{anyhow, Result};
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::exception::{
-    find_tag, inspect, plan_grant, plan_revoke, Date, ExceptionError, ExceptionInfo, ExceptionKeys,
-    Grant, TagChange,
+    find_tag, inspect, plan_grant, plan_revoke, Date, ExceptionInfo, ExceptionKeys, Grant,
+    TagChange,
 };
 use scpctl_core::plan::TargetId;
 use serde::Serialize;
@@ -125,10 +125,11 @@ fn change_user_tags(
 
 fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
     let keys = keys(cli)?;
+    let today = today();
     let expires = args
         .expires
         .as_deref()
-        .map(|e| Date::parse(e).ok_or_else(|| ExceptionError::BadDate { value: e.into() }))
+        .map(|e| Date::parse_expires(e, today))
         .transpose()?;
     let user = &args.user;
     change_user_tags(
@@ -140,7 +141,7 @@ fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
                 reason: args.reason.clone(),
                 expires,
                 granted_by: caller_arn.to_string(),
-                today: today(),
+                today,
             };
             Ok(plan_grant(user, tags, &keys, &grant)?)
         },

@@ -71,6 +71,41 @@ impl Date {
         let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         Date { year, month, day }
     }
+
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`), the inverse of
+    /// `from_unix_days`.
+    pub fn to_unix_days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// An `--expires` value: a date `YYYY-MM-DD`, or a number of days from `today` such as
+    /// `30d` (`0d` is today: the exception holds through its expiry date). `today` comes from
+    /// the caller: the core reads no clock.
+    pub fn parse_expires(value: &str, today: Date) -> Result<Date, ExceptionError> {
+        let bad = || ExceptionError::BadDate {
+            value: value.to_string(),
+        };
+        if let Some(d) = Date::parse(value) {
+            return Ok(d);
+        }
+        let n = value.strip_suffix('d').ok_or_else(bad)?;
+        if n.is_empty() || n.len() > 7 || !n.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let days: i64 = n.parse().map_err(|_| bad())?;
+        let date = Date::from_unix_days(today.to_unix_days() + days);
+        // Written back as YYYY-MM-DD, which has four digits for the year.
+        if date.year > 9999 {
+            return Err(bad());
+        }
+        Ok(date)
+    }
 }
 
 impl fmt::Display for Date {
@@ -126,7 +161,7 @@ pub enum ExceptionError {
     },
     #[error("tag key {key:?} (derived from the configured exception key) is not a valid IAM tag key: {why}")]
     BadKey { key: String, why: String },
-    #[error("--expires {value:?} is not a date: write YYYY-MM-DD, e.g. 2026-12-31")]
+    #[error("--expires {value:?} is not a date: write YYYY-MM-DD (e.g. 2026-12-31) or a number of days from today (e.g. 30d), ending by 9999-12-31")]
     BadDate { value: String },
     #[error("--expires {expires} is in the past (today is {today}, UTC); the exception would be swept at once")]
     PastDate { expires: Date, today: Date },

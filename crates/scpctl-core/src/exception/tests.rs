@@ -388,3 +388,40 @@ fn revoke_removes_every_spelling_of_the_exception_and_companions() {
         ["accessexception", "ACCESSEXCEPTIONEXPIRES"]
     );
 }
+
+#[test]
+fn expires_takes_a_date_or_a_number_of_days_from_today() {
+    let today = date("2026-11-22");
+    let parse = |v: &str| Date::parse_expires(v, today);
+    assert_eq!(parse("2026-12-31").unwrap(), date("2026-12-31"));
+    assert_eq!(parse("0d").unwrap(), today);
+    assert_eq!(parse("30d").unwrap(), date("2026-12-22"));
+    assert_eq!(parse("100d").unwrap(), date("2027-03-02"));
+    assert_eq!(
+        Date::parse_expires("1d", date("2028-02-28")).unwrap(),
+        date("2028-02-29")
+    );
+    for bad in [
+        "d",
+        "30",
+        "-5d",
+        "+5d",
+        "30D",
+        "3.5d",
+        "30 d",
+        "12w",
+        "99999999d",
+        "3000000d",
+        "",
+    ] {
+        let e = parse(bad).unwrap_err();
+        assert!(
+            matches!(&e, ExceptionError::BadDate { value } if value == bad)
+                && e.to_string().contains("30d"),
+            "{bad}: {e}"
+        );
+    }
+    for d in [-800_i64, 0, 11_016, 20_414, 2_932_896] {
+        assert_eq!(Date::from_unix_days(d).to_unix_days(), d);
+    }
+}
