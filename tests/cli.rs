@@ -523,3 +523,16 @@ fn help_explains_who_is_affected() {
         scpctl().args([cmd, "--help"]).assert().success();
     }
 }
+
+#[test]
+fn detach_help_speaks_of_detaching_only() {
+    let a = scpctl().args(["detach", "--help"]).assert().success();
+    let help = stdout_of(&a);
+    assert!(help.contains("Detach the managed SCP"), "{help}");
+    let attach_lines: Vec<&str> = help
+        .lines()
+        .filter(|l| l.to_lowercase().replace("detach", "").contains("attach"))
+        .collect();
+    assert!(attach_lines.is_empty(), "{attach_lines:?}");
+}
+

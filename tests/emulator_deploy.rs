@@ -404,6 +404,13 @@ fn detach_and_destroy_touch_only_the_managed_policy() {
         .success(),
     );
     assert_eq!(again["changes"], serde_json::json!([]));
+    let a = deploy(&emu, &config, &["detach", "--yes", "--ou", &org.ous[0]]).success();
+    assert!(
+        stdout_of(&a).contains("is not attached to these targets; nothing to detach"),
+        "{}",
+        stdout_of(&a)
+    );
+    assert!(!stdout_of(&a).contains("matches the config"));
 
     let doc =
         stdout_json(&deploy(&emu, &config, &["--output", "json", "destroy", "--yes"]).success());
