@@ -425,6 +425,69 @@ fn detach_and_destroy_touch_only_the_managed_policy() {
         .stdout(predicate::str::contains("not deployed"));
 }
 
+/// `localstack/seed_demo.py` twice, then the README's demo: the second run finds what the
+/// first created and prints the same ids.
+#[test]
+fn the_demo_seed_runs_twice_and_the_demo_works_after_it() {
+    let emu = Emulator::start();
+    let seed = || {
+        let out = std::process::Command::new(emulator_python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/localstack/seed_demo.py"
+            ))
+            .args(["--endpoint-url", &emu.endpoint])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = seed();
+    assert_eq!(seed(), first);
+    let id = |name: &str| {
+        first
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_string()
+    };
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scpctl.toml");
+    let config = std::path::Path::new(config);
+    deploy(
+        &emu,
+        config,
+        &[
+            "apply",
+            "--ou",
+            &id("OU_PROD"),
+            "--ou",
+            &id("OU_DEV"),
+            "--yes",
+        ],
+    )
+    .success();
+    deploy(&emu, config, &["status"]).success();
+    let out = stdout_of(
+        &emu.scpctl()
+            .arg("--config")
+            .arg(config)
+            .args(["exception", "list"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        out.contains("svc-legacy-app  granted") && out.contains("svc-onprem-backup  NOT GRANTED"),
+        "{out}"
+    );
+}
+
 #[test]
 fn the_endpoint_url_flag_maps_onto_the_sdk_config() {
     let emu = Emulator::start();
