@@ -2,7 +2,7 @@
 //!
 //! Capacity in an SCP comes only from lossless aggregation and compact spelling. The list is
 //! never split across statements or policies: two `NotIpAddress` denies would each block what
-//! the other allows (see DESIGN.md).
+//! the other allows: a request inside one list but outside the other is denied.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

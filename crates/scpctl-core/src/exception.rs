@@ -4,7 +4,7 @@
 //! A user holds an exception while tagged `key=value` (seed 003 §4.1), the key in any case and
 //! the value exactly: IAM tag keys and condition key names (`aws:PrincipalTag/<key>`) compare
 //! ignoring case, so `accessexception=True` holds it, while `StringNotEquals` compares values
-//! case-sensitively, so `true` is not `True` (DESIGN.md, Facts; `crate::tags::same_key`).
+//! case-sensitively, so `true` is not `True` (sources cited at `crate::tags::same_key`).
 //! Companion tags record why, until when, by whom and since when: `<key>Reason`,
 //! `<key>Expires`, `<key>GrantedBy`, `<key>GrantedAt`, also matched ignoring case.
 //!

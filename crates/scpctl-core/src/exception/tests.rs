@@ -222,7 +222,7 @@ fn inspect_reports_grants_expiry_and_near_misses() {
     assert!(info.granted && !info.expired && info.warning.unwrap().contains("not a YYYY-MM-DD"));
 }
 
-// IAM compares tag keys ignoring case (DESIGN.md, Facts): moto does not, so IAM's rule is tested
+// IAM compares tag keys ignoring case (`crate::tags::same_key`): moto does not, so IAM's rule is tested
 // here, on the pure functions.
 
 #[test]
