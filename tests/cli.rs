@@ -536,3 +536,29 @@ fn detach_help_speaks_of_detaching_only() {
     assert!(attach_lines.is_empty(), "{attach_lines:?}");
 }
 
+/// The README's `exception grant` examples hold values a grant accepts: no comma in a tag value,
+/// an `--expires` that does not go stale (a date in the past would be refused).
+#[test]
+fn readme_grant_examples_hold_values_a_grant_accepts() {
+    use scpctl_core::exception::Date;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let today = Date::from_unix_days(40_000); // 2079: a fixed date may not be in the past then
+    let mut seen = 0;
+    for line in readme
+        .lines()
+        .filter(|l| l.trim_start().starts_with("scpctl exception grant "))
+    {
+        if let Some(rest) = line.split("--reason \"").nth(1) {
+            let reason = rest.split('"').next().unwrap();
+            scpctl_core::tags::validate_value(reason).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
+        if let Some(rest) = line.split("--expires ").nth(1) {
+            let value = rest.split_whitespace().next().unwrap();
+            let d = Date::parse_expires(value, today).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert!(d >= today, "{line}: {d} goes stale");
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "no grant example found in the README");
+}
