@@ -3,7 +3,8 @@
 
 Run with the emulator's Python (boto3 comes with moto):
     .venv/bin/python localstack/seed_demo.py [--endpoint-url http://localhost:4566]
-Prints the ids as shell assignments (eval-able) and writes nothing else.
+Prints the ids as shell assignments (eval-able) and writes nothing else. Safe to run again:
+what exists is found by name and reused.
 """
 import argparse
 import os
@@ -26,10 +27,21 @@ def main() -> None:
     orgs = session.client("organizations", endpoint_url=args.endpoint_url)
     iam = session.client("iam", endpoint_url=args.endpoint_url)
 
-    orgs.create_organization(FeatureSet="ALL")
+    # Safe to run again: everything is found by name before it is created, so a second run
+    # prints the same ids and creates nothing.
+    try:
+        orgs.create_organization(FeatureSet="ALL")
+    except orgs.exceptions.AlreadyInOrganizationException:
+        pass
     root = orgs.list_roots()["Roots"][0]["Id"]
 
     def ou(parent: str, name: str) -> str:
+        for page in orgs.get_paginator("list_organizational_units_for_parent").paginate(
+            ParentId=parent
+        ):
+            for unit in page["OrganizationalUnits"]:
+                if unit["Name"] == name:
+                    return unit["Id"]
         return orgs.create_organizational_unit(ParentId=parent, Name=name)[
             "OrganizationalUnit"
         ]["Id"]
@@ -39,20 +51,33 @@ def main() -> None:
     dev = ou(workloads, "Dev")
     sandbox = ou(root, "Sandbox")
 
+    existing = {
+        a["Name"]: a["Id"]
+        for page in orgs.get_paginator("list_accounts").paginate()
+        for a in page["Accounts"]
+    }
     accounts = {}
     for name, parent in [("prod-app", prod), ("dev-app", dev), ("sandbox", sandbox)]:
-        status = orgs.create_account(
-            AccountName=name, Email=f"{name}@example.com"
-        )["CreateAccountStatus"]
-        account = status["AccountId"]
-        orgs.move_account(
-            AccountId=account, SourceParentId=root, DestinationParentId=parent
-        )
+        account = existing.get(name)
+        if account is None:
+            status = orgs.create_account(
+                AccountName=name, Email=f"{name}@example.com"
+            )["CreateAccountStatus"]
+            account = status["AccountId"]
+        current = orgs.list_parents(ChildId=account)["Parents"][0]["Id"]
+        if current != parent:
+            orgs.move_account(
+                AccountId=account, SourceParentId=current, DestinationParentId=parent
+            )
         accounts[name] = account
 
     # IAM users in the management account, as in the guide's test scenario (seed 003 section 4.6).
+    # TagUser replaces a tag of the same key, so a second run resets the demo tags.
     for user in ["svc-legacy-app", "svc-onprem-backup", "alice"]:
-        iam.create_user(UserName=user)
+        try:
+            iam.create_user(UserName=user)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
     iam.tag_user(
         UserName="svc-legacy-app", Tags=[{"Key": "AccessException", "Value": "True"}]
     )

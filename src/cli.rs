@@ -128,6 +128,10 @@ Center users are not affected by this policy.")]
     Apply(ApplyArgs),
 
     /// Detach the managed SCP from the given targets (never any other policy).
+    #[command(long_about = "\
+Detach the managed SCP from the given targets: --ou, --account, --root. Never any other policy, \
+and never the last policy of a target. A target that does not hold the SCP is left alone; when \
+none holds it, detach says so and exits 0.")]
     Detach(DetachArgs),
 
     /// Detach the managed SCP everywhere, then delete it (only a policy scpctl created).
@@ -206,8 +210,9 @@ pub struct GrantArgs {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Last day the exception holds (UTC), YYYY-MM-DD; `sweep` revokes it after that.
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Last day the exception holds (UTC): YYYY-MM-DD, or days from today such as 30d;
+    /// `sweep` revokes it after that.
+    #[arg(long, value_name = "YYYY-MM-DD|Nd")]
     pub expires: Option<String>,
 
     #[command(flatten)]
@@ -277,15 +282,15 @@ pub struct AwsArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// An organizational unit to attach to (repeatable), e.g. ou-ab12-cd34ef56.
+    /// A target organizational unit (repeatable), e.g. ou-ab12-cd34ef56.
     #[arg(long = "ou", value_name = "OU")]
     pub ous: Vec<String>,
 
-    /// The organization's root (every account, but never the management account).
+    /// The organization's root as a target (every account, but never the management account).
     #[arg(long)]
     pub root: bool,
 
-    /// A member account to attach to directly (repeatable), 12 digits.
+    /// A member account as a target of its own (repeatable), 12 digits.
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
 }
@@ -295,7 +300,7 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
 
-    /// Targets read and attached at once (throttling is retried with backoff).
+    /// Targets read and changed at once (throttling is retried with backoff).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
 

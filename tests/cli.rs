@@ -380,6 +380,37 @@ fn simulate_explains_one_request() {
     assert_eq!(d["statement"], "DenyAccessOutsideEnterpriseNetwork");
 }
 
+/// IAM compares tag key names ignoring case (`aws:PrincipalTag/AccessException` matches a tag
+/// `accessexception`), values case-sensitively.
+#[test]
+fn simulate_matches_the_tag_key_in_any_case_but_the_value_exactly() {
+    let (_d, c) = project(&network(SEED_CIDRS));
+    let tag = |t: &str| {
+        run(
+            &c,
+            &[
+                "simulate",
+                "--principal-type",
+                "User",
+                "--tag",
+                t,
+                "--source-ip",
+                "192.0.2.9",
+            ],
+        )
+        .success()
+    };
+    for t in ["accessexception=True", "ACCESSEXCEPTION=True"] {
+        tag(t).stdout(predicate::str::starts_with("NOT DENIED"));
+    }
+    tag("AccessException=true").stdout(predicate::str::starts_with(
+        "DENIED by DenyIAMUsersWithoutAccessException",
+    ));
+    tag("accessexception=true").stdout(predicate::str::starts_with(
+        "DENIED by DenyIAMUsersWithoutAccessException",
+    ));
+}
+
 #[test]
 fn simulate_rejects_bad_flags() {
     let (_d, c) = project(&network(SEED_CIDRS));
@@ -491,4 +522,43 @@ fn help_explains_who_is_affected() {
     for cmd in ["render", "validate", "init", "simulate"] {
         scpctl().args([cmd, "--help"]).assert().success();
     }
+}
+
+#[test]
+fn detach_help_speaks_of_detaching_only() {
+    let a = scpctl().args(["detach", "--help"]).assert().success();
+    let help = stdout_of(&a);
+    assert!(help.contains("Detach the managed SCP"), "{help}");
+    let attach_lines: Vec<&str> = help
+        .lines()
+        .filter(|l| l.to_lowercase().replace("detach", "").contains("attach"))
+        .collect();
+    assert!(attach_lines.is_empty(), "{attach_lines:?}");
+}
+
+/// The README's `exception grant` examples hold values a grant accepts: no comma in a tag value,
+/// an `--expires` that does not go stale (a date in the past would be refused).
+#[test]
+fn readme_grant_examples_hold_values_a_grant_accepts() {
+    use scpctl_core::exception::Date;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let today = Date::from_unix_days(40_000); // 2079: a fixed date may not be in the past then
+    let mut seen = 0;
+    for line in readme
+        .lines()
+        .filter(|l| l.trim_start().starts_with("scpctl exception grant "))
+    {
+        if let Some(rest) = line.split("--reason \"").nth(1) {
+            let reason = rest.split('"').next().unwrap();
+            scpctl_core::tags::validate_value(reason).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
+        if let Some(rest) = line.split("--expires ").nth(1) {
+            let value = rest.split_whitespace().next().unwrap();
+            let d = Date::parse_expires(value, today).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert!(d >= today, "{line}: {d} goes stale");
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "no grant example found in the README");
 }

@@ -434,6 +434,13 @@ fn detach_and_destroy_touch_only_the_managed_policy() {
         .success(),
     );
     assert_eq!(again["changes"], serde_json::json!([]));
+    let a = deploy(&emu, &config, &["detach", "--yes", "--ou", &org.ous[0]]).success();
+    assert!(
+        stdout_of(&a).contains("is not attached to these targets; nothing to detach"),
+        "{}",
+        stdout_of(&a)
+    );
+    assert!(!stdout_of(&a).contains("matches the config"));
 
     let doc =
         stdout_json(&deploy(&emu, &config, &["--output", "json", "destroy", "--yes"]).success());
@@ -446,6 +453,69 @@ fn detach_and_destroy_touch_only_the_managed_policy() {
     deploy(&emu, &config, &["status"])
         .code(4)
         .stdout(predicate::str::contains("not deployed"));
+}
+
+/// `localstack/seed_demo.py` twice, then the README's demo: the second run finds what the
+/// first created and prints the same ids.
+#[test]
+fn the_demo_seed_runs_twice_and_the_demo_works_after_it() {
+    let emu = Emulator::start();
+    let seed = || {
+        let out = std::process::Command::new(emulator_python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/localstack/seed_demo.py"
+            ))
+            .args(["--endpoint-url", &emu.endpoint])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = seed();
+    assert_eq!(seed(), first);
+    let id = |name: &str| {
+        first
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_string()
+    };
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scpctl.toml");
+    let config = std::path::Path::new(config);
+    deploy(
+        &emu,
+        config,
+        &[
+            "apply",
+            "--ou",
+            &id("OU_PROD"),
+            "--ou",
+            &id("OU_DEV"),
+            "--yes",
+        ],
+    )
+    .success();
+    deploy(&emu, config, &["status"]).success();
+    let out = stdout_of(
+        &emu.scpctl()
+            .arg("--config")
+            .arg(config)
+            .args(["exception", "list"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        out.contains("svc-legacy-app  granted") && out.contains("svc-onprem-backup  NOT GRANTED"),
+        "{out}"
+    );
 }
 
 #[test]

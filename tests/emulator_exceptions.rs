@@ -122,7 +122,7 @@ fn a_missing_user_or_an_unstorable_value_exits_non_zero_and_writes_nothing() {
         &["grant", "svc-app", "--expires", "31/12/2099"],
     )
     .code(1)
-    .stderr(predicate::str::contains("YYYY-MM-DD"));
+    .stderr(predicate::str::contains("YYYY-MM-DD").and(predicate::str::contains("30d")));
     assert_eq!(user_tags(&emu, &emu.iam, "svc-app"), [t("team", "x")]);
 }
 
@@ -131,7 +131,28 @@ fn revoke_removes_the_exception_and_companions_only_and_a_second_revoke_says_so(
     let emu = Emulator::start();
     let (_dir, config) = project(CIDRS);
     create_user(&emu, &emu.iam, "svc-app", &[("team", "x")]);
-    exception(&emu, &config, &["grant", "svc-app", "--reason", "r"]).success();
+    // --expires takes a number of days as well as a date: the tag holds the date.
+    exception(
+        &emu,
+        &config,
+        &["grant", "svc-app", "--reason", "r", "--expires", "30d"],
+    )
+    .success();
+    let tags = user_tags(&emu, &emu.iam, "svc-app");
+    let expires = &tags
+        .iter()
+        .find(|(k, _)| k == "AccessExceptionExpires")
+        .unwrap()
+        .1;
+    let granted_at = &tags
+        .iter()
+        .find(|(k, _)| k == "AccessExceptionGrantedAt")
+        .unwrap()
+        .1;
+    assert!(
+        expires.len() == 10 && expires > granted_at,
+        "{expires} after {granted_at}"
+    );
     exception(&emu, &config, &["revoke", "svc-app"]).success();
     assert_eq!(user_tags(&emu, &emu.iam, "svc-app"), [t("team", "x")]);
     exception(&emu, &config, &["revoke", "svc-app"])
@@ -178,6 +199,97 @@ fn list_shows_exceptions_and_warns_about_a_tag_of_the_wrong_case() {
         .as_str()
         .unwrap()
         .contains("statement 1 denies"));
+}
+
+/// IAM matches tag keys ignoring case and TagUser replaces a key so matched; moto matches them
+/// exactly, so this checks what scpctl reads and the exact calls and keys it writes.
+#[test]
+fn a_key_in_another_case_holds_the_exception_and_grant_and_revoke_keep_to_its_spelling() {
+    let emu = Emulator::start();
+    let (_dir, config) = project(CIDRS);
+    create_user(&emu, &emu.iam, "svc-held", &[("accessexception", "True")]);
+    create_user(
+        &emu,
+        &emu.iam,
+        "svc-lower",
+        &[("accessexception", "true"), ("team", "x")],
+    );
+
+    let a = exception(&emu, &config, &["list"]).success();
+    assert!(
+        stdout_of(&a).contains("svc-held  granted"),
+        "{}",
+        stdout_of(&a)
+    );
+    assert!(!stderr_of(&a).contains("svc-held"), "{}", stderr_of(&a));
+    let doc = stdout_json(&exception(&emu, &config, &["--output", "json", "list"]).success());
+    let row = |u: &str| {
+        doc.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user"] == u)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("svc-held")["granted"], true);
+    assert_eq!(row("svc-held")["key"], "accessexception");
+    assert_eq!(row("svc-lower")["granted"], false);
+
+    // One TagUser, in the user's spelling; no UntagUser.
+    let proxy = emu.proxy();
+    let a = emu
+        .scpctl_via(&proxy)
+        .arg("--config")
+        .arg(&config)
+        .args(["exception", "grant", "svc-lower"])
+        .assert()
+        .success();
+    assert!(
+        stdout_of(&a).contains("is tagged accessexception=True"),
+        "{}",
+        stdout_of(&a)
+    );
+    assert_eq!(
+        proxy.counts().writes(),
+        [("IAM.TagUser".to_string(), 1)].into_iter().collect()
+    );
+    let tags = user_tags(&emu, &emu.iam, "svc-lower");
+    assert!(tags.contains(&t("accessexception", "True")), "{tags:?}");
+    assert!(
+        !tags.iter().any(|(k, _)| k == "AccessException"),
+        "{tags:?}"
+    );
+
+    // Already held in another spelling, with a companion in another case: nothing to write.
+    create_user(
+        &emu,
+        &emu.iam,
+        "svc-again",
+        &[
+            ("ACCESSEXCEPTION", "True"),
+            (
+                "accessexceptiongrantedby",
+                "arn:aws:sts::123456789012:user/moto",
+            ),
+            ("accessexceptiongrantedat", "2026-01-01"),
+        ],
+    );
+    proxy.reset_counts();
+    let doc = stdout_json(
+        &emu.scpctl_via(&proxy)
+            .arg("--config")
+            .arg(&config)
+            .args(["--output", "json", "exception", "grant", "svc-again"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["changed"], false, "{doc}");
+    assert!(proxy.counts().writes().is_empty(), "{:?}", proxy.counts());
+
+    exception(&emu, &config, &["revoke", "svc-held"]).success();
+    assert!(user_tags(&emu, &emu.iam, "svc-held").is_empty());
+    exception(&emu, &config, &["revoke", "svc-lower"]).success();
+    assert_eq!(user_tags(&emu, &emu.iam, "svc-lower"), [t("team", "x")]);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_organizations::config::SharedCredentialsProvider;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::exception::TagChange;
+use scpctl_core::tags::same_key;
 
 use super::{error_code, CallCounter};
 
@@ -100,9 +101,20 @@ impl Iam {
         Ok(Some(tags))
     }
 
-    /// Set, then remove: a crash in between leaves the exception granted with a stale
-    /// companion at worst, and re-running the command finishes it.
+    /// Set (one `TagUser`, which replaces keys matching ignoring case), then remove: a crash
+    /// in between leaves the exception granted with a stale companion at worst, and re-running
+    /// the command finishes it. The core never removes a key matching one it sets (in IAM that
+    /// would delete what was just written); this refuses such a change rather than send it.
     pub async fn write(&self, user: &str, change: &TagChange) -> Result<()> {
+        if let Some(k) = change
+            .remove
+            .iter()
+            .find(|r| change.set.iter().any(|(k, _)| same_key(k, r)))
+        {
+            return Err(anyhow!(
+                "internal: refusing to untag {k:?} from {user} while setting it (IAM tag keys ignore case); nothing was written"
+            ));
+        }
         if !change.set.is_empty() {
             let tags: Vec<Tag> = change
                 .set

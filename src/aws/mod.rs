@@ -1,6 +1,6 @@
 //! The AWS edge: one `SdkConfig` from the standard chain, clients made from it, a counter of the
 //! API requests each run makes, and the bounded retry the SDK does not do for us. No policy
-//! logic lives here (see DESIGN.md).
+//! logic lives here: it is in `scpctl-core`, pure.
 
 pub mod iam;
 pub mod orgs;

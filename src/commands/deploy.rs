@@ -281,7 +281,9 @@ pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     block_on(plan_and_maybe_apply(cli, &args.deploy, Some(args)))?
 }
 
-/// Run a detach or destroy plan: show, confirm, execute.
+/// Run a detach or destroy plan: show, confirm, execute. `nothing` says why an empty plan has
+/// nothing to do (the generic "matches the config" would be wrong here).
+#[allow(clippy::too_many_arguments)]
 async fn run_removal(
     cli: &Cli,
     orgs: &Orgs,
@@ -290,7 +292,15 @@ async fn run_removal(
     policy_id: &str,
     yes: bool,
     dry_run: bool,
+    nothing: &str,
 ) -> Result<u8> {
+    if plan.changes.is_empty() && cli.output == OutputFormat::Text {
+        for w in &plan.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("{nothing}");
+        return Ok(exit::SUCCESS);
+    }
     if dry_run || plan.changes.is_empty() {
         print_plan(cli, &plan, counter, None);
         return Ok(exit::SUCCESS);
@@ -340,6 +350,7 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
             &policy.id,
             args.yes,
             args.dry_run,
+            &format!("{name} is not attached to these targets; nothing to detach."),
         )
         .await
     })?
@@ -370,6 +381,7 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
             &policy.id,
             args.yes,
             args.dry_run,
+            &format!("no SCP named {name} exists; nothing to destroy"),
         )
         .await
     })?

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::exception::{
-    inspect, plan_grant, plan_revoke, Date, ExceptionError, ExceptionInfo, ExceptionKeys, Grant,
+    find_tag, inspect, plan_grant, plan_revoke, Date, ExceptionInfo, ExceptionKeys, Grant,
     TagChange,
 };
 use scpctl_core::plan::TargetId;
@@ -101,7 +101,7 @@ fn change_user_tags(
     user: &str,
     decide: impl FnOnce(&[(String, String)], &str) -> Result<TagChange>,
     nothing: impl FnOnce(&str) -> String,
-    done: impl FnOnce(&str) -> String,
+    done: impl FnOnce(&str, &[(String, String)]) -> String,
 ) -> Result<u8> {
     block_on(async {
         let counter = CallCounter::default();
@@ -118,17 +118,18 @@ fn change_user_tags(
         }
         eprintln!("will {}", describe_change(user, &change));
         s.iam.write(user, &change).await?;
-        print_change(cli, user, &s.account, &change, &done(&s.account));
+        print_change(cli, user, &s.account, &change, &done(&s.account, &tags));
         Ok(exit::SUCCESS)
     })?
 }
 
 fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
     let keys = keys(cli)?;
+    let today = today();
     let expires = args
         .expires
         .as_deref()
-        .map(|e| Date::parse(e).ok_or_else(|| ExceptionError::BadDate { value: e.into() }))
+        .map(|e| Date::parse_expires(e, today))
         .transpose()?;
     let user = &args.user;
     change_user_tags(
@@ -140,17 +141,19 @@ fn grant(cli: &Cli, args: &GrantArgs) -> Result<u8> {
                 reason: args.reason.clone(),
                 expires,
                 granted_by: caller_arn.to_string(),
-                today: today(),
+                today,
             };
             Ok(plan_grant(user, tags, &keys, &grant)?)
         },
         |account| {
             format!("{user} already holds this exception in account {account}; nothing to do")
         },
-        |account| {
+        |account, before| {
+            // The key in the spelling the user had: TagUser replaced it (keys ignore case).
+            let key = find_tag(before, &keys.exception).map_or(keys.exception.as_str(), |(k, _)| k);
             format!(
-                "granted: {user} in account {account} is tagged {}={}",
-                keys.exception, keys.value
+                "granted: {user} in account {account} is tagged {key}={}",
+                keys.value
             )
         },
     )
@@ -165,7 +168,7 @@ fn revoke(cli: &Cli, args: &RevokeArgs) -> Result<u8> {
         user,
         |tags, _| Ok(plan_revoke(tags, &keys)),
         |account| format!("{user} holds no exception in account {account}; nothing to do"),
-        |account| format!("revoked: {user} in account {account}"),
+        |account, _| format!("revoked: {user} in account {account}"),
     )
 }
 

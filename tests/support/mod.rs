@@ -34,6 +34,11 @@ fn moto_server() -> PathBuf {
     path
 }
 
+/// The Python beside the moto server (its venv has boto3), for the demo seeding script.
+pub fn emulator_python() -> PathBuf {
+    moto_server().with_file_name("python")
+}
+
 /// One moto server with fresh state, stopped when dropped.
 pub struct Emulator {
     child: Child,

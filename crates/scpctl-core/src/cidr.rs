@@ -2,7 +2,7 @@
 //!
 //! Capacity in an SCP comes only from lossless aggregation and compact spelling. The list is
 //! never split across statements or policies: two `NotIpAddress` denies would each block what
-//! the other allows (see DESIGN.md).
+//! the other allows: a request inside one list but outside the other is denied.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -82,7 +82,8 @@ impl fmt::Display for CidrWarning {
     }
 }
 
-/// Families of ranges worth a warning, with the reason.
+/// Families of ranges worth a warning, with the reason. The special-purpose ones come from
+/// IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SpecialRange {
     Private,
@@ -93,6 +94,14 @@ pub enum SpecialRange {
     Documentation,
     Ipv4Mapped,
     VeryBroad,
+    /// 0.0.0.0/8, "this network" (RFC 791, RFC 1122 §3.2.1.3).
+    ThisNetwork,
+    /// 198.18.0.0/15, network benchmark tests (RFC 2544).
+    Benchmarking,
+    /// 224.0.0.0/4 (RFC 5771) and ff00::/8 (RFC 4291 §2.7).
+    Multicast,
+    /// 240.0.0.0/4, reserved for future use (RFC 1112 §4), with the limited broadcast address.
+    Reserved,
 }
 
 impl SpecialRange {
@@ -111,6 +120,14 @@ impl SpecialRange {
             }
             SpecialRange::Ipv4Mapped => "is an IPv4-mapped IPv6 range",
             SpecialRange::VeryBroad => "is very broad",
+            SpecialRange::ThisNetwork => "is (or overlaps) 0.0.0.0/8, \"this network\" (RFC 791)",
+            SpecialRange::Benchmarking => {
+                "is (or overlaps) the benchmarking range 198.18.0.0/15 (RFC 2544)"
+            }
+            SpecialRange::Multicast => "is (or overlaps) a multicast range (224.0.0.0/4, ff00::/8)",
+            SpecialRange::Reserved => {
+                "is (or overlaps) the reserved range 240.0.0.0/4 (RFC 1112), broadcast included"
+            }
         }
     }
 
@@ -119,8 +136,6 @@ impl SpecialRange {
         match self {
             SpecialRange::Private
             | SpecialRange::SharedAddressSpace
-            | SpecialRange::Loopback
-            | SpecialRange::LinkLocal
             | SpecialRange::UniqueLocal => {
                 "aws:SourceIp never holds such an address. Calls to public AWS endpoints carry the public \
                  address of your NAT or proxy; calls through a VPC endpoint carry no aws:SourceIp at all \
@@ -130,8 +145,36 @@ impl SpecialRange {
                 "these ranges are reserved for examples; no real caller has them. Replace them with your \
                  egress ranges before deploying, or every tagged IAM user will be denied."
             }
+            SpecialRange::Loopback => {
+                "loopback addresses name the host itself and never leave it, so no request reaching \
+                 AWS comes from one; aws:SourceIp never holds them. List your egress public addresses instead."
+            }
+            SpecialRange::LinkLocal => {
+                "link-local addresses are valid on one network link only and never routed, so \
+                 aws:SourceIp never holds them (169.254.169.254 on EC2 is the metadata service, not a \
+                 caller). List your egress public addresses instead."
+            }
+            SpecialRange::ThisNetwork => {
+                "these addresses are never the source of a routed packet (0.0.0.0 only while a host \
+                 learns its address), so aws:SourceIp never holds them."
+            }
+            SpecialRange::Benchmarking => {
+                "this range is set aside for testing network devices and is not routed on the \
+                 internet, so aws:SourceIp never holds it. List your egress public addresses instead."
+            }
+            SpecialRange::Multicast => {
+                "a multicast address names a group of receivers and is never the source of a \
+                 request, so aws:SourceIp never holds it."
+            }
+            SpecialRange::Reserved => {
+                "these addresses are not assigned and not routed (255.255.255.255 is the local \
+                 broadcast), so aws:SourceIp never holds them."
+            }
             SpecialRange::Ipv4Mapped => {
-                "AWS reports IPv4 callers as IPv4 addresses, so this never matches. Write the IPv4 range instead."
+                "AWS reports IPv4 callers as IPv4 addresses, so this never matches. Write the IPv4 \
+                 range it maps instead (::ffff:192.0.2.0/120 is 192.0.2.0/24); a range as broad as \
+                 ::ffff:0:0/96 maps every IPv4 address, which a network deny cannot list: write your \
+                 IPv4 egress ranges."
             }
             SpecialRange::VeryBroad => {
                 "a leaked access key used from anywhere in it is accepted. Check that your organization \
@@ -253,18 +296,19 @@ pub fn parse_cidr(value: &str, origin: &Origin, opts: CidrOptions) -> Result<IpN
     };
     // Cannot fail: prefix <= max was checked above.
     let net = IpNet::new(addr, prefix).map_err(|_| malformed("invalid prefix length"))?;
+    // Checked before host bits: that message would suggest 0.0.0.0/0, which is refused.
+    if prefix == 0 {
+        return Err(CidrError::MatchesEverything {
+            value: value.to_string(),
+            origin: origin.clone(),
+        });
+    }
     let network = net.trunc();
     if network.addr() != addr && !opts.normalize_host_bits {
         return Err(CidrError::HostBitsSet {
             value: value.to_string(),
             origin: origin.clone(),
             network,
-        });
-    }
-    if prefix == 0 {
-        return Err(CidrError::MatchesEverything {
-            value: value.to_string(),
-            origin: origin.clone(),
         });
     }
     Ok(network)
@@ -287,7 +331,8 @@ pub fn parse_cidr_lines(content: &str, source: &str) -> Vec<SourcedValue> {
 
 fn special_ranges() -> Vec<(IpNet, SpecialRange)> {
     use SpecialRange::*;
-    let table: [(&str, SpecialRange); 14] = [
+    let table: [(&str, SpecialRange); 19] = [
+        ("0.0.0.0/8", ThisNetwork),
         ("10.0.0.0/8", Private),
         ("172.16.0.0/12", Private),
         ("192.168.0.0/16", Private),
@@ -302,6 +347,10 @@ fn special_ranges() -> Vec<(IpNet, SpecialRange)> {
         ("203.0.113.0/24", Documentation),
         ("2001:db8::/32", Documentation),
         ("::ffff:0:0/96", Ipv4Mapped),
+        ("198.18.0.0/15", Benchmarking),
+        ("224.0.0.0/4", Multicast),
+        ("ff00::/8", Multicast),
+        ("240.0.0.0/4", Reserved),
     ];
     table
         .iter()
@@ -633,7 +682,9 @@ mod tests {
 
     #[test]
     fn whole_internet_is_refused() {
-        for v in ["0.0.0.0/0", "::/0"] {
+        // With host bits set too: the host-bits message would suggest 0.0.0.0/0 or ::/0, which
+        // is refused in turn, so the refusal comes first.
+        for v in ["0.0.0.0/0", "::/0", "10.0.0.0/0", "2001:db8::/0"] {
             assert!(
                 matches!(parse(v), Err(CidrError::MatchesEverything { .. })),
                 "{v}"
@@ -755,6 +806,15 @@ mod tests {
                 "fe80::/64",
                 "192.0.2.0/24",
                 "44.0.0.0/8",
+                "0.0.0.0/8",
+                "198.19.0.0/16",
+                "224.0.0.1",
+                "239.0.0.0/8",
+                "255.255.255.255",
+                "::1",
+                "fe80::1",
+                "ff02::1",
+                "fc00::/7",
             ]),
             CidrOptions::default(),
             "x",
@@ -780,8 +840,35 @@ mod tests {
                 ("169.254.1.0/24", LinkLocal),
                 ("fe80::/64", LinkLocal),
                 ("192.0.2.0/24", Documentation),
+                ("0.0.0.0/8", ThisNetwork),
+                ("198.19.0.0/16", Benchmarking),
+                ("224.0.0.1", Multicast),
+                ("239.0.0.0/8", Multicast),
+                ("255.255.255.255", Reserved),
+                ("::1", Loopback),
+                ("fe80::1", LinkLocal),
+                ("ff02::1", Multicast),
+                ("fc00::/7", UniqueLocal),
+                ("fc00::/7", VeryBroad),
             ]
         );
+        // Each kind has its own reason.
+        for (value, kind) in &kinds {
+            let why = kind.why();
+            assert!(!why.is_empty() && !kind.what().is_empty(), "{value}");
+        }
+        let reasons: std::collections::BTreeSet<&str> = [
+            ThisNetwork,
+            Loopback,
+            LinkLocal,
+            Benchmarking,
+            Multicast,
+            Reserved,
+        ]
+        .iter()
+        .map(|k| k.why())
+        .collect();
+        assert_eq!(reasons.len(), 6);
         let text = built.warnings[0].to_string();
         assert!(
             text.starts_with(

@@ -1,16 +1,23 @@
 //! Exceptions: which tags a grant or revoke writes on an IAM user, and what a user's tags say
 //! about its exception. Pure: the edge reads and writes the tags.
 //!
-//! A user holds an exception while tagged exactly `key=value` (seed 003 §4.1; `StringNotEquals`
-//! compares case-sensitively, so `true` is not `True`). Companion tags record why, until when,
-//! by whom and since when: `<key>Reason`, `<key>Expires`, `<key>GrantedBy`, `<key>GrantedAt`.
+//! A user holds an exception while tagged `key=value` (seed 003 §4.1), the key in any case and
+//! the value exactly: IAM tag keys and condition key names (`aws:PrincipalTag/<key>`) compare
+//! ignoring case, so `accessexception=True` holds it, while `StringNotEquals` compares values
+//! case-sensitively, so `true` is not `True` (sources cited at `crate::tags::same_key`).
+//! Companion tags record why, until when, by whom and since when: `<key>Reason`,
+//! `<key>Expires`, `<key>GrantedBy`, `<key>GrantedAt`, also matched ignoring case.
+//!
+//! Writes follow IAM: `TagUser` replaces a tag whose key matches ignoring case, so a grant
+//! writes each key in the spelling the user already has, in one `TagUser` call (the user never
+//! loses the exception between two calls), and never removes a key matching one it sets.
 
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::config::ExceptionTag;
-use crate::tags::{validate_key, validate_value};
+use crate::tags::{same_key, validate_key, validate_value};
 
 /// IAM: "You can add up to 50 tags to an IAM user" (IAM User Guide, IAM and STS quotas). IAM
 /// reports going over as `LimitExceededException`, which the SDK retries as throttling, so the
@@ -63,6 +70,41 @@ impl Date {
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         Date { year, month, day }
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`), the inverse of
+    /// `from_unix_days`.
+    pub fn to_unix_days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// An `--expires` value: a date `YYYY-MM-DD`, or a number of days from `today` such as
+    /// `30d` (`0d` is today: the exception holds through its expiry date). `today` comes from
+    /// the caller: the core reads no clock.
+    pub fn parse_expires(value: &str, today: Date) -> Result<Date, ExceptionError> {
+        let bad = || ExceptionError::BadDate {
+            value: value.to_string(),
+        };
+        if let Some(d) = Date::parse(value) {
+            return Ok(d);
+        }
+        let n = value.strip_suffix('d').ok_or_else(bad)?;
+        if n.is_empty() || n.len() > 7 || !n.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let days: i64 = n.parse().map_err(|_| bad())?;
+        let date = Date::from_unix_days(today.to_unix_days() + days);
+        // Written back as YYYY-MM-DD, which has four digits for the year.
+        if date.year > 9999 {
+            return Err(bad());
+        }
+        Ok(date)
     }
 }
 
@@ -119,7 +161,7 @@ pub enum ExceptionError {
     },
     #[error("tag key {key:?} (derived from the configured exception key) is not a valid IAM tag key: {why}")]
     BadKey { key: String, why: String },
-    #[error("--expires {value:?} is not a date: write YYYY-MM-DD, e.g. 2026-12-31")]
+    #[error("--expires {value:?} is not a date: write YYYY-MM-DD (e.g. 2026-12-31) or a number of days from today (e.g. 30d), ending by 9999-12-31")]
     BadDate { value: String },
     #[error("--expires {expires} is in the past (today is {today}, UTC); the exception would be swept at once")]
     PastDate { expires: Date, today: Date },
@@ -162,13 +204,33 @@ fn value_ok(what: &'static str, value: &str) -> Result<(), ExceptionError> {
     })
 }
 
+/// The user's tag under `key` as IAM finds it, ignoring case: its spelling and its value. IAM
+/// holds at most one; a case-sensitive store (moto) may hold several, and the exact spelling
+/// then wins.
+pub fn find_tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<(&'a str, &'a str)> {
+    tags.iter()
+        .find(|(k, _)| k == key)
+        .or_else(|| tags.iter().find(|(k, _)| same_key(k, key)))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
 fn get<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    find_tag(tags, key).map(|(_, v)| v)
+}
+
+/// How many tags IAM counts: keys differing only in case are one tag.
+fn distinct_keys(tags: &[(String, String)]) -> usize {
+    tags.iter()
+        .enumerate()
+        .filter(|(i, (k, _))| !tags[..*i].iter().any(|(earlier, _)| same_key(earlier, k)))
+        .count()
 }
 
 /// Tags to set and remove so the user holds exactly this grant; every other tag is kept. A
 /// re-grant replaces the companions (an old reason or expiry does not linger). The granted-at
-/// date is kept when nothing else changes, so a repeated grant writes nothing.
+/// date is kept when nothing else changes, so a repeated grant writes nothing. Keys compare
+/// ignoring case: a key is set in the spelling the user already has, and no key removed
+/// matches, ignoring case, a key set (in IAM, untagging it would delete what was just set).
 pub fn plan_grant(
     user: &str,
     tags: &[(String, String)],
@@ -203,40 +265,55 @@ pub fn plan_grant(
     }
     wanted.push((keys.granted_by.clone(), grant.granted_by.clone()));
     let unchanged = wanted.iter().all(|(k, v)| get(tags, k) == Some(v.as_str()));
-    let remove: Vec<String> = keys
+    // Companions this grant does not write (granted-at it always keeps or writes).
+    let stale: Vec<&str> = keys
         .companions()
         .into_iter()
-        .filter(|k| *k != keys.granted_at && get(tags, k).is_some())
-        .filter(|k| !wanted.iter().any(|(w, _)| w == k))
-        .map(str::to_string)
+        .filter(|k| *k != keys.granted_at && !wanted.iter().any(|(w, _)| same_key(w, k)))
+        .collect();
+    // Every spelling of them.
+    let remove: Vec<String> = tags
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| stale.iter().any(|s| same_key(s, k)))
+        .cloned()
         .collect();
     if unchanged && remove.is_empty() && get(tags, &keys.granted_at).is_some() {
         return Ok(TagChange::default());
     }
     wanted.push((keys.granted_at.clone(), grant.today.to_string()));
+    let adding = wanted
+        .iter()
+        .filter(|(k, _)| find_tag(tags, k).is_none())
+        .count();
+    let removing = stale.iter().filter(|k| find_tag(tags, k).is_some()).count();
+    let have = distinct_keys(tags);
+    if have - removing + adding > MAX_TAGS_PER_USER {
+        return Err(ExceptionError::TooManyTags {
+            user: user.to_string(),
+            have,
+            adding,
+            excess: have - removing + adding - MAX_TAGS_PER_USER,
+        });
+    }
     let set: Vec<(String, String)> = wanted
         .into_iter()
         .filter(|(k, v)| get(tags, k) != Some(v.as_str()))
+        .map(|(k, v)| match find_tag(tags, &k) {
+            Some((spelling, _)) => (spelling.to_string(), v),
+            None => (k, v),
+        })
         .collect();
-    let adding = set.iter().filter(|(k, _)| get(tags, k).is_none()).count();
-    if tags.len() - remove.len() + adding > MAX_TAGS_PER_USER {
-        return Err(ExceptionError::TooManyTags {
-            user: user.to_string(),
-            have: tags.len(),
-            adding,
-            excess: tags.len() - remove.len() + adding - MAX_TAGS_PER_USER,
-        });
-    }
     Ok(TagChange { set, remove })
 }
 
-/// Tags to remove: the exception tag and its companions, and keys that differ from them only in
-/// case (a near miss that does not grant anything but confuses).
+/// Tags to remove: the exception tag and its companions in every spelling (IAM holds one per
+/// key ignoring case; a case-sensitive store may hold several).
 pub fn plan_revoke(tags: &[(String, String)], keys: &ExceptionKeys) -> TagChange {
     let remove = tags
         .iter()
         .map(|(k, _)| k)
-        .filter(|k| keys.all().any(|ours| ours.eq_ignore_ascii_case(k)))
+        .filter(|k| keys.all().any(|ours| same_key(ours, k)))
         .cloned()
         .collect();
     TagChange {
@@ -248,9 +325,11 @@ pub fn plan_revoke(tags: &[(String, String)], keys: &ExceptionKeys) -> TagChange
 /// A user's exception as its tags tell it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExceptionInfo {
-    /// Holds the exact tag: statement 1 does not deny it.
+    /// Holds the tag (key in any case, value exact): statement 1 does not deny it.
     pub granted: bool,
-    /// The value found under the exception key (or a key differing only in case).
+    /// The exception key as spelled on the user.
+    pub key: String,
+    /// The value found under that key.
     pub value: String,
     pub reason: Option<String>,
     pub expires: Option<String>,
@@ -275,21 +354,26 @@ pub fn inspect(
     keys: &ExceptionKeys,
     today: Date,
 ) -> Option<ExceptionInfo> {
-    let (key, value) = tags
-        .iter()
-        .find(|(k, _)| *k == keys.exception)
-        .or_else(|| {
-            tags.iter()
-                .find(|(k, _)| squash(k) == squash(&keys.exception))
-        })?;
-    let exact_key = *key == keys.exception;
-    let granted = exact_key && *value == keys.value;
+    // IAM's match (case only), else a near miss that differs in spacing too.
+    let (key, value, key_near_miss) = match find_tag(tags, &keys.exception) {
+        Some((k, v)) => (k, v, false),
+        None => tags
+            .iter()
+            .find(|(k, _)| squash(k) == squash(&keys.exception))
+            .map(|(k, v)| (k.as_str(), v.as_str(), true))?,
+    };
+    let granted = !key_near_miss && value == keys.value;
     if !granted && squash(value) != squash(&keys.value) {
         return None;
     }
     let mut warning = (!granted).then(|| {
+        let why = if key_near_miss {
+            "IAM matches tag keys ignoring case only, not spaces"
+        } else {
+            "tag values compare case-sensitively (keys do not)"
+        };
         format!(
-            "tagged {key}={value:?}, not {}={:?}: tag keys and values compare case-sensitively, so statement 1 denies this user. `scpctl exception grant` sets the exact tag",
+            "tagged {key}={value:?}, not {}={:?}: {why}, so statement 1 denies this user. `scpctl exception grant` sets the exact tag",
             keys.exception, keys.value
         )
     });
@@ -309,7 +393,8 @@ pub fn inspect(
     };
     Some(ExceptionInfo {
         granted,
-        value: value.clone(),
+        key: key.to_string(),
+        value: value.to_string(),
         reason: get(tags, &keys.reason).map(str::to_string),
         expires,
         granted_by: get(tags, &keys.granted_by).map(str::to_string),

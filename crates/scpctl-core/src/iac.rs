@@ -6,7 +6,18 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::plan::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 use crate::render::{PolicyKind, RenderedPolicy};
+
+/// The tag block: the same key and value `apply` writes and looks for, so a policy deployed
+/// from these files is recognised as scpctl's.
+fn terraform_tags() -> String {
+    format!(
+        "  tags = {{\n    {} = {}\n  }}\n}}\n",
+        hcl_string(MANAGED_TAG_KEY),
+        hcl_string(MANAGED_TAG_VALUE)
+    )
+}
 
 /// `RestrictIAMUserAccessWithExceptions` -> `restrict_iam_user_access_with_exceptions`,
 /// a valid Terraform resource name.
@@ -80,7 +91,7 @@ pub fn terraform(policies: &[RenderedPolicy]) -> String {
                 out.push_str("  type        = \"SERVICE_CONTROL_POLICY\"\n");
                 out.push_str(&format!("  # {} of {} characters\n", p.chars(), p.limit()));
                 out.push_str(&format!("  content     = {}\n", hcl_string(&p.compact)));
-                out.push_str("  tags = {\n    \"managed-by\" = \"scpctl\"\n  }\n}\n");
+                out.push_str(&terraform_tags());
             }
             PolicyKind::Identity => {
                 out.push_str(&format!("resource \"aws_iam_policy\" \"{res}\" {{\n"));
@@ -88,7 +99,7 @@ pub fn terraform(policies: &[RenderedPolicy]) -> String {
                 out.push_str(&format!("  description = {}\n", hcl_string(&p.description)));
                 out.push_str(&format!("  # {} of {} characters\n", p.chars(), p.limit()));
                 out.push_str(&format!("  policy      = {}\n", hcl_string(&p.compact)));
-                out.push_str("  tags = {\n    \"managed-by\" = \"scpctl\"\n  }\n}\n");
+                out.push_str(&terraform_tags());
             }
         }
     }
@@ -119,7 +130,7 @@ pub fn cloudformation(policies: &[RenderedPolicy]) -> String {
                     "Description": p.description,
                     "Type": "SERVICE_CONTROL_POLICY",
                     "Content": p.compact,
-                    "Tags": [{"Key": "managed-by", "Value": "scpctl"}],
+                    "Tags": [{"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}],
                 }
             }),
             // IAM does not count whitespace, so the readable object form is safe here.

@@ -26,6 +26,16 @@ fn first_bad(s: &str) -> Option<char> {
     s.chars().find(|c| !allowed(*c))
 }
 
+/// Whether two tag keys name the same tag, as IAM decides: IAM user and role tag keys are
+/// case-insensitive, with case preserved (IAM User Guide, "Tagging IAM resources": tagging
+/// `department=hr` onto a user tagged `Department=finance` replaces it), and condition key
+/// names, `aws:PrincipalTag/<key>` included, compare case-insensitively (IAM JSON policy
+/// elements: Condition). Values are not compared here: they are case-sensitive.
+pub fn same_key(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
+}
+
 /// Check a tag key; the error says what is wrong.
 pub fn validate_key(key: &str) -> Result<(), String> {
     let len = key.chars().count();
@@ -74,6 +84,15 @@ mod tests {
         assert!(validate_key(&"k".repeat(128)).is_ok());
         assert!(validate_key("AWS:thing").unwrap_err().contains("reserved"));
         assert!(validate_key("a\"b").unwrap_err().contains("'\"'"));
+    }
+
+    #[test]
+    fn keys_compare_ignoring_case_as_iam_does() {
+        assert!(same_key("AccessException", "accessexception"));
+        assert!(same_key("AccessException", "ACCESSEXCEPTION"));
+        assert!(same_key("Équipe", "équipe"));
+        assert!(!same_key("AccessException", "Access Exception"));
+        assert!(!same_key("AccessException", "AccessExceptionReason"));
     }
 
     #[test]
