@@ -335,7 +335,7 @@ def main():
         w(open(args.memory).read().strip())
         w("")
     if args.capacity:
-        w("## Capacity of one 5,120-character SCP\n")
+        w("## Capacity of one SCP, at 10,240 and at 5,120 characters\n")
         w("`cargo bench -p scpctl-core --bench capacity` (seeded random pools; goal: within 2% of the lower bound).\n")
         w(open(args.capacity).read().strip())
         w("")

@@ -63,7 +63,8 @@ aws:ViaAWSService is true. --kind identity renders EnterpriseNetworkRestriction,
 accounts without AWS Organizations: attach it to the IAM users (or groups) to restrict.
 
 The JSON is minified, because AWS Organizations counts every character, whitespace included, \
-against the 5,120-character SCP limit (IAM managed policies: 6,144). IPv4 single hosts are written \
+against the SCP size limit: [limits] scp_max_chars, 10,240 characters by default as AWS allows since \
+2026-05-15 (IAM managed policies: 6,144). IPv4 single hosts are written \
 without /32; IPv6 entries keep their prefix. Overlapping and adjacent ranges are merged losslessly. \
 When the list still does not fit, nothing is printed and the error says by how much and what helps. \
 The CIDR list is never split across statements or policies.")]
@@ -73,8 +74,8 @@ The CIDR list is never split across statements or policies.")]
     #[command(long_about = "\
 Check a config and report its findings without rendering: errors (exit 1), warnings (ranges that \
 aws:SourceIp never carries, such as RFC 1918 or documentation ranges), how many CIDRs remain after \
-lossless aggregation, and how much of the 5,120-character SCP limit (and the 6,144-character IAM \
-managed policy limit) the rendered policy uses.")]
+lossless aggregation, and how much of the SCP size limit ([limits] scp_max_chars, 10,240 characters \
+by default) and of the 6,144-character IAM managed policy limit the rendered policy uses.")]
     Validate(ValidateArgs),
 
     /// Write a commented starter config (refuses to overwrite an existing file).
@@ -110,7 +111,7 @@ it to each target. Nothing is written. An up-to-date organization prints no chan
 (`--output json`: {\"changes\": []}).
 
 Refused before any write, with the target named: a target that does not exist, one that already \
-has AWS's maximum of 5 SCPs, one with no Allow SCP (normally FullAWSAccess), a policy of the same \
+has [limits] scps_per_target SCPs (10 by default, AWS's quota since 2026-05-15), one with no Allow SCP (normally FullAWSAccess), a policy of the same \
 name that scpctl did not create. Run with management-account credentials (standard AWS chain, or \
 --profile/--region/--endpoint-url).")]
     Plan(DeployArgs),
@@ -402,7 +403,7 @@ pub struct RenderArgs {
     pub pretty: bool,
 
     /// Opt in: put statement 1 (no CIDRs) in a second SCP to free room for CIDRs. Equivalent,
-    /// but takes one more of the 5 SCPs a target may have. Needs --out-dir.
+    /// but takes one more of the SCPs a target may have ([limits] scps_per_target). Needs --out-dir.
     #[arg(long, requires = "out_dir")]
     pub split_statements: bool,
 

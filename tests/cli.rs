@@ -66,7 +66,7 @@ fn renders_the_example_config_as_compact_json() {
     // The example uses documentation ranges: the user is warned on stderr.
     a.stderr(
         predicate::str::contains("documentation range")
-            .and(predicate::str::contains("560 of 5,120 characters")),
+            .and(predicate::str::contains("560 of 10,240 characters")),
     );
 }
 
@@ -225,15 +225,15 @@ fn scattered(n: u32) -> String {
 
 #[test]
 fn too_large_fails_loudly_and_writes_nothing() {
-    let (d, c) = project(&scattered(600));
+    let (d, c) = project(&scattered(1200));
     let out = d.path().join("out");
     run(&c, &["render", "--out-dir", out.to_str().unwrap()])
         .failure()
         .code(1)
         .stdout("")
         .stderr(
-            predicate::str::contains("over the limit of 5120")
-                .and(predicate::str::contains("600 CIDR entries")),
+            predicate::str::contains("over the limit of 10240 ([limits] scp_max_chars)")
+                .and(predicate::str::contains("1200 CIDR entries")),
         );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
     run(&c, &["validate"])
@@ -283,14 +283,14 @@ fn validate_reports_sizes_and_warnings_as_text_and_json() {
     ));
     run(&c, &["validate"]).success().stdout(
         predicate::str::contains("3 CIDRs given, 2 after lossless aggregation")
-            .and(predicate::str::contains("of 5,120 characters")),
+            .and(predicate::str::contains("of 10,240 characters")),
     );
     let a = run(&c, &["--output", "json", "validate"]).success();
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
     assert_eq!(report["valid"], true);
     assert_eq!(report["cidrs"]["aggregated"], 2);
     assert_eq!(report["warnings"][0]["value"], "10.0.0.0/8");
-    assert_eq!(report["policies"][0]["limit"], 5120);
+    assert_eq!(report["policies"][0]["limit"], 10240);
     assert_eq!(report["policies"][1]["limit"], 6144);
     // An invalid config still gives scripts one JSON document, with every error.
     let (_d, bad) = project(&network(r#"["x", "192.0.2.1/24"]"#));

@@ -175,7 +175,7 @@ fn malformed_ids_are_refused_before_any_call() {
         .arg(&config)
         .args(["plan", "--ou", "ou-12", "--account", "12345"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--ou \"ou-12\""))
         .stderr(predicate::str::contains(
             "--account \"12345\": an account id is exactly 12 digits",

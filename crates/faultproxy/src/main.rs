@@ -19,7 +19,7 @@ async fn main() {
     let mut latency = Duration::ZERO;
     let mut strict = true;
     let mut limits = faultproxy::Limits::default();
-    let mut number = |args: &mut std::iter::Skip<std::env::Args>| -> usize {
+    let number = |args: &mut std::iter::Skip<std::env::Args>| -> usize {
         args.next()
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| usage())

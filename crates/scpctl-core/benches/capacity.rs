@@ -1,24 +1,28 @@
-//! How many CIDRs fit in one 5,120-character SCP, by encoding.
+//! How many CIDRs fit in one SCP, by encoding, at AWS's current 10,240 characters and at the
+//! 5,120 of before 2026-05-15 (`[limits] scp_max_chars`).
 //!
 //! Run: `cargo bench -p scpctl-core --bench capacity`. Prints a Markdown table.
 //! - scpctl: what `scpctl render` sends (minified, IPv4 /32 written bare, RFC 5952 IPv6);
 //! - seed layout: the guide's document pretty-printed with 4-space indents as in the AWS
 //!   console and docs, one CIDR per line, /32 written out;
 //! - minified: plain minified JSON, /32 written out;
-//! - lower bound: (5,120 - fixed part) / mean cost of the shortest legal spelling of an entry
+//! - lower bound: (limit - fixed part) / mean cost of the shortest legal spelling of an entry
 //!   (the entry, its two quotes and a comma).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scpctl_core::cidr::{compact_spelling, CidrOptions, CidrSet, SourcedValue};
 use scpctl_core::config::Config;
+use scpctl_core::config::LEGACY_SCP_MAX_CHARS;
 use scpctl_core::origin::Origin;
 use scpctl_core::render::{render, Layout, PolicyKind, SCP_MAX_CHARS};
 use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-fn config() -> Config {
-    Config::parse("[network]\ncidrs = [\"192.0.2.0/24\"]\n", "bench").unwrap()
+fn config(limit: usize) -> Config {
+    let text =
+        format!("[network]\ncidrs = [\"192.0.2.0/24\"]\n[limits]\nscp_max_chars = {limit}\n");
+    Config::parse(&text, "bench").unwrap()
 }
 
 /// Public-looking scattered IPv4 /32s (first octet 11..=223), deduplicated.
@@ -101,7 +105,7 @@ fn set_of(values: &[String]) -> CidrSet {
 
 /// The seed's document, as scpctl renders it, with the list replaced by `cidrs` spelled as given.
 fn seed_document(cidrs: &[String]) -> Value {
-    let cfg = config();
+    let cfg = config(SCP_MAX_CHARS);
     let mut doc = render(
         &cfg,
         &set_of(&["192.0.2.0/24".to_string()]),
@@ -125,12 +129,12 @@ fn pretty4(v: &Value) -> String {
     String::from_utf8(buf).unwrap()
 }
 
-/// The largest prefix of `pool` (in order) whose document fits in the SCP limit.
-fn capacity(pool: &[String], size: impl Fn(&[String]) -> usize) -> usize {
+/// The largest prefix of `pool` (in order) whose document fits in `limit` characters.
+fn capacity(pool: &[String], limit: usize, size: impl Fn(&[String]) -> usize) -> usize {
     let (mut lo, mut hi) = (0usize, pool.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if size(&pool[..mid]) <= SCP_MAX_CHARS {
+        if size(&pool[..mid]) <= limit {
             lo = mid
         } else {
             hi = mid - 1
@@ -146,20 +150,22 @@ fn full_spelling(v: &str) -> String {
     net.to_string()
 }
 
-fn row(label: &str, pool: Vec<String>) {
-    let cfg = config();
+fn row(label: &str, pool: &[String], limit: usize) {
+    let cfg = config(limit);
     // Entries in the order scpctl would emit them (sorted, aggregated), so every encoding is
     // compared on the same entries.
-    let set = set_of(&pool);
+    let set = set_of(pool);
     let entries: Vec<String> = set.compact_strings();
-    let scpctl = capacity(&entries, |list| {
+    let scpctl = capacity(&entries, limit, |list| {
         render(&cfg, &set_of(list), PolicyKind::Scp, Layout::Single)
             .map(|d| d[0].chars())
             .unwrap_or(usize::MAX)
     });
     let full: Vec<String> = entries.iter().map(|e| full_spelling(e)).collect();
-    let seed = capacity(&full, |list| pretty4(&seed_document(list)).chars().count());
-    let minified = capacity(&full, |list| {
+    let seed = capacity(&full, limit, |list| {
+        pretty4(&seed_document(list)).chars().count()
+    });
+    let minified = capacity(&full, limit, |list| {
         serde_json::to_string(&seed_document(list))
             .unwrap()
             .chars()
@@ -176,7 +182,7 @@ fn row(label: &str, pool: Vec<String>) {
         .map(|e| compact_spelling(&full_spelling(e).parse().unwrap()).len() + 3)
         .sum::<usize>() as f64
         / sample.len() as f64;
-    let bound = ((SCP_MAX_CHARS - fixed + 1) as f64 / mean_cost).floor() as usize;
+    let bound = ((limit - fixed + 1) as f64 / mean_cost).floor() as usize;
     println!(
         "| {label} | {scpctl} | {seed} ({:.2}x) | {minified} ({:.2}x) | {bound} | {:.1}% |",
         scpctl as f64 / seed as f64,
@@ -192,12 +198,20 @@ fn main() {
         return;
     }
     let mut rng = StdRng::seed_from_u64(2026);
-    println!("| CIDR pool (seeded random) | scpctl | seed pretty layout (scpctl / it) | minified JSON (scpctl / it) | lower bound | scpctl / bound |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    row("scattered IPv4 /32", scattered_v4(&mut rng, 2000));
-    row("scattered IPv6 /64", scattered_v6(&mut rng, 2000));
-    row(
-        "enterprise mix (IPv4 /20-/32, IPv6 /40-/56)",
-        enterprise_mix(&mut rng, 2000),
-    );
+    let pools = [
+        ("scattered IPv4 /32", scattered_v4(&mut rng, 2000)),
+        ("scattered IPv6 /64", scattered_v6(&mut rng, 2000)),
+        (
+            "enterprise mix (IPv4 /20-/32, IPv6 /40-/56)",
+            enterprise_mix(&mut rng, 2000),
+        ),
+    ];
+    for limit in [SCP_MAX_CHARS, LEGACY_SCP_MAX_CHARS] {
+        println!("\nAt {limit} characters ([limits] scp_max_chars = {limit}):\n");
+        println!("| CIDR pool (seeded random) | scpctl | seed pretty layout (scpctl / it) | minified JSON (scpctl / it) | lower bound | scpctl / bound |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for (label, pool) in &pools {
+            row(label, pool, limit);
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Render time for 1k, 10k and 100k CIDRs: parse + validate + aggregate + render + self-check,
-//! the work of `scpctl render` after reading the file. Lists that do not fit in 5,120
+//! the work of `scpctl render` after reading the file. Lists that do not fit in 10,240
 //! characters end in the size error, which is part of the real cost (it computes its advice).
+//! `parse_inline_config`: the same CIDRs written inline in `scpctl.toml`, parsed with their
+//! line and column (this was quadratic: 100,000 inline CIDRs took about 15 s).
 //!
 //! Run: `cargo bench -p scpctl-core --bench render`.
 
@@ -30,6 +32,17 @@ fn bench(c: &mut Criterion) {
                     black_box(render(&config, &built.set, PolicyKind::Scp, Layout::Single))
                 })
             },
+        );
+        let inline = format!(
+            "[network]\ncidrs = [\n{}]\n",
+            vals.iter()
+                .map(|v| format!("  \"{}\",\n", v.value))
+                .collect::<String>()
+        );
+        group.bench_with_input(
+            BenchmarkId::new("parse_inline_config", n),
+            &inline,
+            |b, text| b.iter(|| black_box(Config::parse(black_box(text), "bench.toml").unwrap())),
         );
         group.bench_with_input(BenchmarkId::new("build_only", n), &vals, |b, vals| {
             b.iter(|| {

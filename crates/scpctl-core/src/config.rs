@@ -41,7 +41,7 @@ pub const IAM_POLICY_NAME_MAX: usize = 128;
 pub const IAM_DESCRIPTION_MAX: usize = 1000;
 
 /// AWS Organizations quotas as of 2026-05-15 (AWS What's New, "AWS Organizations increased SCP
-/// quotas"; see DESIGN.md, Facts): an SCP document may hold 10,240 characters (was 5,120) and a
+/// quotas"; confirmed in the field by FogSecurity/aws-size PR #71): an SCP document may hold 10,240 characters (was 5,120) and a
 /// root, OU or account may have 10 SCPs attached (was 5). Some AWS pages still show the old
 /// figures, and an organization may keep them: these are the defaults of `[limits]`, and the
 /// values above them are refused (AWS would refuse the policy or the attachment).
