@@ -122,8 +122,16 @@ pub fn load(path: &Path) -> Result<Loaded> {
     })
 }
 
-/// Print warnings on stderr, each value on its own line and each reason once.
-pub fn print_warnings(warnings: &[CidrWarning]) {
+/// Print the config's warnings on stderr: the CIDRs' (each value on its own line, each reason
+/// once), then the others (VPC Regions, ...). Only commands that use the networks call this.
+pub fn print_warnings(loaded: &Loaded) {
+    print_cidr_warnings(&loaded.cidrs.warnings);
+    for w in &loaded.config.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn print_cidr_warnings(warnings: &[CidrWarning]) {
     let mut kinds: Vec<_> = warnings.iter().map(|w| w.kind).collect();
     kinds.sort();
     kinds.dedup();

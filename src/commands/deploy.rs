@@ -141,7 +141,7 @@ pub fn rendered_scp(cli: &Cli) -> Result<RenderedPolicy> {
 /// The SCP rendered from the config, with the quotas (`[limits]`) the plan checks against.
 fn rendered_scp_with_limits(cli: &Cli) -> Result<(RenderedPolicy, Limits)> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded.cidrs.warnings);
+    print_warnings(&loaded);
     let mut policies = render(
         &loaded.config,
         &loaded.cidrs.set,

@@ -13,7 +13,10 @@ use crate::load::{load, print_warnings};
 
 pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded.cidrs.warnings);
+    print_warnings(&loaded);
+    if !loaded.config.network.opt_ins.exempt_vpc_resident_actions {
+        eprintln!("{}", scpctl_core::networks::VPC_RESIDENT_NOTE);
+    }
     let layout = if args.split_statements {
         Layout::SplitStatements
     } else {

@@ -59,6 +59,8 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             }
         }
     }
+    let vpc_note = (!loaded.config.network.opt_ins.exempt_vpc_resident_actions)
+        .then_some(scpctl_core::networks::VPC_RESIDENT_NOTE);
     let stats = loaded.cidrs.stats;
     let set = &loaded.cidrs.set;
     let file = loaded.path.display().to_string();
@@ -69,7 +71,9 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 .warnings
                 .iter()
                 .map(|w| json!({"origin": w.origin.to_string(), "value": w.value, "message": format!("{} {}", w.value, w.kind.what()), "why": w.kind.why()}))
+                .chain(loaded.config.warnings.iter().map(|w| json!({"message": w})))
                 .collect();
+            let notes: Vec<&str> = vpc_note.into_iter().collect();
             let report = json!({
                 "config": file,
                 "valid": errors.is_empty(),
@@ -77,11 +81,15 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 "warnings": warnings,
                 "cidrs": {"given": stats.given, "aggregated": stats.aggregated, "ipv4": set.v4().len(), "ipv6": set.v6().len()},
                 "policies": sizes,
+                "notes": notes,
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         OutputFormat::Text => {
-            print_warnings(&loaded.cidrs.warnings);
+            print_warnings(&loaded);
+            if let Some(note) = vpc_note {
+                eprintln!("{note}");
+            }
             for e in &errors {
                 eprintln!("error: {e}");
             }
@@ -100,7 +108,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                     super::budget(s.chars, s.limit)
                 );
             }
-            let w = loaded.cidrs.warnings.len();
+            let w = loaded.cidrs.warnings.len() + loaded.config.warnings.len();
             if errors.is_empty() {
                 println!(
                     "{file}: valid ({w} warning{})",

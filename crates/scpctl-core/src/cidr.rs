@@ -139,7 +139,9 @@ impl SpecialRange {
             | SpecialRange::UniqueLocal => {
                 "aws:SourceIp never holds such an address. Calls to public AWS endpoints carry the public \
                  address of your NAT or proxy; calls through a VPC endpoint carry no aws:SourceIp at all \
-                 (statement 2 then denies them). List your egress public addresses instead."
+                 (statement 2 then denies them) but aws:SourceVpc and aws:SourceVpce, with the private \
+                 address in aws:VpcSourceIp. List your egress public addresses here, and your VPCs (with \
+                 their Regions) or endpoints in [network] vpcs / vpc_endpoints."
             }
             SpecialRange::Documentation => {
                 "these ranges are reserved for examples; no real caller has them. Replace them with your \

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cidr::{CidrOptions, SourcedValue};
+use crate::networks::{self, NetworkOptIns};
 use crate::origin::{excerpt, LineIndex, Origin};
 use crate::tags;
 
@@ -103,6 +104,37 @@ pub struct NetworkSettings {
     /// CIDR list files as written in the config (relative to the config file's folder).
     pub cidr_files: Vec<SourcedValue>,
     pub options: CidrOptions,
+    /// VPCs pinned to their Regions, VPC endpoints, VPC-resident actions (off by default).
+    pub opt_ins: NetworkOptIns,
+}
+
+/// `[break_glass]`: the emergency principals (ARN patterns of roles and users) that monitoring
+/// watches and the console sign-in policy exempts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BreakGlass {
+    pub principals: Vec<String>,
+}
+
+/// `[monitoring]`: where the alerts go, and in which Regions the rules are deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoringSettings {
+    /// An existing SNS topic; without it the template creates one.
+    pub topic_arn: Option<String>,
+    /// An e-mail address subscribed to the created topic.
+    pub email: Option<String>,
+    /// Regions to deploy the rules in: us-east-1 (where Organizations, IAM and STS global
+    /// events arrive) by default, plus those of the sign-in endpoints used.
+    pub regions: Vec<String>,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        MonitoringSettings {
+            topic_arn: None,
+            email: None,
+            regions: vec!["us-east-1".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +145,10 @@ pub struct Config {
     pub identity: IdentitySettings,
     pub network: NetworkSettings,
     pub limits: Limits,
+    pub break_glass: BreakGlass,
+    pub monitoring: MonitoringSettings,
+    /// Things worth knowing that do not stop a render, each naming where it comes from.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +168,31 @@ struct RawConfig {
     identity: Option<RawIdentity>,
     network: Option<Spanned<RawNetwork>>,
     limits: Option<RawLimits>,
+    break_glass: Option<RawBreakGlass>,
+    monitoring: Option<RawMonitoring>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBreakGlass {
+    #[serde(default)]
+    principals: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMonitoring {
+    topic_arn: Option<Spanned<String>>,
+    email: Option<Spanned<String>>,
+    regions: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVpc {
+    id: Spanned<String>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +233,12 @@ struct RawNetwork {
     cidr_files: Vec<Spanned<String>>,
     #[serde(default)]
     normalize_host_bits: bool,
+    #[serde(default)]
+    vpcs: Vec<Spanned<RawVpc>>,
+    #[serde(default)]
+    vpc_endpoints: Vec<Spanned<String>>,
+    #[serde(default)]
+    exempt_vpc_resident_actions: bool,
 }
 
 impl Config {
@@ -344,13 +411,113 @@ impl Config {
                 })
                 .collect()
         };
+        let pair = |v: Spanned<String>| {
+            let origin = at(v.span().start + 1);
+            (v.into_inner(), origin)
+        };
+        let raw_vpcs = network
+            .vpcs
+            .into_iter()
+            .map(|v| {
+                let v = v.into_inner();
+                networks::RawVpc {
+                    id: pair(v.id),
+                    regions: v.regions.into_iter().map(pair).collect(),
+                }
+            })
+            .collect();
+        let raw_endpoints = network.vpc_endpoints.into_iter().map(pair).collect();
+        let mut warnings = Vec::new();
+        let opt_ins =
+            match networks::build(raw_vpcs, raw_endpoints, network.exempt_vpc_resident_actions) {
+                Ok((opts, w)) => {
+                    warnings.extend(w);
+                    opts
+                }
+                Err(messages) => {
+                    errors.extend(messages.into_iter().map(|message| ConfigError::Invalid {
+                        origin: Origin::label(source),
+                        message,
+                    }));
+                    NetworkOptIns::default()
+                }
+            };
         let network = NetworkSettings {
             cidrs: sourced(network.cidrs),
             cidr_files: sourced(network.cidr_files),
             options: CidrOptions {
                 normalize_host_bits: network.normalize_host_bits,
             },
+            opt_ins,
         };
+        let mut break_glass = BreakGlass::default();
+        for p in raw.break_glass.map(|b| b.principals).unwrap_or_default() {
+            let (value, origin) = pair(p);
+            match check_principal_pattern(&value) {
+                Ok(()) => break_glass.principals.push(value),
+                Err(why) => errors.push(ConfigError::Invalid {
+                    origin,
+                    message: format!("[break_glass] principals: {}: {why}", excerpt(&value)),
+                }),
+            }
+        }
+        let mut monitoring = MonitoringSettings::default();
+        if let Some(m) = raw.monitoring {
+            if let Some(t) = m.topic_arn {
+                let (value, origin) = pair(t);
+                let ok = value.starts_with("arn:aws")
+                    && value.split(':').count() == 6
+                    && value.split(':').nth(2) == Some("sns");
+                if ok {
+                    monitoring.topic_arn = Some(value);
+                } else {
+                    errors.push(ConfigError::Invalid {
+                        origin,
+                        message: format!("[monitoring] topic_arn {} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", excerpt(&value)),
+                    });
+                }
+            }
+            if let Some(e) = m.email {
+                let (value, origin) = pair(e);
+                let ok = value.split_once('@').is_some_and(|(user, host)| {
+                    !user.is_empty()
+                        && host.contains('.')
+                        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+                });
+                if ok {
+                    monitoring.email = Some(value);
+                } else {
+                    errors.push(ConfigError::Invalid {
+                        origin,
+                        message: format!(
+                            "[monitoring] email {} is not an e-mail address",
+                            excerpt(&value)
+                        ),
+                    });
+                }
+            }
+            if let Some(regions) = m.regions {
+                let mut list = Vec::new();
+                for r in regions {
+                    let (value, origin) = pair(r);
+                    match networks::check_region(&value) {
+                        Ok(()) if !list.contains(&value) => list.push(value),
+                        Ok(()) => {}
+                        Err(why) => errors.push(ConfigError::Invalid {
+                            origin,
+                            message: format!("[monitoring] regions: {why}"),
+                        }),
+                    }
+                }
+                if list.is_empty() {
+                    errors.push(ConfigError::Invalid {
+                        origin: Origin::label(source),
+                        message: "[monitoring] regions is empty; list at least us-east-1, where Organizations, IAM and STS events arrive".into(),
+                    });
+                }
+                monitoring.regions = list;
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -367,6 +534,9 @@ impl Config {
             },
             network,
             limits,
+            break_glass,
+            monitoring,
+            warnings,
         })
     }
 }
@@ -392,6 +562,34 @@ pub fn check_scp_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A break-glass principal: the ARN (or pattern, `*` and `?` allowed) of an IAM role or user,
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` or `...:user/NAME`.
+pub fn check_principal_pattern(value: &str) -> Result<(), String> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            matches!(*partition, "aws" | "aws-cn" | "aws-us-gov" | "*")
+                && (*account == "*"
+                    || (account.len() == 12
+                        && account
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || b == b'?' || b == b'*'))
+                    || account.contains('*'))
+                && (resource.starts_with("role/") || resource.starts_with("user/"))
+                && resource.len() > 5
+                && !resource
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("not the ARN of an IAM role or user (arn:aws:iam::111122223333:role/BreakGlass, `*` and `?` allowed)".into())
+    }
 }
 
 /// `network.cidrs[1]` from serde's path, without the private segments of `Spanned` values.

@@ -9,6 +9,7 @@ pub mod exception;
 pub mod iac;
 pub mod lockout;
 pub mod names;
+pub mod networks;
 pub mod origin;
 pub mod plan;
 pub mod policy;

@@ -530,7 +530,8 @@ fn cidr_set(values: &[String]) -> Option<CidrSet> {
     Some(CidrSet::from_networks(v4, v6))
 }
 
-/// The CIDRs of the `NotIpAddress` `aws:SourceIp` condition(s) of a policy text.
+/// The CIDRs of the `NotIpAddress` (or `NotIpAddressIfExists`, with `[network]` opt-ins)
+/// `aws:SourceIp` condition(s) of a policy text.
 pub fn policy_cidrs(content: &str) -> Option<CidrSet> {
     let doc = PolicyDocument::from_json(content).ok()?;
     let values: Vec<String> = doc
@@ -538,7 +539,8 @@ pub fn policy_cidrs(content: &str) -> Option<CidrSet> {
         .iter()
         .flat_map(|s| &s.conditions)
         .filter(|c| {
-            c.operator.eq_ignore_ascii_case("NotIpAddress")
+            (c.operator.eq_ignore_ascii_case("NotIpAddress")
+                || c.operator.eq_ignore_ascii_case("NotIpAddressIfExists"))
                 && c.key.eq_ignore_ascii_case("aws:SourceIp")
         })
         .flat_map(|c| c.values.iter().cloned())

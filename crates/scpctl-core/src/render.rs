@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::cidr::{parse_cidr, CidrOptions, CidrSet};
 use crate::config::{Config, ExceptionTag, Limits};
+use crate::networks::{self, NetworkOptIns};
 use crate::origin::Origin;
 use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
 
@@ -160,7 +161,8 @@ pub fn render(
     let description = description
         .clone()
         .unwrap_or_else(|| default_description(kind, tag));
-    let document = fill(template, tag, &cidrs.compact_strings(), name)?;
+    let mut document = fill(template, tag, &cidrs.compact_strings(), name)?;
+    add_networks(&mut document, kind, &config.network.opt_ins);
     let docs = match layout {
         Layout::Single => vec![(name.clone(), description, document)],
         Layout::SplitStatements => {
@@ -186,15 +188,43 @@ pub fn render(
         })
         .collect();
     for r in &rendered {
-        self_check(r, kind, layout, tag, cidrs).map_err(|why| RenderError::SelfCheck {
-            name: r.name.clone(),
-            why,
+        self_check(r, kind, layout, tag, cidrs, &config.network.opt_ins).map_err(|why| {
+            RenderError::SelfCheck {
+                name: r.name.clone(),
+                why,
+            }
         })?;
     }
     if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
         return Err(too_large(big, config, cidrs, kind, layout));
     }
     Ok(rendered)
+}
+
+/// The `[network]` opt-ins (VPCs, endpoints, VPC-resident actions) on the network statement:
+/// statement 2 of the SCP, the one statement of the identity policy.
+fn add_networks(document: &mut Value, kind: PolicyKind, opts: &NetworkOptIns) {
+    if !opts.any() {
+        return;
+    }
+    let network_index = match kind {
+        PolicyKind::Scp => 1,
+        PolicyKind::Identity => 0,
+    };
+    let Some(statement) = document.get_mut("Statement") else {
+        return;
+    };
+    let single = statement.is_object();
+    let mut statements = match std::mem::take(statement) {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    networks::apply(&mut statements, network_index, opts);
+    *statement = if single && statements.len() == 1 {
+        statements.remove(0)
+    } else {
+        Value::Array(statements)
+    };
 }
 
 /// Parse a template and substitute the placeholders structurally.
@@ -249,12 +279,13 @@ fn split_statements(
         .cloned()
         .unwrap_or_default();
     let version = document["Version"].clone();
-    let one = |stmt: &Value| {
+    let rest = |stmts: &[Value]| {
         let mut m = Map::new();
         m.insert("Version".into(), version.clone());
-        m.insert("Statement".into(), Value::Array(vec![stmt.clone()]));
+        m.insert("Statement".into(), Value::Array(stmts.to_vec()));
         Value::Object(m)
     };
+    let one = |stmt: &Value| rest(std::slice::from_ref(stmt));
     vec![
         (
             format!("{name}{SPLIT_UNTAGGED_SUFFIX}"),
@@ -264,7 +295,7 @@ fn split_statements(
         (
             format!("{name}{SPLIT_NETWORK_SUFFIX}"),
             format!("{description} Part 2 of 2 (statement 2); attach together with {name}{SPLIT_UNTAGGED_SUFFIX}."),
-            one(&statements[1]),
+            rest(&statements[1..]),
         ),
     ]
 }
@@ -276,6 +307,7 @@ fn self_check(
     layout: Layout,
     tag: &ExceptionTag,
     cidrs: &CidrSet,
+    opts: &NetworkOptIns,
 ) -> Result<(), String> {
     if r.compact.contains("{{") {
         return Err("a placeholder was left unfilled".into());
@@ -284,7 +316,14 @@ fn self_check(
     if doc.version.as_deref() != Some("2012-10-17") {
         return Err("Version is not 2012-10-17".into());
     }
-    let expected_sids: Vec<&str> = match (kind, layout) {
+    let network_sid = match kind {
+        PolicyKind::Scp => SID_OUTSIDE_NETWORK,
+        PolicyKind::Identity => SID_IDENTITY,
+    };
+    let pins: Vec<String> = (1..=opts.region_groups().len())
+        .map(networks::pin_sid)
+        .collect();
+    let mut expected_sids: Vec<&str> = match (kind, layout) {
         (PolicyKind::Identity, _) => vec![SID_IDENTITY],
         (PolicyKind::Scp, Layout::Single) => vec![SID_UNTAGGED, SID_OUTSIDE_NETWORK],
         (PolicyKind::Scp, Layout::SplitStatements) if r.name.ends_with(SPLIT_UNTAGGED_SUFFIX) => {
@@ -292,6 +331,9 @@ fn self_check(
         }
         (PolicyKind::Scp, Layout::SplitStatements) => vec![SID_OUTSIDE_NETWORK],
     };
+    if expected_sids.contains(&network_sid) {
+        expected_sids.extend(pins.iter().map(String::as_str));
+    }
     let sids: Vec<&str> = doc
         .statements
         .iter()
@@ -303,14 +345,30 @@ fn self_check(
         ));
     }
     let tag_key = format!("aws:PrincipalTag/{}", tag.key);
+    let star = vec!["*".to_string()];
+    let exempt: Vec<String> = networks::VPC_RESIDENT_ACTIONS
+        .iter()
+        .map(|(a, _)| a.to_string())
+        .collect();
+    let ip_operator = if opts.has_networks() {
+        "NotIpAddressIfExists"
+    } else {
+        "NotIpAddress"
+    };
+    let vpc_ids: Vec<String> = opts.vpcs.iter().map(|v| v.id.clone()).collect();
     for s in &doc.statements {
-        let star = vec!["*".to_string()];
+        let sid = s.sid.as_deref().unwrap_or_default();
+        let action_ok = if sid == network_sid && opts.exempt_vpc_resident_actions {
+            s.action == ActionSpec::NotAction(exempt.clone())
+        } else {
+            s.action == ActionSpec::Action(star.clone())
+        };
         if s.effect != Effect::Deny
-            || s.action != ActionSpec::Action(star.clone())
-            || s.resource != ResourceSpec::Resource(star)
+            || !action_ok
+            || s.resource != ResourceSpec::Resource(star.clone())
         {
             return Err(format!(
-                "statement {:?} is not a Deny of Action * on Resource *",
+                "statement {:?} is not a Deny of the expected actions on Resource *",
                 s.sid
             ));
         }
@@ -321,10 +379,25 @@ fn self_check(
                     c.key, c.values, tag.value
                 ));
             }
+            if c.key == "aws:SourceVpc"
+                && c.operator == "StringNotEqualsIfExists"
+                && c.values != vpc_ids
+            {
+                return Err(format!(
+                    "aws:SourceVpc lists {:?}, expected {vpc_ids:?}",
+                    c.values
+                ));
+            }
+            if c.key == "aws:SourceVpce" && c.values != opts.vpc_endpoints {
+                return Err(format!(
+                    "aws:SourceVpce lists {:?}, expected {:?}",
+                    c.values, opts.vpc_endpoints
+                ));
+            }
             if c.key == "aws:SourceIp" {
-                if c.operator != "NotIpAddress" {
+                if c.operator != ip_operator {
                     return Err(format!(
-                        "aws:SourceIp is under {}, expected NotIpAddress",
+                        "aws:SourceIp is under {}, expected {ip_operator}",
                         c.operator
                     ));
                 }
