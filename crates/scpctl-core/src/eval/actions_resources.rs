@@ -69,30 +69,39 @@ pub(crate) fn tokens_equal(p: &[Tok], t: &str, ignore_case: bool) -> bool {
 
 /// [OPS] ArnLike: six components, each matched on its own; the sixth (resource) may itself hold
 /// colons. A value with fewer than six components is not an ARN and matches nothing.
+#[cfg(test)]
 pub(crate) fn arn_like(p: &[Tok], t: &str) -> bool {
-    let mut comps = t.splitn(6, ':');
-    let mut rest = p;
-    for i in 0..6 {
-        let Some(text) = comps.next() else {
-            return false;
-        };
-        let seg = if i < 5 {
-            match rest.iter().position(|x| *x == Tok::Lit(':')) {
-                Some(at) => {
-                    let seg = &rest[..at];
-                    rest = &rest[at + 1..];
-                    seg
-                }
-                None => return false,
-            }
-        } else {
-            rest
-        };
-        if !glob(seg, text, false) {
-            return false;
-        }
+    match (split_arn_pattern(p), split_arn(t)) {
+        (Some(p), Some(t)) => arn_parts_match(&p, &t),
+        _ => false,
     }
-    true
+}
+
+/// A request ARN's six components (the sixth keeps its colons).
+pub(crate) fn split_arn(t: &str) -> Option<[&str; 6]> {
+    let mut it = t.splitn(6, ':');
+    let mut out = [""; 6];
+    for slot in &mut out {
+        *slot = it.next()?;
+    }
+    Some(out)
+}
+
+/// A pattern's six components, split at its first five literal colons.
+pub(crate) fn split_arn_pattern(p: &[Tok]) -> Option<[Vec<Tok>; 6]> {
+    let mut out: [Vec<Tok>; 6] = Default::default();
+    let mut rest = p;
+    for slot in out.iter_mut().take(5) {
+        let at = rest.iter().position(|x| *x == Tok::Lit(':'))?;
+        *slot = rest[..at].to_vec();
+        rest = &rest[at + 1..];
+    }
+    out[5] = rest.to_vec();
+    Some(out)
+}
+
+pub(crate) fn arn_parts_match(p: &[Vec<Tok>; 6], t: &[&str; 6]) -> bool {
+    p.iter().zip(t).all(|(seg, text)| glob(seg, text, false))
 }
 
 /// Whether `p` has the six components of an ARN (checked on fixed values when compiling).
@@ -177,6 +186,17 @@ impl ActionPattern {
 
     pub(crate) fn matches(&self, action: &str) -> bool {
         glob(&self.0, action, true)
+    }
+
+    /// The lower-cased action name when the pattern has no wildcard.
+    pub(crate) fn exact(&self) -> Option<String> {
+        self.0
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
     }
 }
 

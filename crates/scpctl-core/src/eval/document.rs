@@ -45,15 +45,24 @@ pub(crate) struct CompiledStatement {
     pub label: String,
     pub effect: Effect,
     not_action: bool,
+    /// Action names without wildcards, lower-cased and sorted (looked up, not globbed).
+    exact_actions: Vec<String>,
+    /// Patterns with wildcards.
     actions: Vec<ActionPattern>,
     resources: Resources,
     conditions: Vec<CompiledCondition>,
 }
 
 impl CompiledStatement {
+    /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
     fn action_matches(&self, action: &str) -> bool {
         // [ACTION] NotAction: every action except those listed.
-        self.actions.iter().any(|p| p.matches(action)) != self.not_action
+        let listed = self
+            .exact_actions
+            .binary_search_by(|a| a.as_str().cmp(action))
+            .is_ok()
+            || self.actions.iter().any(|p| p.matches(action));
+        listed != self.not_action
     }
 
     fn resource_matches(&self, ctx: &RequestContext) -> bool {
@@ -67,14 +76,19 @@ impl CompiledStatement {
     }
 
     /// [MULTI] action, resource and every condition (operators AND, keys AND).
-    pub(crate) fn applies(&self, ctx: &RequestContext) -> bool {
-        self.action_matches(&ctx.action)
+    pub(crate) fn applies(&self, ctx: &RequestContext, action: &str) -> bool {
+        self.action_matches(action)
             && self.resource_matches(ctx)
             && self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
     }
 
-    pub(crate) fn trace(&self, ctx: &RequestContext, notes: &mut Vec<String>) -> StatementTrace {
-        let action_matched = self.action_matches(&ctx.action);
+    pub(crate) fn trace(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        notes: &mut Vec<String>,
+    ) -> StatementTrace {
+        let action_matched = self.action_matches(action);
         let resource_matched = self.resource_matches(ctx);
         let conditions: Vec<ConditionTrace> = self
             .conditions
@@ -171,10 +185,17 @@ fn compile_statement(
         ActionSpec::NotAction(p) => (true, p),
     };
     let element_name = if not_action { "NotAction" } else { "Action" };
-    let actions = patterns
-        .iter()
-        .map(|p| ActionPattern::parse(p).map_err(|why| element(element_name, why)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut exact_actions = Vec::new();
+    let mut actions = Vec::new();
+    for p in patterns {
+        let pattern = ActionPattern::parse(p).map_err(|why| element(element_name, why))?;
+        match pattern.exact() {
+            Some(name) => exact_actions.push(name),
+            None => actions.push(pattern),
+        }
+    }
+    exact_actions.sort();
+    exact_actions.dedup();
     let compile_resources = |name: &'static str, rs: &[String]| {
         rs.iter()
             .map(|r| {
@@ -246,6 +267,7 @@ fn compile_statement(
         label,
         effect: s.effect,
         not_action,
+        exact_actions,
         actions,
         resources,
         conditions,

@@ -18,7 +18,7 @@
 //! - Multivalued keys "require a set operator"; for several request values given to a bare
 //!   operator IAM documents nothing: scpctl decides "no match", as observed in AWS, and says so.
 
-use super::operators::{Base, Match, Operator, PolicyValue, SetOp};
+use super::operators::{Base, Match, Operator, PolicyValue, RequestValue, SetOp};
 use super::values::{parse_bool, parse_date, parse_number};
 use super::RequestContext;
 
@@ -86,8 +86,9 @@ impl CompiledCondition {
     /// One request value under the operator, negation included ([MULTI] OR / NOR).
     fn one(&self, rv: &str, ctx: &RequestContext, notes: &mut Notes<'_>) -> bool {
         let (mut any, mut bad, mut no_variable) = (false, false, false);
+        let parsed = RequestValue::parse(self.op.base, rv);
         for pv in &self.values {
-            match super::operators::value_matches(self.op.base, pv, rv, ctx) {
+            match super::operators::value_matches(self.op.base, pv, &parsed, ctx) {
                 Match::Yes => {
                     any = true;
                     break;
@@ -119,8 +120,8 @@ impl CompiledCondition {
         let request = ctx.get_lower(&self.key_lower);
         let present = request.is_some_and(|v| !v.is_empty());
         if self.op.base == Base::Null {
-            let want_absent = self.values.iter().any(|v| *v == PolicyValue::Null(true));
-            let want_present = self.values.iter().any(|v| *v == PolicyValue::Null(false));
+            let want_absent = self.values.contains(&PolicyValue::Null(true));
+            let want_present = self.values.contains(&PolicyValue::Null(false));
             let m = (want_absent && !present) || (want_present && present);
             let why = if present {
                 Reason::NullPresent

@@ -294,12 +294,13 @@ impl CompiledPolicy {
                 exemption: Some(rule),
             };
         }
+        let action = ctx.action.to_ascii_lowercase();
         let mut allow = false;
         for (i, s) in self.statements.iter().enumerate() {
             if s.effect == Effect::Allow && allow {
                 continue;
             }
-            if s.applies(ctx) {
+            if s.applies(ctx, &action) {
                 match s.effect {
                     Effect::Deny => {
                         return Verdict {
@@ -322,10 +323,11 @@ impl CompiledPolicy {
     /// Decide with a trace of every statement and condition.
     pub fn evaluate(&self, ctx: &RequestContext) -> Decision {
         let mut notes = self.notes.clone();
+        let action = ctx.action.to_ascii_lowercase();
         let statements: Vec<StatementTrace> = self
             .statements
             .iter()
-            .map(|s| s.trace(ctx, &mut notes))
+            .map(|s| s.trace(ctx, &action, &mut notes))
             .collect();
         if ctx.resource.is_none()
             && statements

@@ -10,7 +10,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::actions_resources::{arn_like, glob, has_six_components, tokens_equal};
+use super::actions_resources::{
+    arn_parts_match, glob, has_six_components, split_arn, split_arn_pattern, tokens_equal,
+};
 use super::values::{parse_base64, parse_bool, parse_date, parse_number};
 use super::variables::{Template, Tok};
 use super::RequestContext;
@@ -188,6 +190,8 @@ impl Operator {
 pub(crate) enum PolicyValue {
     /// String and ARN operators: tokens fixed at compile time, or a template with variables.
     Fixed(Vec<Tok>),
+    /// An ARN pattern without variables, split into its six components once.
+    FixedArn(Box<[Vec<Tok>; 6]>),
     Dynamic(Template),
     Number(f64),
     Date(i64),
@@ -228,13 +232,16 @@ pub(crate) fn compile_value(
             let template = Template::parse(value, variables)?;
             match template.fixed() {
                 Some(toks) => {
-                    if op.base == Base::Arn && !has_six_components(&toks) {
-                        return Err(format!(
+                    if op.base != Base::Arn {
+                        return Ok(PolicyValue::Fixed(toks));
+                    }
+                    match split_arn_pattern(&toks).filter(|_| has_six_components(&toks)) {
+                        Some(parts) => Ok(PolicyValue::FixedArn(Box::new(parts))),
+                        None => Err(format!(
                             "{value:?} is not an ARN pattern: ARN operators compare the six components \
                              arn:partition:service:region:account:resource one by one"
-                        ));
+                        )),
                     }
-                    Ok(PolicyValue::Fixed(toks))
                 }
                 None => Ok(PolicyValue::Dynamic(template)),
             }
@@ -279,43 +286,81 @@ fn of(b: bool) -> Match {
     }
 }
 
-fn string_match(base: Base, toks: &[Tok], rv: &str) -> Match {
-    match base {
-        // [OPS] StringEquals is case-sensitive, ...IgnoreCase is not; StringLike takes * and ?.
-        Base::StringEquals => of(tokens_equal(toks, rv, false)),
-        Base::StringEqualsIgnoreCase => of(tokens_equal(toks, rv, true)),
-        Base::StringLike => of(glob(toks, rv, false)),
-        Base::Arn if rv.split(':').count() < 6 => Match::BadRequest,
-        _ => of(arn_like(toks, rv)),
+/// A request value read once for the operator's type, then compared with every policy value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RequestValue<'a> {
+    Text(&'a str),
+    Arn([&'a str; 6]),
+    Number(f64),
+    Date(i64),
+    Bool(bool),
+    Binary(Vec<u8>),
+    Ip(IpAddr),
+    /// Not of the operator's type.
+    Bad,
+}
+
+impl<'a> RequestValue<'a> {
+    pub(crate) fn parse(base: Base, rv: &'a str) -> RequestValue<'a> {
+        let typed = match base {
+            Base::StringEquals | Base::StringEqualsIgnoreCase | Base::StringLike | Base::Null => {
+                return RequestValue::Text(rv)
+            }
+            Base::Arn => split_arn(rv).map(RequestValue::Arn),
+            Base::Numeric(_) => parse_number(rv).map(RequestValue::Number),
+            Base::Date(_) => parse_date(rv).map(RequestValue::Date),
+            Base::Bool => parse_bool(rv).map(RequestValue::Bool),
+            Base::BinaryEquals => parse_base64(rv).map(RequestValue::Binary),
+            Base::IpAddress => rv.trim().parse::<IpAddr>().ok().map(RequestValue::Ip),
+        };
+        typed.unwrap_or(RequestValue::Bad)
     }
 }
 
-/// Whether request value `rv` matches policy value `pv` under the positive form of `base`.
-pub(crate) fn value_matches(base: Base, pv: &PolicyValue, rv: &str, ctx: &RequestContext) -> Match {
-    match pv {
-        PolicyValue::Fixed(toks) => string_match(base, toks, rv),
-        PolicyValue::Dynamic(t) => match t.resolve(ctx) {
+fn string_match(base: Base, toks: &[Tok], rv: &RequestValue<'_>) -> Match {
+    match (base, rv) {
+        // [OPS] StringEquals is case-sensitive, ...IgnoreCase is not; StringLike takes * and ?.
+        (Base::StringEquals, RequestValue::Text(t)) => of(tokens_equal(toks, t, false)),
+        (Base::StringEqualsIgnoreCase, RequestValue::Text(t)) => of(tokens_equal(toks, t, true)),
+        (Base::StringLike, RequestValue::Text(t)) => of(glob(toks, t, false)),
+        (Base::Arn, RequestValue::Arn(t)) => {
+            split_arn_pattern(toks).map_or(Match::No, |p| of(arn_parts_match(&p, t)))
+        }
+        _ => Match::BadRequest,
+    }
+}
+
+/// Whether request value `rv` (read by [`RequestValue::parse`] for the same operator) matches
+/// policy value `pv` under the positive form of `base`.
+pub(crate) fn value_matches(
+    base: Base,
+    pv: &PolicyValue,
+    rv: &RequestValue<'_>,
+    ctx: &RequestContext,
+) -> Match {
+    if *rv == RequestValue::Bad {
+        return Match::BadRequest;
+    }
+    match (pv, rv) {
+        (PolicyValue::Fixed(toks), _) => string_match(base, toks, rv),
+        (PolicyValue::FixedArn(p), RequestValue::Arn(t)) => of(arn_parts_match(p, t)),
+        (PolicyValue::Dynamic(t), _) => match t.resolve(ctx) {
             Some(toks) => string_match(base, &toks, rv),
             None => Match::NoVariable,
         },
-        PolicyValue::Number(p) => match (parse_number(rv), base) {
-            (Some(r), Base::Numeric(cmp)) => {
-                r.partial_cmp(p).map_or(Match::No, |o| of(cmp.holds(o)))
-            }
-            _ => Match::BadRequest,
+        (PolicyValue::Number(p), RequestValue::Number(r)) => match base {
+            Base::Numeric(cmp) => r.partial_cmp(p).map_or(Match::No, |o| of(cmp.holds(o))),
+            _ => Match::No,
         },
-        PolicyValue::Date(p) => match (parse_date(rv), base) {
-            (Some(r), Base::Date(cmp)) => of(cmp.holds(r.cmp(p))),
-            _ => Match::BadRequest,
+        (PolicyValue::Date(p), RequestValue::Date(r)) => match base {
+            Base::Date(cmp) => of(cmp.holds(r.cmp(p))),
+            _ => Match::No,
         },
-        PolicyValue::Bool(p) => parse_bool(rv).map_or(Match::BadRequest, |r| of(r == *p)),
-        PolicyValue::Binary(p) => parse_base64(rv).map_or(Match::BadRequest, |r| of(r == *p)),
-        PolicyValue::Net(net) => rv
-            .trim()
-            .parse::<IpAddr>()
-            .map_or(Match::BadRequest, |a| of(net.contains(&a))),
-        // Null is decided on presence, never value by value.
-        PolicyValue::Null(_) => Match::No,
+        (PolicyValue::Bool(p), RequestValue::Bool(r)) => of(r == p),
+        (PolicyValue::Binary(p), RequestValue::Binary(r)) => of(r == p),
+        (PolicyValue::Net(net), RequestValue::Ip(a)) => of(net.contains(a)),
+        // Null is decided on presence, never value by value; other pairs cannot occur.
+        _ => Match::No,
     }
 }
 
