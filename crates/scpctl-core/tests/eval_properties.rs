@@ -238,3 +238,42 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any operator name, key, policy value and request value: an answer or an error naming
+    /// the statement, never a panic.
+    #[test]
+    fn any_condition_and_request_is_an_answer_or_an_error(
+        op in prop_oneof![
+            Just("StringLike".to_string()), Just("ArnLike".to_string()), Just("DateLessThan".to_string()),
+            Just("NumericGreaterThanIfExists".to_string()), Just("BinaryEquals".to_string()),
+            Just("ForAllValues:StringNotLike".to_string()), Just("IpAddress".to_string()),
+            "(ForAnyValue:)?[A-Za-z]{0,12}(IfExists)?",
+        ],
+        key in prop_oneof![Just("aws:SourceIp".to_string()), Just("aws:CurrentTime".to_string()), "\\PC{0,12}"],
+        values in proptest::collection::vec("\\PC{0,16}|\\$\\{[a-z:, ']{0,10}\\}?", 1..4),
+        resource in proptest::option::of("\\PC{0,24}"),
+        requests in proptest::collection::vec("\\PC{0,20}", 0..3),
+    ) {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "S", "Effect": "Deny", "Action": "*",
+                           "Resource": resource.clone().unwrap_or_else(|| "*".into()),
+                           "Condition": {op.clone(): {key.clone(): values}}}],
+        });
+        let Ok(policy) = PolicyDocument::from_value(&doc) else { return Ok(()) };
+        let mut ctx = RequestContext::new("s3:GetObject").with("aws:username", "a");
+        for r in &requests {
+            ctx = ctx.with(&key, r.clone());
+        }
+        if let Some(r) = &resource {
+            ctx = ctx.with_resource(r.clone());
+        }
+        match evaluate(&policy, &ctx) {
+            Ok(_) => {}
+            Err(e) => prop_assert!(e.to_string().contains("statement S"), "{}", e),
+        }
+    }
+}

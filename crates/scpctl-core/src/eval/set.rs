@@ -6,6 +6,8 @@
 //! (root, each OU on the path, the account) some attached SCP must allow the request; a level
 //! without a matching Allow denies implicitly.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext};
@@ -16,7 +18,7 @@ struct Level {
     name: String,
     /// SCP chain level: some policy here must allow the request.
     require_allow: bool,
-    policies: Vec<(String, CompiledPolicy)>,
+    policies: Vec<(String, Arc<CompiledPolicy>)>,
 }
 
 /// Compiled policies grouped in levels, evaluated together for each request.
@@ -122,6 +124,21 @@ impl PolicySet {
         name: impl Into<String>,
         require_allow: bool,
         policies: Vec<(String, CompiledPolicy)>,
+    ) {
+        let shared = policies
+            .into_iter()
+            .map(|(label, p)| (label, Arc::new(p)))
+            .collect();
+        self.add_shared_level(name, require_allow, shared);
+    }
+
+    /// A level of policies compiled once and shared between sets: an organization's SCPs
+    /// attached to the root and OUs appear in the chain of every account below them.
+    pub fn add_shared_level(
+        &mut self,
+        name: impl Into<String>,
+        require_allow: bool,
+        policies: Vec<(String, Arc<CompiledPolicy>)>,
     ) {
         self.levels.push(Level {
             name: name.into(),

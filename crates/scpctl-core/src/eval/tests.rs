@@ -435,6 +435,32 @@ fn policy_sets_and_scp_chains() {
     assert!(!chain.evaluate(&mgmt).denied);
 }
 
+/// One compiled policy shared by the chains of two accounts (the org-policies case).
+#[test]
+fn chains_share_compiled_policies() {
+    let root = std::sync::Arc::new(scp(FULL));
+    let deny = std::sync::Arc::new(scp(DENY_IAM));
+    let mut a = PolicySet::new();
+    let mut b = PolicySet::new();
+    for set in [&mut a, &mut b] {
+        set.add_shared_level(
+            "root",
+            true,
+            vec![
+                ("FullAWSAccess".into(), root.clone()),
+                ("NoIam".into(), deny.clone()),
+            ],
+        );
+    }
+    b.add_level("account", true, vec![("S3Only".into(), scp(ALLOW_S3))]);
+    let ec2 = RequestContext::new("ec2:RunInstances");
+    assert!(!a.decide(&ec2).denied());
+    assert_eq!(b.decide(&ec2), SetVerdict::Implicit { level: "account" });
+    assert_eq!(std::sync::Arc::strong_count(&root), 3);
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&a);
+}
+
 #[test]
 fn set_helpers_compile_and_name_the_policy_in_errors() {
     let full = doc(FULL);
