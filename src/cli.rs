@@ -89,14 +89,22 @@ addresses AWS sees your networks call from. Refuses to overwrite an existing fil
     #[command(long_about = "\
 Evaluate what the policy does to one request, offline, before anything touches AWS.
 
-The policy is the one rendered from the config, or --policy FILE (any policy JSON using the \
-String*, Bool, Null and IpAddress operators and their IfExists forms). A flag you leave out is a \
-key absent from the request: without --source-ip the request came through a VPC endpoint, where \
-aws:SourceIp is missing. aws:ViaAWSService is in every request, so it is false unless \
---via-aws-service is given.
+The policy is the one rendered from the config, or the policies you give: --policy FILE \
+(repeatable), --policy-dir DIR (every *.json in it, in name order), --scp-chain \
+root.json,ou.json,account.json (one SCP chain, root first; join several files of one level with +). \
+Every IAM condition operator is understood (String*, Numeric*, Date*, Bool, BinaryEquals, \
+IpAddress, Arn*, Null, IfExists, ForAnyValue:/ForAllValues:), with Resource/NotResource, \
+NotAction and policy variables; what IAM refuses is refused with the file and statement named. \
+A flag you leave out is a key absent from the request: without --source-ip the request came \
+through a VPC endpoint, where aws:SourceIp is missing. aws:ViaAWSService is in every request, so \
+it is false unless --via-aws-service is given. Without --resource the request is on \"*\".
 
-The answer is DENIED by <Sid> or NOT DENIED, with every condition and why it matched. An SCP never \
-grants access: NOT DENIED means this policy does not block the request. Exit 0 either way.
+The answer is DENIED by <Sid> (in <file>) or NOT DENIED, with every condition and why it matched. \
+Across policies any Deny denies; in an SCP chain a level where no Allow matches denies implicitly. \
+SCPs never apply to the management account (--management-account) nor to service-linked roles \
+(--service-linked-role, or a --principal-arn under /aws-service-role/), and no policy denies \
+sts:GetCallerIdentity: the answer names the rule. An SCP never grants access: NOT DENIED means \
+these policies do not block the request. Exit 0 either way.
 
 --scenario prints the guide's test scenario (steps 3 to 6, IPv6, a role, a call via an AWS \
 service, a VPC endpoint request, a user tagged `true` instead of `True`) as a table, with what \
@@ -454,12 +462,12 @@ impl PrincipalType {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// aws:PrincipalType of the caller.
+    /// aws:PrincipalType of the caller (required for the policy rendered from the config).
     #[arg(
         long,
         value_enum,
         ignore_case = true,
-        required_unless_present = "scenario"
+        required_unless_present_any = ["scenario", "policy", "policy_dir", "scp_chain"]
     )]
     pub principal_type: Option<PrincipalType>,
 
@@ -479,20 +487,53 @@ pub struct SimulateArgs {
     #[arg(long, default_value = scpctl_core::scenario::DEFAULT_ACTION)]
     pub action: String,
 
-    /// Any other request context key (repeatable), e.g. --context aws:PrincipalAccount=111122223333.
-    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    /// The resource ARN requested. Leave out for "*" (only Resource "*" covers it).
+    #[arg(long, value_name = "ARN")]
+    pub resource: Option<String>,
+
+    /// aws:PrincipalArn of the caller (a role's ARN, with its path).
+    #[arg(long, value_name = "ARN", value_parser = parse_principal_arn)]
+    pub principal_arn: Option<String>,
+
+    /// The caller is in the organization's management account: SCPs do not apply.
+    #[arg(long)]
+    pub management_account: bool,
+
+    /// The caller is a service-linked role: SCPs do not apply.
+    #[arg(long)]
+    pub service_linked_role: bool,
+
+    /// Any other request context key (repeatable; a key given twice is multivalued), e.g.
+    /// --context aws:PrincipalAccount=111122223333. Typed keys (aws:SourceIp, aws:CurrentTime,
+    /// aws:MultiFactorAuthAge, ...) must hold a value of their type.
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
     pub context: Vec<(String, String)>,
 
-    /// Which rendered policy to evaluate.
+    /// Which rendered policy to evaluate; also how --policy files are read (scp: Version
+    /// 2012-10-17 required, SCP exemptions apply; identity: Version optional).
     #[arg(long, value_enum, default_value_t = Kind::Scp)]
     pub kind: Kind,
 
-    /// Evaluate this policy JSON file instead of the one rendered from the config.
+    /// Evaluate this policy JSON file instead of the one rendered from the config (repeatable).
     #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    pub policy: Vec<PathBuf>,
+
+    /// Evaluate every *.json file in this directory, in name order.
+    #[arg(long, value_name = "DIR", conflicts_with = "scenario")]
+    pub policy_dir: Option<PathBuf>,
+
+    /// An SCP chain, root first: each level needs an Allow that matches. Files of one level
+    /// joined with +, e.g. root-full.json+root-deny.json,ou.json,account.json.
+    #[arg(
+        long,
+        value_name = "FILES",
+        value_delimiter = ',',
+        conflicts_with = "scenario"
+    )]
+    pub scp_chain: Vec<String>,
 
     /// Print the guide's test scenario as a table instead of evaluating one request.
-    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "via_aws_service", "context"])]
+    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role"])]
     pub scenario: bool,
 }
 
@@ -502,6 +543,18 @@ fn parse_user_name(s: &str) -> Result<String, String> {
 
 fn parse_role_name(s: &str) -> Result<String, String> {
     scpctl_core::names::check_iam_name("role name", s).map(|()| s.to_string())
+}
+
+/// `KEY=VALUE` whose value has the key's documented type (a usage error otherwise).
+fn parse_context(s: &str) -> Result<(String, String), String> {
+    let (k, v) = parse_key_value(s)?;
+    scpctl_core::eval::check_request_value(&k, &v)?;
+    Ok((k, v))
+}
+
+fn parse_principal_arn(s: &str) -> Result<String, String> {
+    scpctl_core::eval::check_request_value("aws:PrincipalArn", s)?;
+    Ok(s.to_string())
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -492,7 +492,7 @@ fn simulate_scenario_flags_a_hand_edited_policy_that_differs() {
     .stdout(predicate::str::contains("<-- differs"));
     std::fs::write(
         &policy,
-        r#"{"Statement":{"Effect":"Deny","Action":"*","Condition":{"NumericLessThan":{"a":"1"}}}}"#,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Condition":{"NumericLessThen":{"a":"1"}}}}"#,
     )
     .unwrap();
     run(
@@ -508,8 +508,240 @@ fn simulate_scenario_flags_a_hand_edited_policy_that_differs() {
     .failure()
     .code(1)
     .stderr(predicate::str::contains(
-        "unknown condition operator \"NumericLessThan\"",
+        "unknown condition operator \"NumericLessThen\"",
     ));
+}
+
+const FULL_ACCESS: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"FullAWSAccess","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const REGION_DENY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyOtherRegions","Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"},"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}}]}"#;
+const STORAGE_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"StorageOnly","Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+
+/// A temp dir holding the given policy files.
+fn policies(files: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn simulate_files(args: &[&str]) -> assert_cmd::assert::Assert {
+    // No config is needed when the policies are files.
+    scpctl()
+        .args(["--config", "/nonexistent/scpctl.toml", "simulate"])
+        .args(args)
+        .assert()
+}
+
+#[test]
+fn simulate_several_policies_names_the_file_and_sid() {
+    let d = policies(&[
+        ("a-full.json", FULL_ACCESS),
+        ("b-regions.json", REGION_DENY),
+        ("notes.txt", "ignored"),
+    ]);
+    let full = d.path().join("a-full.json");
+    let regions = d.path().join("b-regions.json");
+    let (full, regions) = (full.to_str().unwrap(), regions.to_str().unwrap());
+    let far = [
+        "--action",
+        "ec2:RunInstances",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+    ];
+    let mut args = vec!["--policy", full, "--policy", regions];
+    args.extend(far);
+    simulate_files(&args).success().stdout(
+        predicate::str::starts_with(format!("DENIED by DenyOtherRegions in {regions}")).and(
+            predicate::str::contains("[match] StringNotEquals aws:RequestedRegion"),
+        ),
+    );
+    // The same from the directory, as one JSON document.
+    let dir = d.path().to_str().unwrap();
+    let mut args = vec!["--policy-dir", dir];
+    args.extend(far);
+    let a = scpctl()
+        .args([
+            "--config",
+            "/nonexistent/scpctl.toml",
+            "--output",
+            "json",
+            "simulate",
+        ])
+        .args(&args)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(v["denied"], true);
+    assert_eq!(v["statement"], "DenyOtherRegions");
+    assert_eq!(v["policy"], regions);
+    assert_eq!(
+        v["policies"].as_array().unwrap().len(),
+        2,
+        "notes.txt is not a policy"
+    );
+    // The break-glass role and a global service are not denied.
+    simulate_files(
+        &[
+            &[
+                "--policy-dir",
+                dir,
+                "--principal-arn",
+                "arn:aws:iam::111122223333:role/BreakGlass",
+            ][..],
+            &far[..],
+        ]
+        .concat(),
+    )
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED"));
+    simulate_files(&[
+        "--policy-dir",
+        dir,
+        "--action",
+        "iam:CreateRole",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED"));
+}
+
+#[test]
+fn simulate_an_scp_chain_denies_where_a_level_allows_nothing() {
+    let d = policies(&[
+        ("root.json", FULL_ACCESS),
+        ("regions.json", REGION_DENY),
+        ("ou.json", STORAGE_ONLY),
+        ("account.json", FULL_ACCESS),
+    ]);
+    let p = |f: &str| d.path().join(f).to_str().unwrap().to_string();
+    let chain = format!(
+        "{}+{},{},{}",
+        p("root.json"),
+        p("regions.json"),
+        p("ou.json"),
+        p("account.json")
+    );
+    let eu = ["--context", "aws:RequestedRegion=eu-west-1"];
+    simulate_files(
+        &[
+            &["--scp-chain", &chain, "--action", "s3:GetObject"][..],
+            &eu[..],
+        ]
+        .concat(),
+    )
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED"));
+    simulate_files(
+        &[
+            &["--scp-chain", &chain, "--action", "ec2:RunInstances"][..],
+            &eu[..],
+        ]
+        .concat(),
+    )
+    .success()
+    .stdout(predicate::str::starts_with(
+        "DENIED: implicit deny: no Allow statement matches at level ou-1",
+    ));
+    // SCPs do not apply to the management account, nor to service-linked roles: the rule is named.
+    simulate_files(&[
+        "--scp-chain",
+        &chain,
+        "--action",
+        "ec2:RunInstances",
+        "--management-account",
+    ])
+    .success()
+    .stdout(
+        predicate::str::starts_with("NOT DENIED")
+            .and(predicate::str::contains("management account")),
+    );
+    simulate_files(&[
+        "--scp-chain",
+        &chain,
+        "--action",
+        "ec2:RunInstances",
+        "--principal-arn",
+        "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED").and(predicate::str::contains("service-linked roles")));
+}
+
+#[test]
+fn simulate_matches_resources() {
+    let d = policies(&[(
+        "secret.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoSecrets","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::secret-*/*"}]}"#,
+    )]);
+    let f = d.path().join("secret.json");
+    let f = f.to_str().unwrap();
+    simulate_files(&[
+        "--policy",
+        f,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::secret-hr/a.csv",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("DENIED by NoSecrets"));
+    simulate_files(&["--policy", f, "--action", "s3:GetObject"])
+        .success()
+        .stdout(
+            predicate::str::starts_with("NOT DENIED")
+                .and(predicate::str::contains("no resource given")),
+        );
+}
+
+#[test]
+fn simulate_refuses_what_iam_refuses_and_bad_request_values() {
+    let d = policies(&[
+        (
+            "prefix.json",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Odd","Effect":"Deny","Action":"*:GetBucket","Resource":"*"}]}"#,
+        ),
+        (
+            "old.json",
+            r#"{"Statement":[{"Sid":"Old","Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+        ),
+    ]);
+    let f = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    simulate_files(&["--policy", &f("prefix.json")])
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("prefix.json").and(predicate::str::contains("statement Odd: Action: action \"*:GetBucket\" has a wildcard in its service prefix")));
+    simulate_files(&["--policy", &f("old.json")])
+        .failure()
+        .code(1)
+        .stderr(
+            predicate::str::contains("old.json").and(predicate::str::contains(
+                "needs \"Version\": \"2012-10-17\"",
+            )),
+        );
+    // As an identity policy, no Version is 2008-10-17: accepted.
+    simulate_files(&["--kind", "identity", "--policy", &f("old.json")])
+        .success()
+        .stdout(predicate::str::starts_with("DENIED by Old"));
+    simulate_files(&["--policy", &f("old.json"), "--context", "aws:SourceIp=abc"])
+        .failure()
+        .code(2)
+        .stderr(predicate::str::contains("aws:SourceIp").and(predicate::str::contains("abc")));
+    simulate_files(&[
+        "--policy",
+        &f("old.json"),
+        "--context",
+        "aws:CurrentTime=noon",
+    ])
+    .failure()
+    .code(2);
+    simulate_files(&["--policy", &f("old.json"), "--principal-arn", "BreakGlass"])
+        .failure()
+        .code(2);
+    simulate_files(&["--policy-dir", d.path().join("none").to_str().unwrap()])
+        .failure()
+        .code(1);
 }
 
 #[test]

@@ -1,13 +1,18 @@
-//! `scpctl simulate`: evaluate the policy for one request, or the guide's scenario as a table.
+//! `scpctl simulate`: evaluate the rendered policy, or the policies given as files (several at
+//! once, or an SCP chain), for one request; or the guide's scenario as a table.
 
-use anyhow::{Context, Result};
-use scpctl_core::eval::{evaluate, Decision};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use scpctl_core::eval::{
+    CompiledPolicy, Decision, PolicySet, PolicyType, RequestContext, SetDecision, StatementTrace,
+};
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind};
-use scpctl_core::scenario::{scenario, RequestSpec};
+use scpctl_core::scenario::scenario;
 use serde_json::json;
 
-use crate::cli::{Cli, OutputFormat, SimulateArgs};
+use crate::cli::{Cli, Kind, OutputFormat, SimulateArgs};
 use crate::exit;
 use crate::load::{load, read_text, Loaded};
 
@@ -19,14 +24,17 @@ struct Subject {
     rendered: bool,
 }
 
-fn subject(args: &SimulateArgs, loaded: Option<&Loaded>, kind: PolicyKind) -> Result<Subject> {
-    if let Some(path) = &args.policy {
-        let text = read_text(path, "policy file")?;
-        let document = PolicyDocument::from_json(&text)
-            .with_context(|| format!("{}: not a policy document", path.display()))?;
+fn read_policy(path: &Path) -> Result<PolicyDocument> {
+    let text = read_text(path, "policy file")?;
+    PolicyDocument::from_json(&text)
+        .with_context(|| format!("{}: not a policy document", path.display()))
+}
+
+fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) -> Result<Subject> {
+    if let Some(path) = file {
         return Ok(Subject {
             label: path.display().to_string(),
-            document,
+            document: read_policy(path)?,
             rendered: false,
         });
     }
@@ -42,84 +50,255 @@ fn subject(args: &SimulateArgs, loaded: Option<&Loaded>, kind: PolicyKind) -> Re
     })
 }
 
+fn policy_type(kind: Kind) -> PolicyType {
+    match kind {
+        Kind::Scp => PolicyType::Scp,
+        Kind::Identity => PolicyType::Identity,
+    }
+}
+
+fn compile(path: &Path, kind: PolicyType) -> Result<(String, CompiledPolicy)> {
+    let label = path.display().to_string();
+    let policy = CompiledPolicy::new(&read_policy(path)?, kind)
+        .with_context(|| format!("cannot evaluate {label}"))?;
+    Ok((label, policy))
+}
+
+/// Every `*.json` file in `dir`, in name order.
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read policy directory {}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read policy directory {}", dir.display()))?
+            .path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        bail!("policy directory {} holds no *.json file", dir.display());
+    }
+    Ok(files)
+}
+
+/// Level names of a chain: root, ou-1, ..., account.
+fn level_name(i: usize, n: usize) -> String {
+    match i {
+        0 => "root".into(),
+        _ if i + 1 == n => "account".into(),
+        _ => format!("ou-{i}"),
+    }
+}
+
+/// The policies given as files: `--policy` and `--policy-dir` (any Deny denies), then the
+/// `--scp-chain` levels (each needs a matching Allow).
+fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
+    let kind = policy_type(args.kind);
+    let mut files = args.policy.clone();
+    if let Some(dir) = &args.policy_dir {
+        files.extend(json_files(dir)?);
+    }
+    let mut set = PolicySet::new();
+    if !files.is_empty() {
+        let policies = files
+            .iter()
+            .map(|f| compile(f, kind))
+            .collect::<Result<Vec<_>>>()?;
+        set.add_level("policies", false, policies);
+    }
+    let levels: Vec<&String> = args
+        .scp_chain
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    for (i, level) in levels.iter().enumerate() {
+        let policies = level
+            .split('+')
+            .map(|f| compile(Path::new(f.trim()), PolicyType::Scp))
+            .collect::<Result<Vec<_>>>()?;
+        set.add_level(level_name(i, levels.len()), true, policies);
+    }
+    Ok(set)
+}
+
+/// The request the flags describe: a flag left out is a key absent from the request, except
+/// `aws:ViaAWSService`, which AWS puts in every request context.
+fn request_context(args: &SimulateArgs) -> RequestContext {
+    let mut ctx = RequestContext::new(&args.action);
+    if let Some(p) = args.principal_type {
+        ctx = ctx.with("aws:PrincipalType", p.as_str());
+    }
+    ctx = ctx.with("aws:ViaAWSService", args.via_aws_service.to_string());
+    for (k, v) in &args.tags {
+        ctx = ctx.with(&format!("aws:PrincipalTag/{k}"), v);
+    }
+    if let Some(ip) = args.source_ip {
+        ctx = ctx.with("aws:SourceIp", ip.to_string());
+    }
+    if let Some(arn) = &args.principal_arn {
+        ctx = ctx.with("aws:PrincipalArn", arn);
+    }
+    for (k, v) in &args.context {
+        ctx = ctx.with(k, v);
+    }
+    if let Some(r) = &args.resource {
+        ctx = ctx.with_resource(r);
+    }
+    ctx.with_management_account(args.management_account)
+        .with_service_linked_role(args.service_linked_role)
+}
+
+fn request_json(ctx: &RequestContext) -> serde_json::Value {
+    let context: serde_json::Map<String, serde_json::Value> = ctx
+        .entries()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "action": ctx.action,
+        "resource": ctx.resource,
+        "management_account": ctx.management_account,
+        "service_linked_role": ctx.is_service_linked_role(),
+        "context": context,
+    })
+}
+
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let kind: PolicyKind = args.kind.into();
-    // The config is needed to render the policy, and for the scenario's tag and addresses.
-    let loaded = if args.policy.is_none() || args.scenario {
-        Some(load(&cli.config)?)
-    } else {
-        None
-    };
-    let subject = subject(args, loaded.as_ref(), kind)?;
     if args.scenario {
-        let loaded = loaded
-            .as_ref()
-            .context("internal: scenario without config")?;
-        return run_scenario(cli, &subject, loaded, kind);
+        if args.policy.len() > 1 {
+            bail!("--scenario evaluates one policy: give at most one --policy");
+        }
+        let loaded = load(&cli.config)?;
+        let subject = subject(args.policy.first(), Some(&loaded), kind)?;
+        return run_scenario(cli, &subject, &loaded, kind);
     }
-    let request = RequestSpec {
-        principal_type: args
-            .principal_type
-            .map(|p| p.as_str().to_string())
-            .context("--principal-type is required")?,
-        tags: args.tags.clone(),
-        source_ip: args.source_ip,
-        via_aws_service: args.via_aws_service,
-        action: args.action.clone(),
-        extra: args.context.clone(),
-    };
-    let ctx = request.context();
-    let decision = evaluate(&subject.document, &ctx)
-        .with_context(|| format!("cannot evaluate {}", subject.label))?;
+    let ctx = request_context(args);
+    if !args.policy.is_empty() || args.policy_dir.is_some() || !args.scp_chain.is_empty() {
+        let set = policy_set(args)?;
+        let decision = set.evaluate(&ctx);
+        match cli.output {
+            OutputFormat::Json => print_set_json(&ctx, &decision)?,
+            OutputFormat::Text => print_set(args, &decision),
+        }
+        return Ok(exit::SUCCESS);
+    }
+    // The policy rendered from the config.
+    let loaded = load(&cli.config)?;
+    let subject = subject(None, Some(&loaded), kind)?;
+    let decision = CompiledPolicy::new(&subject.document, policy_type(args.kind))
+        .with_context(|| format!("cannot evaluate {}", subject.label))?
+        .evaluate(&ctx);
     match cli.output {
         OutputFormat::Json => {
-            let context: serde_json::Map<String, serde_json::Value> = ctx
-                .entries()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect();
             let out = json!({
                 "denied": decision.denied,
                 "statement": decision.statement,
                 "policy": subject.label,
-                "request": {"action": ctx.action, "context": context},
+                "request": request_json(&ctx),
+                "exemption": decision.exemption,
                 "statements": decision.statements,
                 "notes": decision.notes,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        OutputFormat::Text => print_decision(&subject, &request, &decision, kind),
+        OutputFormat::Text => print_decision(&subject, args, &decision, kind),
     }
     Ok(exit::SUCCESS)
 }
 
-fn describe(r: &RequestSpec) -> String {
-    let mut parts = vec![format!("principal type {}", r.principal_type)];
-    if r.tags.is_empty() {
+fn print_set_json(ctx: &RequestContext, d: &SetDecision) -> Result<()> {
+    let (policy, statement) = match &d.denial {
+        Some(scpctl_core::eval::Denial::Explicit {
+            policy, statement, ..
+        }) => (Some(policy.as_str()), Some(statement.as_str())),
+        _ => (None, None),
+    };
+    let out = json!({
+        "denied": d.denied,
+        "denial": d.denial,
+        "policy": policy,
+        "statement": statement,
+        "request": request_json(ctx),
+        "policies": d.policies,
+        "notes": d.notes,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn print_set(args: &SimulateArgs, d: &SetDecision) {
+    match &d.denial {
+        Some(scpctl_core::eval::Denial::Explicit {
+            policy, statement, ..
+        }) => println!("DENIED by {statement} in {policy}"),
+        Some(denial) => println!("DENIED: {denial}"),
+        None => println!("NOT DENIED"),
+    }
+    println!("request: {}", describe(args));
+    for p in &d.policies {
+        let verdict = match (&p.decision.exemption, &p.decision.statement) {
+            (Some(rule), _) => format!("does not apply: {rule}"),
+            (None, Some(sid)) => format!("DENIED by {sid}"),
+            (None, None) if p.decision.allowed => "allows".into(),
+            (None, None) => "no statement allows or denies".into(),
+        };
+        let level = if p.level == "policies" {
+            String::new()
+        } else {
+            format!(" [level {}]", p.level)
+        };
+        println!("{}{level}: {verdict}", p.policy);
+        print_statements(&p.decision.statements, &args.action);
+    }
+    for n in &d.notes {
+        println!("note: {n}");
+    }
+    if !d.denied {
+        println!("This only says these policies do not deny the request; an Allow from the caller's IAM policies is still needed.");
+    }
+}
+
+fn describe(args: &SimulateArgs) -> String {
+    let mut parts = vec![match args.principal_type {
+        Some(p) => format!("principal type {}", p.as_str()),
+        None => "no aws:PrincipalType".into(),
+    }];
+    if let Some(arn) = &args.principal_arn {
+        parts.push(format!("principal {arn}"));
+    }
+    if args.tags.is_empty() {
         parts.push("no principal tags".into());
     }
-    for (k, v) in &r.tags {
+    for (k, v) in &args.tags {
         parts.push(format!("tag {k}={v}"));
     }
-    parts.push(match r.source_ip {
+    parts.push(match args.source_ip {
         Some(ip) => format!("aws:SourceIp {ip}"),
         None => "no aws:SourceIp (as through a VPC endpoint)".into(),
     });
-    parts.push(format!("aws:ViaAWSService {}", r.via_aws_service));
-    for (k, v) in &r.extra {
+    parts.push(format!("aws:ViaAWSService {}", args.via_aws_service));
+    for (k, v) in &args.context {
         parts.push(format!("{k}={v}"));
     }
-    parts.push(format!("action {}", r.action));
+    parts.push(format!("action {}", args.action));
+    parts.push(match &args.resource {
+        Some(r) => format!("resource {r}"),
+        None => "resource *".into(),
+    });
+    if args.management_account {
+        parts.push("in the management account".into());
+    }
+    if args.service_linked_role {
+        parts.push("a service-linked role".into());
+    }
     parts.join(", ")
 }
 
-fn print_decision(subject: &Subject, request: &RequestSpec, d: &Decision, kind: PolicyKind) {
-    match &d.statement {
-        Some(sid) => println!("DENIED by {sid}"),
-        None => println!("NOT DENIED"),
-    }
-    println!("policy:  {}", subject.label);
-    println!("request: {}", describe(request));
-    for s in &d.statements {
+fn print_statements(statements: &[StatementTrace], action: &str) {
+    for s in statements {
         let verdict = if s.applies {
             "applies"
         } else {
@@ -127,10 +306,10 @@ fn print_decision(subject: &Subject, request: &RequestSpec, d: &Decision, kind: 
         };
         println!("  {} ({}): {verdict}", s.statement, s.effect);
         if !s.action_matched {
-            println!(
-                "    [no match] action {} is not covered by the statement",
-                request.action
-            );
+            println!("    [no match] action {action} is not covered by the statement");
+        }
+        if !s.resource_matched {
+            println!("    [no match] the resource is not covered by the statement");
         }
         for c in &s.conditions {
             let request_values = match &c.request_values {
@@ -147,6 +326,19 @@ fn print_decision(subject: &Subject, request: &RequestSpec, d: &Decision, kind: 
             );
         }
     }
+}
+
+fn print_decision(subject: &Subject, args: &SimulateArgs, d: &Decision, kind: PolicyKind) {
+    match &d.statement {
+        Some(sid) => println!("DENIED by {sid}"),
+        None => println!("NOT DENIED"),
+    }
+    if let Some(rule) = &d.exemption {
+        println!("rule:    {rule}");
+    }
+    println!("policy:  {}", subject.label);
+    println!("request: {}", describe(args));
+    print_statements(&d.statements, &args.action);
     for n in &d.notes {
         println!("note: {n}");
     }
@@ -171,10 +363,15 @@ fn decision_text(denied: bool, statement: Option<&str>) -> String {
 
 fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind) -> Result<u8> {
     let cases = scenario(kind, &loaded.config.policy.exception_tag, &loaded.cidrs.set);
+    let policy_type = match kind {
+        PolicyKind::Scp => PolicyType::Scp,
+        PolicyKind::Identity => PolicyType::Identity,
+    };
+    let compiled = CompiledPolicy::new(&subject.document, policy_type)
+        .with_context(|| format!("cannot evaluate {}", subject.label))?;
     let mut rows = Vec::new();
     for case in &cases {
-        let d = evaluate(&subject.document, &case.request.context())
-            .with_context(|| format!("cannot evaluate {}", subject.label))?;
+        let d = compiled.evaluate(&case.request.context());
         let agrees = d.denied == case.expected.is_some()
             && (!subject.rendered || d.statement.as_deref() == case.expected);
         rows.push((case, d, agrees));

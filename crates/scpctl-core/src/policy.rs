@@ -41,6 +41,8 @@ pub struct Statement {
     pub resource: ResourceSpec,
     /// Whether the statement has a `Principal`/`NotPrincipal` (resource policies only).
     pub has_principal: bool,
+    /// `Principal` is everyone: `"*"` or `{"AWS": "*"}` (what an RCP requires).
+    pub principal_is_any: bool,
     pub conditions: Vec<ConditionEntry>,
 }
 
@@ -250,6 +252,16 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError
         action,
         resource,
         has_principal: obj.contains_key("Principal") || obj.contains_key("NotPrincipal"),
+        principal_is_any: obj.get("Principal").is_some_and(|p| {
+            let star = |v: &Value| match v {
+                Value::String(s) => s == "*",
+                Value::Array(items) => items.len() == 1 && items[0] == "*",
+                _ => false,
+            };
+            star(p)
+                || p.as_object()
+                    .is_some_and(|o| o.len() == 1 && o.get("AWS").is_some_and(star))
+        }),
         conditions,
     })
 }

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 use scpctl_core::cidr::{CidrOptions, CidrSet, SourcedValue};
 use scpctl_core::config::Config;
-use scpctl_core::eval::evaluate;
+use scpctl_core::eval::{evaluate, RequestContext};
 use scpctl_core::origin::Origin;
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_OUTSIDE_NETWORK};
@@ -113,6 +113,167 @@ fn seed_scenario_table() {
                     case.source
                 );
             }
+        }
+    }
+}
+
+/// A negated operator and its positive form, the key they test, policy values and a request
+/// value of the operator's type (small alphabets so values often match).
+fn operator_case() -> impl Strategy<
+    Value = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<String>,
+        String,
+    ),
+> {
+    let word = || "[ab*?]{0,4}";
+    let string_ops = prop_oneof![
+        Just(("StringEquals", "StringNotEquals")),
+        Just(("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase")),
+        Just(("StringLike", "StringNotLike")),
+    ];
+    let strings = (
+        string_ops,
+        proptest::collection::vec(
+            prop_oneof![
+                word().boxed(),
+                Just("${aws:username}".to_string()).boxed(),
+                Just("a${*}".to_string()).boxed()
+            ],
+            1..4,
+        ),
+        "[aAbB*]{0,4}",
+    )
+        .prop_map(|((p, n), vals, req)| (p, n, "aws:PrincipalTag/team", vals, req));
+    let numbers = (proptest::collection::vec(0u32..5, 1..4), 0u32..5).prop_map(|(vals, req)| {
+        (
+            "NumericEquals",
+            "NumericNotEquals",
+            "aws:MultiFactorAuthAge",
+            vals.iter().map(u32::to_string).collect(),
+            req.to_string(),
+        )
+    });
+    let dates = (proptest::collection::vec(0u32..4, 1..4), 0u32..4).prop_map(|(vals, req)| {
+        (
+            "DateEquals",
+            "DateNotEquals",
+            "aws:CurrentTime",
+            vals.iter()
+                .map(|d| format!("2026-01-0{}T00:00:00Z", d + 1))
+                .collect(),
+            (1_767_225_600 + u64::from(req) * 86_400).to_string(),
+        )
+    });
+    let ips =
+        (proptest::collection::vec((0u8..4, 30u8..=32), 1..4), 0u8..8).prop_map(|(nets, host)| {
+            (
+                "IpAddress",
+                "NotIpAddress",
+                "aws:SourceIp",
+                nets.iter()
+                    .map(|(h, p)| {
+                        ipnet::Ipv4Net::new(Ipv4Addr::new(10, 0, 0, *h), *p)
+                            .unwrap()
+                            .trunc()
+                            .to_string()
+                    })
+                    .collect(),
+                format!("10.0.0.{host}"),
+            )
+        });
+    let arns = (
+        prop_oneof![
+            Just(("ArnLike", "ArnNotLike")),
+            Just(("ArnEquals", "ArnNotEquals"))
+        ],
+        proptest::collection::vec(("[ab*]{1,2}", "[ab*?/]{1,4}"), 1..3),
+        ("[ab]{1,2}", "[ab/:]{1,4}"),
+    )
+        .prop_map(|((p, n), vals, (acct, res))| {
+            (
+                p,
+                n,
+                "aws:PrincipalArn",
+                vals.iter()
+                    .map(|(a, r)| format!("arn:aws:iam::{a}:{r}"))
+                    .collect(),
+                format!("arn:aws:iam::{acct}:{res}"),
+            )
+        });
+    prop_oneof![strings, numbers, dates, ips, arns]
+}
+
+fn deny_when(op: &str, key: &str, values: &[String]) -> PolicyDocument {
+    let doc = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*",
+                       "Condition": {op: {key: values}}}],
+    });
+    PolicyDocument::from_value(&doc).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// IAM User Guide, "Conditions with multiple context keys or values": a negated operator is
+    /// the NOR of its values, so on a present single-valued key it is exactly the complement of
+    /// its positive form (variables with no value included: the positive form does not match,
+    /// the negated one does). The IfExists forms agree on present keys.
+    #[test]
+    fn negated_operator_is_the_complement_on_present_keys(
+        (pos, neg, key, values, request) in operator_case(),
+        username in proptest::option::of("[ab]{1,2}"),
+    ) {
+        let mut ctx = RequestContext::new("s3:GetObject").with(key, request.clone());
+        if let Some(u) = &username {
+            ctx = ctx.with("aws:username", u.clone());
+        }
+        for suffix in ["", "IfExists"] {
+            let p = evaluate(&deny_when(&format!("{pos}{suffix}"), key, &values), &ctx).unwrap();
+            let n = evaluate(&deny_when(&format!("{neg}{suffix}"), key, &values), &ctx).unwrap();
+            prop_assert_eq!(p.denied, !n.denied, "{}{} / {} {:?} vs {:?}", pos, suffix, neg, values, request);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any operator name, key, policy value and request value: an answer or an error naming
+    /// the statement, never a panic.
+    #[test]
+    fn any_condition_and_request_is_an_answer_or_an_error(
+        op in prop_oneof![
+            Just("StringLike".to_string()), Just("ArnLike".to_string()), Just("DateLessThan".to_string()),
+            Just("NumericGreaterThanIfExists".to_string()), Just("BinaryEquals".to_string()),
+            Just("ForAllValues:StringNotLike".to_string()), Just("IpAddress".to_string()),
+            "(ForAnyValue:)?[A-Za-z]{0,12}(IfExists)?",
+        ],
+        key in prop_oneof![Just("aws:SourceIp".to_string()), Just("aws:CurrentTime".to_string()), "\\PC{0,12}"],
+        values in proptest::collection::vec("\\PC{0,16}|\\$\\{[a-z:, ']{0,10}\\}?", 1..4),
+        resource in proptest::option::of("\\PC{0,24}"),
+        requests in proptest::collection::vec("\\PC{0,20}", 0..3),
+    ) {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "S", "Effect": "Deny", "Action": "*",
+                           "Resource": resource.clone().unwrap_or_else(|| "*".into()),
+                           "Condition": {op.clone(): {key.clone(): values}}}],
+        });
+        let Ok(policy) = PolicyDocument::from_value(&doc) else { return Ok(()) };
+        let mut ctx = RequestContext::new("s3:GetObject").with("aws:username", "a");
+        for r in &requests {
+            ctx = ctx.with(&key, r.clone());
+        }
+        if let Some(r) = &resource {
+            ctx = ctx.with_resource(r.clone());
+        }
+        match evaluate(&policy, &ctx) {
+            Ok(_) => {}
+            Err(e) => prop_assert!(e.to_string().contains("statement S"), "{}", e),
         }
     }
 }

@@ -1,0 +1,284 @@
+//! Wildcard matching for actions, resources and ARN condition values.
+//!
+//! - [ACTION] "IAM JSON policy elements: Action": action names are case-insensitive and take `*`
+//!   and `?`; the service prefix is fixed: a wildcard in it (`*:GetBucket`) is refused by IAM.
+//! - [RESOURCE] "IAM JSON policy elements: Resource", wildcards in ARNs: `*` and `?` work within
+//!   a colon-separated segment; "if the `*` wildcard is the last character of a resource ARN
+//!   segment, it can expand to match beyond the colon boundaries".
+//! - [OPS] "Amazon Resource Name (ARN) condition operators": ArnEquals/ArnLike compare each of
+//!   the six colon-delimited components separately, each with `*` and `?`, case-sensitively;
+//!   ArnNotEquals/ArnNotLike are their negations.
+
+use super::variables::{Template, Tok};
+
+/// Glob over tokens, greedy with backtracking to the last `*` (linear-ish, no recursion).
+/// `fold`: ASCII case-insensitive (action names).
+pub(crate) fn glob(p: &[Tok], t: &str, fold: bool) -> bool {
+    let same = |a: char, b: char| a == b || (fold && a.eq_ignore_ascii_case(&b));
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        let Some(c) = t[ti..].chars().next() else {
+            break;
+        };
+        match p.get(pi) {
+            Some(Tok::One) => {
+                pi += 1;
+                ti += c.len_utf8();
+                continue;
+            }
+            Some(Tok::Lit(l)) if same(*l, c) => {
+                pi += 1;
+                ti += c.len_utf8();
+                continue;
+            }
+            Some(Tok::Star) => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some((sp, st)) = star else {
+            return false;
+        };
+        // Let the last `*` take one more character and retry.
+        let step = t[st..].chars().next().map_or(1, char::len_utf8);
+        star = Some((sp, st + step));
+        pi = sp + 1;
+        ti = st + step;
+    }
+    p[pi..].iter().all(|x| *x == Tok::Star)
+}
+
+/// Token equality with the text, wildcards compared as their characters (Equals operators).
+pub(crate) fn tokens_equal(p: &[Tok], t: &str, ignore_case: bool) -> bool {
+    let chars = p.iter().map(|x| match x {
+        Tok::Lit(c) => *c,
+        Tok::Star => '*',
+        Tok::One => '?',
+    });
+    if ignore_case {
+        chars
+            .flat_map(char::to_lowercase)
+            .eq(t.chars().flat_map(char::to_lowercase))
+    } else {
+        chars.eq(t.chars())
+    }
+}
+
+/// [OPS] ArnLike: six components, each matched on its own; the sixth (resource) may itself hold
+/// colons. A value with fewer than six components is not an ARN and matches nothing.
+#[cfg(test)]
+pub(crate) fn arn_like(p: &[Tok], t: &str) -> bool {
+    match (split_arn_pattern(p), split_arn(t)) {
+        (Some(p), Some(t)) => arn_parts_match(&p, &t),
+        _ => false,
+    }
+}
+
+/// A request ARN's six components (the sixth keeps its colons).
+pub(crate) fn split_arn(t: &str) -> Option<[&str; 6]> {
+    let mut it = t.splitn(6, ':');
+    let mut out = [""; 6];
+    for slot in &mut out {
+        *slot = it.next()?;
+    }
+    Some(out)
+}
+
+/// A pattern's six components, split at its first five literal colons.
+pub(crate) fn split_arn_pattern(p: &[Tok]) -> Option<[Vec<Tok>; 6]> {
+    let mut out: [Vec<Tok>; 6] = Default::default();
+    let mut rest = p;
+    for slot in out.iter_mut().take(5) {
+        let at = rest.iter().position(|x| *x == Tok::Lit(':'))?;
+        *slot = rest[..at].to_vec();
+        rest = &rest[at + 1..];
+    }
+    out[5] = rest.to_vec();
+    Some(out)
+}
+
+pub(crate) fn arn_parts_match(p: &[Vec<Tok>; 6], t: &[&str; 6]) -> bool {
+    p.iter().zip(t).all(|(seg, text)| glob(seg, text, false))
+}
+
+/// Whether `p` has the six components of an ARN (checked on fixed values when compiling).
+pub(crate) fn has_six_components(p: &[Tok]) -> bool {
+    p.iter().filter(|x| **x == Tok::Lit(':')).count() >= 5
+}
+
+/// [RESOURCE] Resource ARN match: `*` and `?` stay within a segment, except a `*` that ends a
+/// segment (followed by `:` or the end), which may cross colons. An NFA over pattern positions,
+/// since constrained stars defeat the greedy single-backtrack matcher.
+pub(crate) fn resource_matches(p: &[Tok], t: &str) -> bool {
+    let n = p.len();
+    let spans = |i: usize| matches!(p.get(i + 1), None | Some(Tok::Lit(':')));
+    let mut cur = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    cur[0] = true;
+    // A `*` may match nothing: close the set over star positions.
+    let close = |set: &mut Vec<bool>| {
+        for i in 0..n {
+            if set[i] && p[i] == Tok::Star {
+                set[i + 1] = true;
+            }
+        }
+    };
+    close(&mut cur);
+    for c in t.chars() {
+        next.iter_mut().for_each(|x| *x = false);
+        for i in 0..n {
+            if !cur[i] {
+                continue;
+            }
+            match p[i] {
+                Tok::Lit(l) if l == c => next[i + 1] = true,
+                Tok::One if c != ':' => next[i + 1] = true,
+                Tok::Star if c != ':' || spans(i) => next[i] = true,
+                _ => {}
+            }
+        }
+        close(&mut next);
+        std::mem::swap(&mut cur, &mut next);
+        if !cur.iter().any(|x| *x) {
+            return false;
+        }
+    }
+    cur[n]
+}
+
+/// An action pattern, checked and lower-cased once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActionPattern(Vec<Tok>);
+
+impl ActionPattern {
+    /// [ACTION] `*`, or `service:name` with wildcards only in the name.
+    pub(crate) fn parse(pattern: &str) -> Result<ActionPattern, String> {
+        if pattern == "*" {
+            return Ok(ActionPattern(vec![Tok::Star]));
+        }
+        let Some((prefix, name)) = pattern.split_once(':') else {
+            return Err(format!(
+                "action {pattern:?} has no service prefix (service:action, e.g. s3:GetObject)"
+            ));
+        };
+        if prefix.contains(['*', '?']) {
+            return Err(format!(
+                "action {pattern:?} has a wildcard in its service prefix {prefix:?}; IAM refuses it \
+                 (wildcards are allowed only in the action name, after the colon)"
+            ));
+        }
+        if prefix.is_empty() || name.is_empty() {
+            return Err(format!(
+                "action {pattern:?} has an empty service prefix or name"
+            ));
+        }
+        let lower = pattern.to_ascii_lowercase();
+        Ok(ActionPattern(
+            Template::parse(&lower, false)
+                .map_err(|e| e.to_string())?
+                .fixed()
+                .unwrap_or_default(),
+        ))
+    }
+
+    pub(crate) fn matches(&self, action: &str) -> bool {
+        glob(&self.0, action, true)
+    }
+
+    /// The lower-cased action name when the pattern has no wildcard.
+    pub(crate) fn exact(&self) -> Option<String> {
+        self.0
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Tok> {
+        Template::parse(s, false).unwrap().fixed().unwrap()
+    }
+
+    #[test]
+    fn glob_edge_cases() {
+        assert!(glob(&toks("*"), "", false));
+        assert!(glob(&toks("a*b*c"), "aXbYc", false));
+        assert!(!glob(&toks("a*b*c"), "aXbY", false));
+        assert!(glob(&toks("??"), "ab", false));
+        assert!(glob(&toks("?"), "é", false));
+        assert!(!glob(&toks("?"), "", false));
+        assert!(!glob(&toks("A"), "a", false));
+        assert!(glob(&toks("A"), "a", true));
+        let long: String = "b".repeat(1000) + "a";
+        assert!(glob(&toks("*a"), &long, false));
+        assert!(!glob(&toks("*a*a*a*c"), &long, false));
+    }
+
+    // [ACTION] case-insensitive names, wildcards in the name, never in the prefix.
+    #[test]
+    fn action_patterns() {
+        let p = |s: &str| ActionPattern::parse(s).unwrap();
+        assert!(p("s3:Get*").matches("S3:GETOBJECT"));
+        assert!(p("S3:get?bject").matches("s3:GetObject"));
+        assert!(p("*").matches("ec2:RunInstances"));
+        assert!(p("ec2:*Instances").matches("ec2:RunInstances"));
+        assert!(!p("s3:Get*").matches("s3:PutObject"));
+        assert!(!p("s3:*").matches("s3express:CreateSession"));
+        for bad in ["*:GetBucket", "s?:Get", "iam", ":Get", "s3:"] {
+            assert!(ActionPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    // [OPS] ArnLike compares the six components separately.
+    #[test]
+    fn arn_like_is_segment_wise() {
+        let role = "arn:aws:iam::111122223333:role/admin/BreakGlass";
+        assert!(arn_like(&toks("arn:aws:iam::*:role/*/BreakGlass"), role));
+        assert!(arn_like(&toks("arn:aws:iam::*:role/*"), role));
+        assert!(arn_like(&toks("arn:*:iam::111122223333:*"), role));
+        // A plain glob would let `*` cross colons; segment-wise it cannot.
+        assert!(!arn_like(&toks("arn:aws:*:role/*"), role));
+        assert!(
+            !arn_like(&toks("arn:aws:iam::*:role/Admin/*"), role),
+            "case-sensitive"
+        );
+        // The sixth component keeps its own colons.
+        let lg = "arn:aws:logs:us-east-1:111122223333:log-group:app:log-stream:x";
+        assert!(arn_like(&toks("arn:aws:logs:*:*:log-group:app:*"), lg));
+        assert!(!arn_like(&toks("arn:aws:iam::*:role/x"), "not-an-arn"));
+        assert!(!has_six_components(&toks("arn:aws:iam::*")));
+    }
+
+    // [RESOURCE] within-segment wildcards; a trailing `*` of a segment crosses colons.
+    #[test]
+    fn resource_patterns() {
+        let obj = "arn:aws:s3:::bucket/key:with:colons";
+        assert!(resource_matches(&toks("*"), obj));
+        assert!(resource_matches(&toks("arn:aws:s3:::bucket/*"), obj));
+        assert!(resource_matches(&toks("arn:aws:s3:::*"), obj));
+        assert!(resource_matches(&toks("arn:aws:*"), obj));
+        assert!(!resource_matches(&toks("arn:aws:s3:::other/*"), obj));
+        let inst = "arn:aws:ec2:eu-west-1:111122223333:instance/i-1";
+        assert!(resource_matches(&toks("arn:aws:ec2:*:*:instance/*"), inst));
+        assert!(resource_matches(
+            &toks("arn:aws:ec2:eu-west-?:*:instance/*"),
+            inst
+        ));
+        // A `*` inside a segment does not cross a colon.
+        assert!(!resource_matches(
+            &toks("arn:aws:ec2:eu*1:instance/*"),
+            inst
+        ));
+        assert!(!resource_matches(&toks("arn:aws:ec2:*:*:volume/*"), inst));
+        assert!(!resource_matches(&toks("arn:aws:EC2:*:*:instance/*"), inst));
+    }
+}

@@ -1,0 +1,291 @@
+//! The document model checked and compiled for evaluation: Version, Principal, actions,
+//! resources and conditions, each refused with the statement and value named when IAM would
+//! refuse it (or when scpctl cannot decide it as IAM does).
+
+use super::actions_resources::{resource_matches, ActionPattern};
+use super::keys::{key_type, CompiledCondition, KeyType};
+use super::operators::{compile_value, policy_net, Base, Operator, OperatorError, PolicyValue};
+use super::variables::{Template, Tok};
+use super::{
+    CompiledPolicy, ConditionTrace, EvalError, PolicyType, RequestContext, StatementTrace,
+};
+use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec, Statement};
+
+const VERSION_2012: &str = "2012-10-17";
+const VERSION_2008: &str = "2008-10-17";
+
+#[derive(Debug, Clone, PartialEq)]
+enum ResourcePattern {
+    Fixed(Vec<Tok>),
+    Dynamic(Template),
+}
+
+impl ResourcePattern {
+    /// [VARS] a Resource whose variable has no value matches no resource.
+    fn matches(&self, resource: &str, ctx: &RequestContext) -> bool {
+        match self {
+            ResourcePattern::Fixed(t) => resource_matches(t, resource),
+            ResourcePattern::Dynamic(t) => t
+                .resolve(ctx)
+                .is_some_and(|toks| resource_matches(&toks, resource)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Resources {
+    /// No Resource element (SCPs may leave it out): every resource.
+    Any,
+    Resource(Vec<ResourcePattern>),
+    NotResource(Vec<ResourcePattern>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CompiledStatement {
+    pub label: String,
+    pub effect: Effect,
+    not_action: bool,
+    /// Action names without wildcards, lower-cased and sorted (looked up, not globbed).
+    exact_actions: Vec<String>,
+    /// Patterns with wildcards.
+    actions: Vec<ActionPattern>,
+    resources: Resources,
+    conditions: Vec<CompiledCondition>,
+}
+
+impl CompiledStatement {
+    /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
+    fn action_matches(&self, action: &str) -> bool {
+        // [ACTION] NotAction: every action except those listed.
+        let listed = self
+            .exact_actions
+            .binary_search_by(|a| a.as_str().cmp(action))
+            .is_ok()
+            || self.actions.iter().any(|p| p.matches(action));
+        listed != self.not_action
+    }
+
+    fn resource_matches(&self, ctx: &RequestContext) -> bool {
+        // An absent request resource is `*`: only a `*` pattern covers it.
+        let resource = ctx.resource.as_deref().unwrap_or("*");
+        match &self.resources {
+            Resources::Any => true,
+            Resources::Resource(ps) => ps.iter().any(|p| p.matches(resource, ctx)),
+            Resources::NotResource(ps) => !ps.iter().any(|p| p.matches(resource, ctx)),
+        }
+    }
+
+    /// [MULTI] action, resource and every condition (operators AND, keys AND).
+    pub(crate) fn applies(&self, ctx: &RequestContext, action: &str) -> bool {
+        self.action_matches(action)
+            && self.resource_matches(ctx)
+            && self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
+    }
+
+    pub(crate) fn trace(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        notes: &mut Vec<String>,
+    ) -> StatementTrace {
+        let action_matched = self.action_matches(action);
+        let resource_matched = self.resource_matches(ctx);
+        let conditions: Vec<ConditionTrace> = self
+            .conditions
+            .iter()
+            .map(|c| {
+                let mut local = Vec::new();
+                let (matched, reason) = c.evaluate(ctx, Some(&mut local));
+                for n in local {
+                    notes.push(format!("statement {}: {n}", self.label));
+                }
+                ConditionTrace {
+                    operator: c.operator.clone(),
+                    key: c.key.clone(),
+                    policy_values: c.raw_values.clone(),
+                    request_values: ctx.get_lower(&c.key_lower).map(<[String]>::to_vec),
+                    matched,
+                    reason: reason.text().to_string(),
+                }
+            })
+            .collect();
+        let applies = action_matched && resource_matched && conditions.iter().all(|c| c.matched);
+        StatementTrace {
+            statement: self.label.clone(),
+            effect: match self.effect {
+                Effect::Allow => "Allow",
+                Effect::Deny => "Deny",
+            },
+            action_matched,
+            resource_matched,
+            conditions,
+            applies,
+        }
+    }
+}
+
+/// [VERSION] SCPs and RCPs need 2012-10-17; an identity policy without Version is 2008-10-17,
+/// where `${...}` is literal text. Returns whether variables are substituted.
+fn check_version(doc: &PolicyDocument, kind: PolicyType) -> Result<bool, EvalError> {
+    match (doc.version.as_deref(), kind) {
+        (Some(VERSION_2012), _) => Ok(true),
+        (_, PolicyType::Scp | PolicyType::Rcp) => Err(EvalError::Version {
+            why: format!(
+                "an {} needs \"Version\": \"{VERSION_2012}\" (found {}); AWS Organizations refuses it otherwise",
+                kind.name(),
+                doc.version
+                    .as_deref()
+                    .map_or("no Version".to_string(), |v| format!("{v:?}"))
+            ),
+        }),
+        (None | Some(VERSION_2008), PolicyType::Identity) => Ok(false),
+        (Some(other), PolicyType::Identity) => Err(EvalError::Version {
+            why: format!(
+                "unknown policy Version {other:?}: IAM knows only \"{VERSION_2012}\" and \"{VERSION_2008}\""
+            ),
+        }),
+    }
+}
+
+fn compile_statement(
+    s: &Statement,
+    label: String,
+    kind: PolicyType,
+    variables: bool,
+    notes: &mut Vec<String>,
+) -> Result<CompiledStatement, EvalError> {
+    let element = |element: &'static str, why: String| EvalError::BadElement {
+        statement: label.clone(),
+        element,
+        why,
+    };
+    let unsupported = |what: &str| EvalError::Unsupported {
+        statement: label.clone(),
+        what: what.into(),
+    };
+    match kind {
+        PolicyType::Rcp if !s.principal_is_any => {
+            return Err(element(
+                "Principal",
+                "an RCP statement needs \"Principal\": \"*\" (AWS Organizations User Guide, RCP syntax)".into(),
+            ))
+        }
+        PolicyType::Scp | PolicyType::Identity if s.has_principal => {
+            return Err(unsupported(
+                "a Principal element (SCPs and identity policies have none)",
+            ))
+        }
+        _ => {}
+    }
+    let (not_action, patterns) = match &s.action {
+        ActionSpec::Action(p) => (false, p),
+        ActionSpec::NotAction(_) if kind == PolicyType::Rcp => {
+            return Err(element("NotAction", "RCPs do not support NotAction".into()))
+        }
+        ActionSpec::NotAction(p) => (true, p),
+    };
+    let element_name = if not_action { "NotAction" } else { "Action" };
+    let mut exact_actions = Vec::new();
+    let mut actions = Vec::new();
+    for p in patterns {
+        let pattern = ActionPattern::parse(p).map_err(|why| element(element_name, why))?;
+        match pattern.exact() {
+            Some(name) => exact_actions.push(name),
+            None => actions.push(pattern),
+        }
+    }
+    exact_actions.sort();
+    exact_actions.dedup();
+    let compile_resources = |name: &'static str, rs: &[String]| {
+        rs.iter()
+            .map(|r| {
+                let t = Template::parse(r, variables).map_err(|why| element(name, why))?;
+                Ok(match t.fixed() {
+                    Some(toks) => ResourcePattern::Fixed(toks),
+                    None => ResourcePattern::Dynamic(t),
+                })
+            })
+            .collect::<Result<Vec<_>, EvalError>>()
+    };
+    let resources = match &s.resource {
+        ResourceSpec::Absent => Resources::Any,
+        ResourceSpec::Resource(r) => Resources::Resource(compile_resources("Resource", r)?),
+        ResourceSpec::NotResource(r) => {
+            Resources::NotResource(compile_resources("NotResource", r)?)
+        }
+    };
+    let mut conditions = Vec::new();
+    for entry in &s.conditions {
+        let op = Operator::parse(&entry.operator).map_err(|e| match e {
+            OperatorError::Unknown(hint) => EvalError::UnknownOperator {
+                statement: label.clone(),
+                operator: entry.operator.clone(),
+                hint,
+            },
+            OperatorError::Unsupported(what) => unsupported(&what),
+        })?;
+        let bad = |why: String| EvalError::BadValue {
+            statement: label.clone(),
+            operator: entry.operator.clone(),
+            key: entry.key.clone(),
+            why,
+        };
+        let mut values = Vec::with_capacity(entry.values.len());
+        for v in &entry.values {
+            // An IP-typed key holds addresses: a policy value that is none is a mistake
+            // whatever the operator (e.g. StringLike on aws:SourceIp with "10.*").
+            if key_type(&entry.key) == Some(KeyType::Ip)
+                && op.base != Base::Null
+                && policy_net(v).is_none()
+            {
+                return Err(bad(format!(
+                    "{v:?} is not an IP address or CIDR, and {} holds an IP address",
+                    entry.key
+                )));
+            }
+            let pv = compile_value(op, v, variables).map_err(&bad)?;
+            if let PolicyValue::Net(ipnet::IpNet::V6(_)) = pv {
+                if !v.contains('/') {
+                    notes.push(format!(
+                        "statement {label}: the IPv6 value {v:?} has no prefix; IAM documents a default of /32 for bare \
+                         addresses, scpctl evaluated it as /128. Write the prefix explicitly."
+                    ));
+                }
+            }
+            values.push(pv);
+        }
+        conditions.push(CompiledCondition {
+            operator: entry.operator.clone(),
+            key: entry.key.clone(),
+            key_lower: entry.key.to_lowercase(),
+            op,
+            raw_values: entry.values.clone(),
+            values,
+        });
+    }
+    Ok(CompiledStatement {
+        label,
+        effect: s.effect,
+        not_action,
+        exact_actions,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<CompiledPolicy, EvalError> {
+    let variables = check_version(doc, kind)?;
+    let mut notes = Vec::new();
+    let statements = doc
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(i, s)| compile_statement(s, s.label(i), kind, variables, &mut notes))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CompiledPolicy {
+        kind,
+        statements,
+        notes,
+    })
+}

@@ -1,0 +1,262 @@
+//! Several policies at once: the request is denied when any statement of any policy denies,
+//! and, for an SCP chain (root -> OUs -> account), when some level has no Allow that matches.
+//!
+//! [LOGIC] IAM User Guide, "Policy evaluation logic": an explicit deny in any policy overrides
+//! every allow. AWS Organizations User Guide, "SCP evaluation": at every level of the hierarchy
+//! (root, each OU on the path, the account) some attached SCP must allow the request; a level
+//! without a matching Allow denies implicitly.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext};
+use crate::policy::PolicyDocument;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Level {
+    name: String,
+    /// SCP chain level: some policy here must allow the request.
+    require_allow: bool,
+    policies: Vec<(String, Arc<CompiledPolicy>)>,
+}
+
+/// Compiled policies grouped in levels, evaluated together for each request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicySet {
+    levels: Vec<Level>,
+}
+
+/// Why a set of policies denies a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Denial {
+    /// A Deny statement applies.
+    Explicit {
+        level: String,
+        policy: String,
+        statement: String,
+    },
+    /// An SCP chain level where no Allow statement matches.
+    Implicit { level: String },
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denial::Explicit {
+                policy, statement, ..
+            } => write!(f, "{statement} in {policy}"),
+            Denial::Implicit { level } => {
+                write!(
+                    f,
+                    "implicit deny: no Allow statement matches at level {level}"
+                )
+            }
+        }
+    }
+}
+
+/// The fast answer, borrowing names from the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetVerdict<'a> {
+    NotDenied {
+        /// An AWS rule under which some policy did not apply.
+        exemption: Option<&'static str>,
+    },
+    Explicit {
+        level: &'a str,
+        policy: &'a str,
+        statement: &'a str,
+    },
+    Implicit {
+        level: &'a str,
+    },
+}
+
+impl SetVerdict<'_> {
+    pub fn denied(&self) -> bool {
+        !matches!(self, SetVerdict::NotDenied { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyOutcome {
+    pub level: String,
+    pub policy: String,
+    pub kind: PolicyType,
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetDecision {
+    pub denied: bool,
+    pub denial: Option<Denial>,
+    pub policies: Vec<PolicyOutcome>,
+    /// Each policy's notes, prefixed with its label.
+    pub notes: Vec<String>,
+}
+
+impl PolicySet {
+    pub fn new() -> Self {
+        PolicySet::default()
+    }
+
+    /// Policies of which any Deny denies, with no Allow needed (identity policies, or SCPs
+    /// looked at one by one): `simulate --policy`.
+    pub fn flat(policies: Vec<(String, CompiledPolicy)>) -> Self {
+        let mut set = PolicySet::new();
+        set.add_level("policies", false, policies);
+        set
+    }
+
+    /// An SCP chain: each level (root, OUs, account) with its attached policies.
+    pub fn chain(levels: Vec<(String, Vec<(String, CompiledPolicy)>)>) -> Self {
+        let mut set = PolicySet::new();
+        for (name, policies) in levels {
+            set.add_level(name, true, policies);
+        }
+        set
+    }
+
+    pub fn add_level(
+        &mut self,
+        name: impl Into<String>,
+        require_allow: bool,
+        policies: Vec<(String, CompiledPolicy)>,
+    ) {
+        let shared = policies
+            .into_iter()
+            .map(|(label, p)| (label, Arc::new(p)))
+            .collect();
+        self.add_shared_level(name, require_allow, shared);
+    }
+
+    /// A level of policies compiled once and shared between sets: an organization's SCPs
+    /// attached to the root and OUs appear in the chain of every account below them.
+    pub fn add_shared_level(
+        &mut self,
+        name: impl Into<String>,
+        require_allow: bool,
+        policies: Vec<(String, Arc<CompiledPolicy>)>,
+    ) {
+        self.levels.push(Level {
+            name: name.into(),
+            require_allow,
+            policies,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.levels.iter().all(|l| l.policies.is_empty())
+    }
+
+    /// Decide without traces: explicit denies first (they win), then the implicit deny of the
+    /// first chain level without an Allow.
+    pub fn decide(&self, ctx: &RequestContext) -> SetVerdict<'_> {
+        let mut implicit = None;
+        let mut exemption = None;
+        for level in &self.levels {
+            let mut allowed = false;
+            for (label, policy) in &level.policies {
+                let v = policy.decide(ctx);
+                if let Some(i) = v.deny {
+                    return SetVerdict::Explicit {
+                        level: &level.name,
+                        policy: label,
+                        statement: policy.statement_label(i),
+                    };
+                }
+                allowed |= v.allow;
+                exemption = exemption.or(v.exemption);
+            }
+            if level.require_allow && !allowed && implicit.is_none() {
+                implicit = Some(level.name.as_str());
+            }
+        }
+        match implicit {
+            Some(level) => SetVerdict::Implicit { level },
+            None => SetVerdict::NotDenied { exemption },
+        }
+    }
+
+    /// Decide with every policy's trace.
+    pub fn evaluate(&self, ctx: &RequestContext) -> SetDecision {
+        let mut outcomes = Vec::new();
+        let mut notes = Vec::new();
+        let mut explicit = None;
+        let mut implicit = None;
+        for level in &self.levels {
+            let mut allowed = false;
+            for (label, policy) in &level.policies {
+                let d = policy.evaluate(ctx);
+                if let (None, Some(sid)) = (&explicit, &d.statement) {
+                    explicit = Some(Denial::Explicit {
+                        level: level.name.clone(),
+                        policy: label.clone(),
+                        statement: sid.clone(),
+                    });
+                }
+                allowed |= d.allowed;
+                notes.extend(d.notes.iter().map(|n| format!("{label}: {n}")));
+                outcomes.push(PolicyOutcome {
+                    level: level.name.clone(),
+                    policy: label.clone(),
+                    kind: policy.kind(),
+                    decision: d,
+                });
+            }
+            if level.require_allow && !allowed && implicit.is_none() {
+                implicit = Some(Denial::Implicit {
+                    level: level.name.clone(),
+                });
+            }
+        }
+        let denial = explicit.or(implicit);
+        SetDecision {
+            denied: denial.is_some(),
+            denial,
+            policies: outcomes,
+            notes,
+        }
+    }
+}
+
+fn compile_all(
+    policies: &[(&str, &PolicyDocument)],
+    kind: PolicyType,
+) -> Result<Vec<(String, CompiledPolicy)>, EvalError> {
+    policies
+        .iter()
+        .map(|(label, doc)| {
+            CompiledPolicy::new(doc, kind)
+                .map(|p| (label.to_string(), p))
+                .map_err(|e| EvalError::InPolicy {
+                    policy: label.to_string(),
+                    error: Box::new(e),
+                })
+        })
+        .collect()
+}
+
+/// Evaluate several policies of one kind: denied when any statement of any policy denies.
+pub fn evaluate_set(
+    policies: &[(&str, &PolicyDocument)],
+    kind: PolicyType,
+    ctx: &RequestContext,
+) -> Result<SetDecision, EvalError> {
+    Ok(PolicySet::flat(compile_all(policies, kind)?).evaluate(ctx))
+}
+
+/// Evaluate an SCP chain, root first: denied when any statement denies, or when a level has no
+/// Allow statement that matches.
+pub fn evaluate_chain(
+    levels: &[(&str, &[(&str, &PolicyDocument)])],
+    ctx: &RequestContext,
+) -> Result<SetDecision, EvalError> {
+    let levels = levels
+        .iter()
+        .map(|(name, policies)| Ok((name.to_string(), compile_all(policies, PolicyType::Scp)?)))
+        .collect::<Result<Vec<_>, EvalError>>()?;
+    Ok(PolicySet::chain(levels).evaluate(ctx))
+}

@@ -1,0 +1,495 @@
+//! Whole-policy evaluation: conditions, actions, resources, variables, Version, AWS's fixed
+//! rules. Operator tables live in `operators_tests.rs`, set rules in `keys_tests.rs`.
+
+use super::*;
+
+/// A Deny-everything statement with this Condition block, Version 2012-10-17.
+pub(crate) fn policy(condition: &str) -> PolicyDocument {
+    PolicyDocument::from_json(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"S","Effect":"Deny","Action":"*","Resource":"*","Condition":{condition}}}]}}"#
+    ))
+    .unwrap()
+}
+
+/// Whether the condition block matches (the Deny applies).
+pub(crate) fn denied(condition: &str, ctx: &RequestContext) -> bool {
+    let d = evaluate(&policy(condition), ctx).unwrap();
+    // The fast path agrees with the traced one.
+    let fast = CompiledPolicy::new(&policy(condition), PolicyType::Identity)
+        .unwrap()
+        .decide(ctx);
+    assert_eq!(fast.deny.is_some(), d.denied, "{condition}");
+    d.denied
+}
+
+pub(crate) fn error(condition: &str) -> String {
+    evaluate(&policy(condition), &ctx())
+        .unwrap_err()
+        .to_string()
+}
+
+pub(crate) fn ctx() -> RequestContext {
+    RequestContext::new("s3:ListAllMyBuckets")
+}
+
+fn doc(json: &str) -> PolicyDocument {
+    PolicyDocument::from_json(json).unwrap()
+}
+
+#[test]
+fn string_equals_is_case_sensitive_and_ignore_case_is_not() {
+    let c = ctx().with("aws:PrincipalTag/AccessException", "true");
+    assert!(!denied(
+        r#"{"StringEquals":{"aws:PrincipalTag/AccessException":"True"}}"#,
+        &c
+    ));
+    assert!(denied(
+        r#"{"StringEqualsIgnoreCase":{"aws:PrincipalTag/AccessException":"True"}}"#,
+        &c
+    ));
+    assert!(denied(
+        r#"{"StringNotEquals":{"aws:PrincipalTag/AccessException":"True"}}"#,
+        &c
+    ));
+    assert!(!denied(
+        r#"{"StringNotEqualsIgnoreCase":{"aws:PrincipalTag/AccessException":"True"}}"#,
+        &c
+    ));
+}
+
+// [ELEM] "Condition key names are not case-sensitive."
+#[test]
+fn key_names_are_case_insensitive() {
+    let c = ctx().with("aws:SourceIp", "192.0.2.1");
+    assert!(denied(
+        r#"{"IpAddress":{"AWS:SOURCEIP":"192.0.2.0/24"}}"#,
+        &c
+    ));
+}
+
+// [MULTI] OR across values, NOR for negated operators; AND across operators and keys.
+#[test]
+fn values_or_negated_values_nor_and_keys_and() {
+    let c = ctx().with("aws:PrincipalTag/team", "b");
+    assert!(denied(
+        r#"{"StringEquals":{"aws:PrincipalTag/team":["a","b"]}}"#,
+        &c
+    ));
+    assert!(!denied(
+        r#"{"StringNotEquals":{"aws:PrincipalTag/team":["a","b"]}}"#,
+        &c
+    ));
+    assert!(denied(
+        r#"{"StringNotEquals":{"aws:PrincipalTag/team":["a","c"]}}"#,
+        &c
+    ));
+    let c = ctx()
+        .with("aws:PrincipalType", "User")
+        .with("aws:SourceIp", "198.51.100.1");
+    assert!(denied(
+        r#"{"StringEquals":{"aws:PrincipalType":"User"},"NotIpAddress":{"aws:SourceIp":"192.0.2.0/24"}}"#,
+        &c
+    ));
+    assert!(!denied(
+        r#"{"StringEquals":{"aws:PrincipalType":"User","aws:PrincipalTag/x":"y"}}"#,
+        &c
+    ));
+}
+
+#[test]
+fn bare_ipv6_policy_value_gets_a_note() {
+    let v6 = ctx().with("aws:SourceIp", "2001:db8:1234::42");
+    let d = evaluate(
+        &policy(r#"{"IpAddress":{"aws:SourceIp":"2001:db8:1234::42"}}"#),
+        &v6,
+    )
+    .unwrap();
+    assert!(d.denied);
+    assert!(d.notes[0].contains("no prefix"), "{:?}", d.notes);
+}
+
+// [ACTION] wildcards, case-insensitive names, NotAction.
+#[test]
+fn actions_match_with_wildcards_case_insensitively() {
+    let p = |a: &str| {
+        doc(&format!(
+            r#"{{"Statement":{{"Effect":"Deny","Action":{a}}}}}"#
+        ))
+    };
+    let c = ctx();
+    assert!(evaluate(&p(r#""s3:*""#), &c).unwrap().denied);
+    assert!(evaluate(&p(r#""S3:list*""#), &c).unwrap().denied);
+    assert!(!evaluate(&p(r#"["ec2:*","iam:*"]"#), &c).unwrap().denied);
+    let not = doc(r#"{"Statement":{"Effect":"Deny","NotAction":["s3:*","iam:*"]}}"#);
+    assert!(!evaluate(&not, &c).unwrap().denied);
+    assert!(
+        evaluate(&not, &RequestContext::new("ec2:RunInstances"))
+            .unwrap()
+            .denied
+    );
+    assert_eq!(
+        evaluate(&p(r#""*""#), &c).unwrap().statement.as_deref(),
+        Some("#1")
+    );
+    let e = evaluate(&p(r#"["s3:Get*","*:GetBucket"]"#), &c)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "statement #1: Action: action \"*:GetBucket\" has a wildcard in its service prefix"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn allow_statements_never_deny_but_are_reported() {
+    let p = doc(
+        r#"{"Statement":{"Sid":"FullAWSAccess","Effect":"Allow","Action":"*","Resource":"*"}}"#,
+    );
+    let d = evaluate(&p, &ctx()).unwrap();
+    assert!(!d.denied && d.allowed && d.statements[0].applies);
+}
+
+#[test]
+fn errors_name_the_statement_and_value() {
+    assert!(
+        error(r#"{"Foo":{"a":"b"}}"#).contains("statement S: unknown condition operator \"Foo\"")
+    );
+    assert!(error(r#"{"stringequals":{"a":"b"}}"#).contains("did you mean StringEquals"));
+    assert!(error(r#"{"Bool":{"a":"yes"}}"#).contains("\"yes\" is not true or false"));
+    assert!(error(r#"{"IpAddress":{"aws:SourceIp":"192.0.2.0/33"}}"#)
+        .contains("not an IP address or CIDR"));
+    // An unknown operator in a statement that would not decide is still an error.
+    let two = doc(
+        r#"{"Statement":[{"Effect":"Deny","Action":"*"},{"Effect":"Deny","Action":"*","Condition":{"Foo":{"a":"b"}}}]}"#,
+    );
+    assert!(evaluate(&two, &ctx()).is_err());
+    let p = doc(r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"*"}}"#);
+    assert!(evaluate(&p, &ctx())
+        .unwrap_err()
+        .to_string()
+        .contains("Principal"));
+}
+
+// [RESOURCE] wildcards within segments; no request resource is "*".
+#[test]
+fn resource_and_not_resource() {
+    let p = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"Secret","Effect":"Deny","Action":"s3:*","Resource":["arn:aws:s3:::secret","arn:aws:s3:::secret/*"]}}"#,
+    );
+    let get = RequestContext::new("s3:GetObject");
+    assert!(
+        evaluate(&p, &get.clone().with_resource("arn:aws:s3:::secret/a/b"))
+            .unwrap()
+            .denied
+    );
+    assert!(
+        !evaluate(&p, &get.clone().with_resource("arn:aws:s3:::public/a"))
+            .unwrap()
+            .denied
+    );
+    let d = evaluate(&p, &get).unwrap();
+    assert!(!d.denied);
+    assert!(!d.statements[0].resource_matched);
+    assert!(
+        d.notes.iter().any(|n| n.contains("no resource given")),
+        "{:?}",
+        d.notes
+    );
+
+    let not = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"OnlyPublic","Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::public/*"}}"#,
+    );
+    let get = RequestContext::new("s3:GetObject");
+    assert!(
+        !evaluate(&not, &get.clone().with_resource("arn:aws:s3:::public/a"))
+            .unwrap()
+            .denied
+    );
+    assert!(
+        evaluate(&not, &get.clone().with_resource("arn:aws:s3:::other/a"))
+            .unwrap()
+            .denied
+    );
+    assert!(
+        evaluate(&not, &get).unwrap().denied,
+        "\"*\" is not only public/*"
+    );
+}
+
+// [VARS] substitution in Resource and Condition; "Policy variables with no value".
+#[test]
+fn policy_variables() {
+    let home = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"OwnHome","Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::home/${aws:username}/*"}}"#,
+    );
+    let req = |user: Option<&str>| {
+        let c =
+            RequestContext::new("s3:GetObject").with_resource("arn:aws:s3:::home/alice/notes.txt");
+        match user {
+            Some(u) => c.with("aws:username", u),
+            None => c,
+        }
+    };
+    assert!(!evaluate(&home, &req(Some("alice"))).unwrap().denied);
+    assert!(evaluate(&home, &req(Some("bob"))).unwrap().denied);
+    // No value: the Resource matches nothing, so NotResource covers the request.
+    assert!(evaluate(&home, &req(None)).unwrap().denied);
+
+    let c = ctx().with("aws:ResourceTag/owner", "alice");
+    let owner = |op: &str, v: &str| format!(r#"{{"{op}":{{"aws:ResourceTag/owner":"{v}"}}}}"#);
+    assert!(denied(
+        &owner("StringEquals", "${aws:username}"),
+        &c.clone().with("aws:username", "alice")
+    ));
+    assert!(!denied(&owner("StringEquals", "${aws:username}"), &c));
+    assert!(denied(&owner("StringNotEquals", "${aws:username}"), &c));
+    assert!(denied(
+        &owner("StringEquals", "${aws:username, 'alice'}"),
+        &c
+    ));
+    // A default (like a substituted value) is literal text, not a pattern.
+    assert!(!denied(&owner("StringLike", "${aws:username, 'ali*'}"), &c));
+    let starred = ctx().with("aws:ResourceTag/owner", "ali*");
+    assert!(denied(
+        &owner("StringLike", "${aws:username, 'ali*'}"),
+        &starred
+    ));
+    let d = evaluate(&policy(&owner("StringEquals", "${aws:username}")), &c).unwrap();
+    assert!(
+        d.notes.iter().any(|n| n.contains("no value")),
+        "{:?}",
+        d.notes
+    );
+    // `${*}` is a literal asterisk.
+    let star = ctx().with("k", "a*");
+    assert!(denied(r#"{"StringLike":{"k":"a${*}"}}"#, &star));
+    assert!(!denied(
+        r#"{"StringLike":{"k":"a${*}"}}"#,
+        &ctx().with("k", "ab")
+    ));
+    // Version 2008-10-17 (the default of identity policies): `${...}` is literal text.
+    let old = doc(
+        r#"{"Statement":{"Effect":"Deny","Action":"*","Condition":{"StringEquals":{"k":"${aws:username}"}}}}"#,
+    );
+    assert!(
+        evaluate(&old, &ctx().with("k", "${aws:username}"))
+            .unwrap()
+            .denied
+    );
+    assert!(
+        !evaluate(
+            &old,
+            &ctx().with("k", "alice").with("aws:username", "alice")
+        )
+        .unwrap()
+        .denied
+    );
+    assert!(error(r#"{"StringEquals":{"k":"${aws:username"}}"#).contains("no closing }"));
+}
+
+// [VERSION]: SCPs and RCPs need 2012-10-17; identity policies default to 2008-10-17.
+#[test]
+fn version_rules_depend_on_the_policy_kind() {
+    let none = doc(r#"{"Statement":{"Effect":"Deny","Action":"*"}}"#);
+    let old = doc(r#"{"Version":"2008-10-17","Statement":{"Effect":"Deny","Action":"*"}}"#);
+    let odd = doc(r#"{"Version":"2012-10-18","Statement":{"Effect":"Deny","Action":"*"}}"#);
+    for kind in [PolicyType::Scp, PolicyType::Rcp] {
+        for d in [&none, &old, &odd] {
+            let e = CompiledPolicy::new(d, kind).unwrap_err().to_string();
+            assert!(e.contains("needs \"Version\": \"2012-10-17\""), "{e}");
+        }
+    }
+    assert!(CompiledPolicy::new(&none, PolicyType::Identity).is_ok());
+    assert!(CompiledPolicy::new(&old, PolicyType::Identity).is_ok());
+    assert!(CompiledPolicy::new(&odd, PolicyType::Identity)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown policy Version"));
+}
+
+#[test]
+fn rcp_statements_need_principal_star_and_no_not_action() {
+    let ok = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+    );
+    assert!(CompiledPolicy::new(&ok, PolicyType::Rcp).is_ok());
+    let aws = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*"}}"#,
+    );
+    assert!(CompiledPolicy::new(&aws, PolicyType::Rcp).is_ok());
+    let none = doc(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*"}}"#);
+    assert!(CompiledPolicy::new(&none, PolicyType::Rcp).is_err());
+    let not = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","NotAction":"s3:*"}}"#,
+    );
+    assert!(CompiledPolicy::new(&not, PolicyType::Rcp)
+        .unwrap_err()
+        .to_string()
+        .contains("NotAction"));
+}
+
+#[test]
+fn aws_fixed_rules() {
+    let deny_all = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"All","Effect":"Deny","Action":"*","Resource":"*"}}"#,
+    );
+    let scp = CompiledPolicy::new(&deny_all, PolicyType::Scp).unwrap();
+    let identity = CompiledPolicy::new(&deny_all, PolicyType::Identity).unwrap();
+    let who = RequestContext::new("STS:GetCallerIdentity");
+    for p in [&scp, &identity] {
+        let d = p.evaluate(&who);
+        assert!(!d.denied && d.statements[0].applies);
+        assert_eq!(d.exemption.as_deref(), Some(rules::GET_CALLER_IDENTITY));
+    }
+    let mgmt = RequestContext::new("ec2:RunInstances").with_management_account(true);
+    assert_eq!(scp.decide(&mgmt).exemption, Some(rules::MANAGEMENT_ACCOUNT));
+    assert!(scp.decide(&mgmt).deny.is_none());
+    assert!(
+        identity.decide(&mgmt).deny.is_some(),
+        "identity policies do apply there"
+    );
+    let slr = RequestContext::new("ec2:RunInstances").with(
+        "aws:PrincipalArn",
+        "arn:aws:iam::111122223333:role/aws-service-role/ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway",
+    );
+    assert_eq!(
+        scp.evaluate(&slr).exemption.as_deref(),
+        Some(rules::SERVICE_LINKED_ROLE)
+    );
+    assert!(!scp.evaluate(&slr).denied);
+    let flagged = RequestContext::new("ec2:RunInstances").with_service_linked_role(true);
+    assert!(scp.decide(&flagged).deny.is_none());
+    let role = RequestContext::new("ec2:RunInstances").with(
+        "aws:PrincipalArn",
+        "arn:aws:iam::111122223333:role/aws-service-role-lookalike",
+    );
+    assert!(scp.decide(&role).deny.is_some());
+}
+
+fn scp(json: &str) -> CompiledPolicy {
+    CompiledPolicy::new(&doc(json), PolicyType::Scp).unwrap()
+}
+
+const FULL: &str = r#"{"Version":"2012-10-17","Statement":{"Sid":"FullAWSAccess","Effect":"Allow","Action":"*","Resource":"*"}}"#;
+const ALLOW_S3: &str = r#"{"Version":"2012-10-17","Statement":{"Sid":"S3Only","Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+const DENY_IAM: &str = r#"{"Version":"2012-10-17","Statement":{"Sid":"NoIam","Effect":"Deny","Action":"iam:*","Resource":"*"}}"#;
+
+// [LOGIC] any explicit deny wins; every SCP level must allow.
+#[test]
+fn policy_sets_and_scp_chains() {
+    let flat = PolicySet::flat(vec![
+        ("full.json".into(), scp(FULL)),
+        ("deny-iam.json".into(), scp(DENY_IAM)),
+    ]);
+    let iam = RequestContext::new("iam:CreateUser");
+    assert_eq!(
+        flat.decide(&iam),
+        SetVerdict::Explicit {
+            level: "policies",
+            policy: "deny-iam.json",
+            statement: "NoIam"
+        }
+    );
+    let d = flat.evaluate(&iam);
+    assert_eq!(d.denial.unwrap().to_string(), "NoIam in deny-iam.json");
+    assert!(!flat
+        .decide(&RequestContext::new("ec2:RunInstances"))
+        .denied());
+
+    let chain = PolicySet::chain(vec![
+        ("root".into(), vec![("FullAWSAccess".into(), scp(FULL))]),
+        (
+            "ou".into(),
+            vec![
+                ("S3Only".into(), scp(ALLOW_S3)),
+                ("NoIam".into(), scp(DENY_IAM)),
+            ],
+        ),
+        ("account".into(), vec![("FullAWSAccess".into(), scp(FULL))]),
+    ]);
+    assert!(!chain.decide(&RequestContext::new("s3:GetObject")).denied());
+    assert_eq!(
+        chain.decide(&RequestContext::new("ec2:RunInstances")),
+        SetVerdict::Implicit { level: "ou" }
+    );
+    let d = chain.evaluate(&RequestContext::new("ec2:RunInstances"));
+    assert_eq!(d.denial, Some(Denial::Implicit { level: "ou".into() }));
+    // The explicit deny is named before the implicit one.
+    assert!(matches!(
+        chain.decide(&iam),
+        SetVerdict::Explicit {
+            statement: "NoIam",
+            ..
+        }
+    ));
+    // The management account is not subject to any level.
+    let mgmt = RequestContext::new("ec2:RunInstances").with_management_account(true);
+    assert_eq!(
+        chain.decide(&mgmt),
+        SetVerdict::NotDenied {
+            exemption: Some(rules::MANAGEMENT_ACCOUNT)
+        }
+    );
+    assert!(!chain.evaluate(&mgmt).denied);
+}
+
+/// One compiled policy shared by the chains of two accounts (the org-policies case).
+#[test]
+fn chains_share_compiled_policies() {
+    let root = std::sync::Arc::new(scp(FULL));
+    let deny = std::sync::Arc::new(scp(DENY_IAM));
+    let mut a = PolicySet::new();
+    let mut b = PolicySet::new();
+    for set in [&mut a, &mut b] {
+        set.add_shared_level(
+            "root",
+            true,
+            vec![
+                ("FullAWSAccess".into(), root.clone()),
+                ("NoIam".into(), deny.clone()),
+            ],
+        );
+    }
+    b.add_level("account", true, vec![("S3Only".into(), scp(ALLOW_S3))]);
+    let ec2 = RequestContext::new("ec2:RunInstances");
+    assert!(!a.decide(&ec2).denied());
+    assert_eq!(b.decide(&ec2), SetVerdict::Implicit { level: "account" });
+    assert_eq!(std::sync::Arc::strong_count(&root), 3);
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&a);
+}
+
+#[test]
+fn set_helpers_compile_and_name_the_policy_in_errors() {
+    let full = doc(FULL);
+    let deny = doc(DENY_IAM);
+    let d = evaluate_set(
+        &[("a.json", &full), ("b.json", &deny)],
+        PolicyType::Scp,
+        &RequestContext::new("iam:CreateUser"),
+    )
+    .unwrap();
+    assert!(d.denied && d.policies.len() == 2);
+    let bad = doc(r#"{"Statement":{"Effect":"Deny","Action":"*"}}"#);
+    let e = evaluate_set(
+        &[("a.json", &full), ("old.json", &bad)],
+        PolicyType::Scp,
+        &ctx(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("old.json: an SCP needs"), "{e}");
+    let allow_s3 = doc(ALLOW_S3);
+    let levels: [(&str, &[(&str, &PolicyDocument)]); 2] = [
+        ("root", &[("full", &full)]),
+        ("account", &[("s3", &allow_s3)]),
+    ];
+    let d = evaluate_chain(&levels, &RequestContext::new("ec2:RunInstances")).unwrap();
+    assert_eq!(
+        d.denial,
+        Some(Denial::Implicit {
+            level: "account".into()
+        })
+    );
+}
