@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: nothing to install by hand beyond Rust.
-# Emulator tests start their own moto server per test; the pinned moto[server] is installed
-# here into .venv if missing (PyPI). A failed install fails the run: emulator tests never skip.
+# Emulator tests start their own moto server per test; the pinned moto[server] (and cfn-lint,
+# which checks every generated CloudFormation template) is installed here into .venv if missing
+# (PyPI). A failed install fails the run: emulator tests never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCPCTL_MOTO_SERVER=$(localstack/moto.sh path)
-export SCPCTL_MOTO_SERVER
+SCPCTL_CFN_LINT=$(localstack/moto.sh cfn-lint)
+export SCPCTL_MOTO_SERVER SCPCTL_CFN_LINT
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -384,6 +384,9 @@ pub enum Kind {
     Scp,
     /// The identity-based fallback EnterpriseNetworkRestriction.
     Identity,
+    /// EventBridge rules alerting on break-glass use, exception-tag and guardrail changes
+    /// (render only: --format cloudformation, terraform, or json for the patterns).
+    Monitoring,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -542,3 +542,39 @@ fn the_endpoint_url_flag_maps_onto_the_sdk_config() {
         .success()
         .stdout(predicate::str::contains("create SCP"));
 }
+
+#[test]
+fn status_reports_break_glass_principals_that_do_not_exist() {
+    let emu = Emulator::start();
+    seed_org(&emu, 1);
+    emu.block_on(async {
+        emu.iam
+            .create_role()
+            .role_name("BreakGlassAdmin")
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let iam = emu.iam.clone();
+    create_user(&emu, &iam, "breakglass", &[]);
+    let (_dir, config) = project(CIDRS);
+    let text = std::fs::read_to_string(&config).unwrap()
+        + "[break_glass]\nprincipals = [\"arn:aws:iam::*:role/BreakGlass*\", \"arn:aws:iam::123456789012:user/breakglass\", \"arn:aws:iam::123456789012:user/gone\", \"arn:aws:iam::444455556666:role/Elsewhere\"]\n";
+    std::fs::write(&config, text).unwrap();
+    let a = deploy(&emu, &config, &["status"]).code(4);
+    let out = stdout_of(&a);
+    assert!(out.contains("break-glass arn:aws:iam::*:role/BreakGlass*: exists (arn:aws:iam::123456789012:role/BreakGlassAdmin)"), "{out}");
+    assert!(
+        out.contains("arn:aws:iam::123456789012:user/breakglass: exists"),
+        "{out}"
+    );
+    assert!(
+        out.contains("arn:aws:iam::123456789012:user/gone: DOES NOT EXIST"),
+        "{out}"
+    );
+    assert!(out.contains("Elsewhere: in another account"), "{out}");
+    let a = deploy(&emu, &config, &["--output", "json", "status"]).code(4);
+    let doc = stdout_json(&a);
+    assert_eq!(doc["break_glass"][2]["status"]["state"], "missing");
+}

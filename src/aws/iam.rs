@@ -170,4 +170,18 @@ impl Iam {
         }
         Ok(out)
     }
+
+    /// The ARNs of every role and user of the account (ListRoles, ListUsers, paginated).
+    pub async fn role_and_user_arns(&self) -> Result<Vec<String>> {
+        let mut arns = Vec::new();
+        let mut roles = self.client.list_roles().into_paginator().items().send();
+        while let Some(role) = roles.next().await {
+            arns.push(role.map_err(|e| failed("ListRoles", e))?.arn().to_string());
+        }
+        let mut users = self.client.list_users().into_paginator().items().send();
+        while let Some(user) = users.next().await {
+            arns.push(user.map_err(|e| failed("ListUsers", e))?.arn().to_string());
+        }
+        Ok(arns)
+    }
 }

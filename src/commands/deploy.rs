@@ -21,7 +21,7 @@ use crate::cli::{
     ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, OutputFormat, TargetArgs,
 };
 use crate::exit;
-use crate::load::{load, print_warnings};
+use crate::load::{load, print_warnings, Loaded};
 use crate::problems::{Problems, Usage};
 
 /// A tokio runtime for one command; the rest of the CLI stays synchronous.
@@ -40,7 +40,10 @@ pub async fn connect(aws: &AwsArgs, concurrency: u16) -> (Orgs, CallCounter) {
     (orgs, counter)
 }
 
-async fn connect_with_config(aws: &AwsArgs, concurrency: u16) -> (Orgs, CallCounter, SdkConfig) {
+pub async fn connect_with_config(
+    aws: &AwsArgs,
+    concurrency: u16,
+) -> (Orgs, CallCounter, SdkConfig) {
     let counter = CallCounter::default();
     let config = sdk_config(aws).await;
     (
@@ -134,12 +137,14 @@ fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
     Ok(ids)
 }
 
-pub fn rendered_scp(cli: &Cli) -> Result<RenderedPolicy> {
-    Ok(rendered_scp_with_limits(cli)?.0)
-}
-
 /// The SCP rendered from the config, with the quotas (`[limits]`) the plan checks against.
 fn rendered_scp_with_limits(cli: &Cli) -> Result<(RenderedPolicy, Limits)> {
+    let (loaded, scp) = load_and_render_scp(cli)?;
+    Ok((scp, loaded.config.limits))
+}
+
+/// The config (its warnings printed) and the SCP rendered from it.
+pub fn load_and_render_scp(cli: &Cli) -> Result<(Loaded, RenderedPolicy)> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
     let mut policies = render(
@@ -148,7 +153,8 @@ fn rendered_scp_with_limits(cli: &Cli) -> Result<(RenderedPolicy, Limits)> {
         PolicyKind::Scp,
         Layout::Single,
     )?;
-    Ok((policies.remove(0), loaded.config.limits))
+    let scp = policies.remove(0);
+    Ok((loaded, scp))
 }
 
 fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {

@@ -29,12 +29,15 @@ pub fn run(cli: &Cli) -> Result<u8> {
     }
 }
 
-impl From<Kind> for PolicyKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Scp => PolicyKind::Scp,
-            Kind::Identity => PolicyKind::Identity,
-        }
+/// The policy a `--kind` names; `monitoring` is no policy (only `render` takes it).
+pub fn policy_kind(k: Kind) -> Result<PolicyKind> {
+    match k {
+        Kind::Scp => Ok(PolicyKind::Scp),
+        Kind::Identity => Ok(PolicyKind::Identity),
+        Kind::Monitoring => Err(crate::problems::Usage(crate::problems::Problems(vec![
+            "--kind monitoring is a set of EventBridge rules, not a policy: only `scpctl render --kind monitoring` takes it".into(),
+        ]))
+        .into()),
     }
 }
 

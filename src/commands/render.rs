@@ -7,11 +7,14 @@ use anyhow::{Context, Result};
 use scpctl_core::iac;
 use scpctl_core::render::{render, Layout, RenderedPolicy};
 
-use crate::cli::{Cli, Format, OutputFormat, RenderArgs};
+use crate::cli::{Cli, Format, Kind, OutputFormat, RenderArgs};
 use crate::exit;
 use crate::load::{load, print_warnings};
 
 pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
+    if args.kind == Kind::Monitoring {
+        return monitoring(cli, args);
+    }
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
     if !loaded.config.network.opt_ins.exempt_vpc_resident_actions {
@@ -22,7 +25,12 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     } else {
         Layout::Single
     };
-    let policies = render(&loaded.config, &loaded.cidrs.set, args.kind.into(), layout)?;
+    let policies = render(
+        &loaded.config,
+        &loaded.cidrs.set,
+        super::policy_kind(args.kind)?,
+        layout,
+    )?;
     for p in &policies {
         eprintln!("{}: {}", p.name, super::budget(p.chars(), p.limit()));
     }
@@ -80,6 +88,57 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                     })
                     .collect();
                 println!("{}", serde_json::json!({ "written": written }));
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// `render --kind monitoring`: the EventBridge rules as CloudFormation, Terraform, or their
+/// patterns as JSON. They use the exception tag, the fallback's name and `[break_glass]`,
+/// not the CIDRs, so no CIDR warning is printed.
+fn monitoring(cli: &Cli, args: &RenderArgs) -> Result<u8> {
+    use scpctl_core::monitoring::iac as mon;
+    if args.split_statements {
+        return Err(crate::problems::Usage(crate::problems::Problems(vec![
+            "--split-statements applies to the SCP only".into(),
+        ]))
+        .into());
+    }
+    let loaded = load(&cli.config)?;
+    let config = &loaded.config;
+    let text = match args.format {
+        Format::Cloudformation => mon::cloudformation(config).map_err(anyhow::Error::msg)?,
+        Format::Terraform => mon::terraform(config).map_err(anyhow::Error::msg)?,
+        Format::Json => mon::patterns_json(config),
+    };
+    if config.break_glass.principals.is_empty() {
+        eprintln!("note: [break_glass] principals is empty: only the exception-tag and guardrail rules are rendered");
+    }
+    eprintln!(
+        "monitoring: deploy in {} (rules on global-service events only in {})",
+        config.monitoring.regions.join(", "),
+        scpctl_core::monitoring::global_region(&config.monitoring)
+    );
+    match &args.out_dir {
+        None if cli.output == OutputFormat::Json && args.format == Format::Terraform => {
+            println!(
+                "{}",
+                serde_json::json!({ "format": "terraform", "content": text })
+            );
+        }
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write to stdout")?,
+        Some(dir) => {
+            let path = dir.join(format!("scpctl-monitoring.{}", extension(args.format)));
+            write_all_or_nothing(dir, &[(path.clone(), text)])?;
+            eprintln!("wrote {}", path.display());
+            if cli.output == OutputFormat::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "written": [{ "policy": "monitoring", "path": path.display().to_string() }] })
+                );
             }
         }
     }

@@ -50,11 +50,11 @@ fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) ->
     })
 }
 
-fn policy_type(kind: Kind) -> PolicyType {
-    match kind {
-        Kind::Scp => PolicyType::Scp,
-        Kind::Identity => PolicyType::Identity,
-    }
+fn policy_type(kind: Kind) -> Result<PolicyType> {
+    Ok(match super::policy_kind(kind)? {
+        PolicyKind::Scp => PolicyType::Scp,
+        PolicyKind::Identity => PolicyType::Identity,
+    })
 }
 
 fn compile(path: &Path, kind: PolicyType) -> Result<(String, CompiledPolicy)> {
@@ -96,7 +96,7 @@ fn level_name(i: usize, n: usize) -> String {
 /// The policies given as files: `--policy` and `--policy-dir` (any Deny denies), then the
 /// `--scp-chain` levels (each needs a matching Allow).
 fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
-    let kind = policy_type(args.kind);
+    let kind = policy_type(args.kind)?;
     let mut files = args.policy.clone();
     if let Some(dir) = &args.policy_dir {
         files.extend(json_files(dir)?);
@@ -166,7 +166,7 @@ fn request_json(ctx: &RequestContext) -> serde_json::Value {
 }
 
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
-    let kind: PolicyKind = args.kind.into();
+    let kind: PolicyKind = super::policy_kind(args.kind)?;
     if args.scenario {
         if args.policy.len() > 1 {
             bail!("--scenario evaluates one policy: give at most one --policy");
@@ -188,7 +188,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     // The policy rendered from the config.
     let loaded = load(&cli.config)?;
     let subject = subject(None, Some(&loaded), kind)?;
-    let decision = CompiledPolicy::new(&subject.document, policy_type(args.kind))
+    let decision = CompiledPolicy::new(&subject.document, policy_type(args.kind)?)
         .with_context(|| format!("cannot evaluate {}", subject.label))?
         .evaluate(&ctx);
     match cli.output {

@@ -4,19 +4,72 @@ use anyhow::Result;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
 use serde_json::json;
 
-use super::deploy::{block_on, connect, rendered_scp};
+use scpctl_core::monitoring::{break_glass_report, BreakGlassState};
+
+use super::deploy::{block_on, connect_with_config, load_and_render_scp};
+use crate::aws::{iam, CallCounter};
 use crate::cli::{Cli, OutputFormat, StatusArgs};
 use crate::exit;
 
+/// `[break_glass] principals` checked against the caller's account: which exist, which do not.
+/// A failure to read (no permission) is a warning: the deployment status still counts.
+async fn break_glass(
+    principals: &[String],
+    config: &aws_config::SdkConfig,
+    counter: &CallCounter,
+) -> Option<Vec<(String, BreakGlassState)>> {
+    if principals.is_empty() {
+        return None;
+    }
+    let read = async {
+        let caller = iam::caller(config, counter).await?;
+        let arns = iam::Iam::new(config, counter).role_and_user_arns().await?;
+        anyhow::Ok(break_glass_report(principals, &caller.account, &arns))
+    };
+    match read.await {
+        Ok(report) => Some(report),
+        Err(e) => {
+            eprintln!("warning: cannot check [break_glass] principals: {e:#}");
+            None
+        }
+    }
+}
+
+fn print_break_glass(report: &[(String, BreakGlassState)]) {
+    for (principal, state) in report {
+        match state {
+            BreakGlassState::Found { matches } => {
+                println!("  break-glass {principal}: exists ({})", matches.join(", "))
+            }
+            BreakGlassState::Missing => println!(
+                "  break-glass {principal}: DOES NOT EXIST in this account; an emergency would find nothing to use"
+            ),
+            BreakGlassState::OtherAccount => {
+                println!("  break-glass {principal}: in another account, not checked from here")
+            }
+        }
+    }
+}
+
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
-    let scp = rendered_scp(cli)?;
+    let (loaded, scp) = load_and_render_scp(cli)?;
+    let principals = loaded.config.break_glass.principals;
     block_on(async {
-        let (orgs, counter) = connect(&args.aws, 1).await;
+        let (orgs, counter, sdk) = connect_with_config(&args.aws, 1).await;
+        let glass = break_glass(&principals, &sdk, &counter).await;
+        if let (Some(report), OutputFormat::Text) = (&glass, cli.output) {
+            print_break_glass(report);
+        }
+        let glass_json = glass.as_ref().map(|r| {
+            r.iter()
+                .map(|(p, s)| json!({"principal": p, "status": s}))
+                .collect::<Vec<_>>()
+        });
         let Some(policy) = orgs.find_policy(&scp.name).await? else {
             match cli.output {
                 OutputFormat::Json => println!(
                     "{}",
-                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "api_calls": counter.snapshot()})
+                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "api_calls": counter.snapshot()})
                 ),
                 OutputFormat::Text => println!(
                     "{}: not deployed (no SCP of this name). `scpctl plan --ou OU` shows what apply would create.",
@@ -47,6 +100,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "cidrs_to_add": added,
                     "cidrs_to_remove": removed,
                     "attached_to": attached_to,
+                    "break_glass": glass_json,
                     "api_calls": counter.snapshot(),
                 })
             ),

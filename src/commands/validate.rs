@@ -26,7 +26,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
         Err(e) => return Err(e),
     };
     let kinds: Vec<PolicyKind> = match args.kind {
-        Some(k) => vec![k.into()],
+        Some(k) => vec![super::policy_kind(k)?],
         None => vec![PolicyKind::Scp, PolicyKind::Identity],
     };
     let mut errors = Vec::new();

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod exception;
 pub mod iac;
 pub mod lockout;
+pub mod monitoring;
 pub mod names;
 pub mod networks;
 pub mod origin;

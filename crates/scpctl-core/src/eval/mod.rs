@@ -35,6 +35,27 @@ pub use set::{
     evaluate_chain, evaluate_set, Denial, PolicyOutcome, PolicySet, SetDecision, SetVerdict,
 };
 
+/// IAM's `ArnLike` on a plain pattern (`*` and `?`, no policy variables): each of the six ARN
+/// components matched on its own. For config values such as `[break_glass] principals`.
+pub fn arn_like(pattern: &str, arn: &str) -> bool {
+    use variables::Tok;
+    let toks: Vec<Tok> = pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            c => Tok::Lit(c),
+        })
+        .collect();
+    match (
+        actions_resources::split_arn_pattern(&toks),
+        actions_resources::split_arn(arn),
+    ) {
+        (Some(p), Some(t)) => actions_resources::arn_parts_match(&p, &t),
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
     #[error("statement {statement}: unknown condition operator {operator:?}{hint}; scpctl does not guess what an unknown operator means")]
