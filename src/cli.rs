@@ -486,6 +486,19 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub via_aws_service: bool,
 
+    /// aws:SourceVpc: the request came through a VPC endpoint in this VPC (give no --source-ip:
+    /// a request carries one or the other).
+    #[arg(long, value_name = "VPC", value_parser = parse_vpc, conflicts_with = "source_ip")]
+    pub source_vpc: Option<String>,
+
+    /// aws:SourceVpce: the VPC endpoint the request came through.
+    #[arg(long, value_name = "VPCE", value_parser = parse_vpce, conflicts_with = "source_ip")]
+    pub source_vpce: Option<String>,
+
+    /// aws:RequestedRegion: the Region called (a listed VPC counts only in its Regions).
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
     /// The action requested.
     #[arg(long, default_value = scpctl_core::scenario::DEFAULT_ACTION)]
     pub action: String,
@@ -536,8 +549,20 @@ pub struct SimulateArgs {
     pub scp_chain: Vec<String>,
 
     /// Print the guide's test scenario as a table instead of evaluating one request.
-    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role"])]
+    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "source_vpc", "source_vpce", "region", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role"])]
     pub scenario: bool,
+}
+
+fn parse_vpc(s: &str) -> Result<String, String> {
+    scpctl_core::networks::check_id(s, "vpc-").map(|()| s.to_string())
+}
+
+fn parse_vpce(s: &str) -> Result<String, String> {
+    scpctl_core::networks::check_id(s, "vpce-").map(|()| s.to_string())
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    scpctl_core::networks::check_region(s).map(|()| s.to_string())
 }
 
 fn parse_user_name(s: &str) -> Result<String, String> {

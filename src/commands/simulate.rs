@@ -138,6 +138,15 @@ fn request_context(args: &SimulateArgs) -> RequestContext {
     if let Some(ip) = args.source_ip {
         ctx = ctx.with("aws:SourceIp", ip.to_string());
     }
+    if let Some(vpc) = &args.source_vpc {
+        ctx = ctx.with("aws:SourceVpc", vpc);
+    }
+    if let Some(vpce) = &args.source_vpce {
+        ctx = ctx.with("aws:SourceVpce", vpce);
+    }
+    if let Some(region) = &args.region {
+        ctx = ctx.with("aws:RequestedRegion", region);
+    }
     if let Some(arn) = &args.principal_arn {
         ctx = ctx.with("aws:PrincipalArn", arn);
     }
@@ -279,6 +288,15 @@ fn describe(args: &SimulateArgs) -> String {
         Some(ip) => format!("aws:SourceIp {ip}"),
         None => "no aws:SourceIp (as through a VPC endpoint)".into(),
     });
+    if let Some(vpc) = &args.source_vpc {
+        parts.push(format!("aws:SourceVpc {vpc}"));
+    }
+    if let Some(vpce) = &args.source_vpce {
+        parts.push(format!("aws:SourceVpce {vpce}"));
+    }
+    if let Some(region) = &args.region {
+        parts.push(format!("aws:RequestedRegion {region}"));
+    }
     parts.push(format!("aws:ViaAWSService {}", args.via_aws_service));
     for (k, v) in &args.context {
         parts.push(format!("{k}={v}"));
@@ -362,7 +380,12 @@ fn decision_text(denied: bool, statement: Option<&str>) -> String {
 }
 
 fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind) -> Result<u8> {
-    let cases = scenario(kind, &loaded.config.policy.exception_tag, &loaded.cidrs.set);
+    let cases = scenario(
+        kind,
+        &loaded.config.policy.exception_tag,
+        &loaded.cidrs.set,
+        &loaded.config.network.opt_ins,
+    );
     let policy_type = match kind {
         PolicyKind::Scp => PolicyType::Scp,
         PolicyKind::Identity => PolicyType::Identity,
@@ -373,7 +396,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
     for case in &cases {
         let d = compiled.evaluate(&case.request.context());
         let agrees = d.denied == case.expected.is_some()
-            && (!subject.rendered || d.statement.as_deref() == case.expected);
+            && (!subject.rendered || d.statement.as_deref() == case.expected.as_deref());
         rows.push((case, d, agrees));
     }
     let disagreements = rows.iter().filter(|(_, _, ok)| !ok).count();
@@ -409,7 +432,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                     [
                         c.source.to_string(),
                         c.title.clone(),
-                        decision_text(c.expected.is_some(), c.expected),
+                        decision_text(c.expected.is_some(), c.expected.as_deref()),
                         format!(
                             "{}{}",
                             decision_text(d.denied, d.statement.as_deref()),

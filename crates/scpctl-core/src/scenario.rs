@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use crate::cidr::CidrSet;
 use crate::config::ExceptionTag;
 use crate::eval::RequestContext;
+use crate::networks::{self, NetworkOptIns};
 use crate::render::{PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK, SID_UNTAGGED};
 
 /// What a request looks like to the policy. Absent fields are absent keys, except
@@ -22,6 +23,11 @@ pub struct RequestSpec {
     pub source_ip: Option<IpAddr>,
     pub via_aws_service: bool,
     pub action: String,
+    /// `aws:SourceVpc` and `aws:SourceVpce` of a request through a VPC endpoint.
+    pub source_vpc: Option<String>,
+    pub source_vpce: Option<String>,
+    /// `aws:RequestedRegion`.
+    pub region: Option<String>,
     /// Any other context keys.
     pub extra: Vec<(String, String)>,
 }
@@ -37,8 +43,24 @@ impl RequestSpec {
             source_ip: None,
             via_aws_service: false,
             action: DEFAULT_ACTION.into(),
+            source_vpc: None,
+            source_vpce: None,
+            region: None,
             extra: Vec::new(),
         }
+    }
+
+    /// Through endpoint `vpce` of `vpc`, calling `region`.
+    fn through(mut self, vpc: &str, vpce: &str, region: &str) -> Self {
+        self.source_vpc = Some(vpc.into());
+        self.source_vpce = Some(vpce.into());
+        self.region = Some(region.into());
+        self
+    }
+
+    fn action(mut self, action: &str) -> Self {
+        self.action = action.into();
+        self
     }
 
     fn tagged(mut self, tag: &ExceptionTag, value: &str) -> Self {
@@ -66,6 +88,15 @@ impl RequestSpec {
         if let Some(ip) = self.source_ip {
             ctx = ctx.with("aws:SourceIp", ip.to_string());
         }
+        if let Some(vpc) = &self.source_vpc {
+            ctx = ctx.with("aws:SourceVpc", vpc);
+        }
+        if let Some(vpce) = &self.source_vpce {
+            ctx = ctx.with("aws:SourceVpce", vpce);
+        }
+        if let Some(region) = &self.region {
+            ctx = ctx.with("aws:RequestedRegion", region);
+        }
         for (k, v) in &self.extra {
             ctx = ctx.with(k, v);
         }
@@ -80,7 +111,7 @@ pub struct ScenarioCase {
     pub title: String,
     pub request: RequestSpec,
     /// The Sid the guide says denies the request, or `None` for "not denied".
-    pub expected: Option<&'static str>,
+    pub expected: Option<String>,
 }
 
 /// The same value with other letter case, if it has letters (`True` -> `true`).
@@ -97,18 +128,91 @@ fn case(
     source: &'static str,
     title: String,
     request: RequestSpec,
-    expected: Option<&'static str>,
+    expected: Option<&str>,
 ) -> ScenarioCase {
     ScenarioCase {
         source,
         title,
         request,
-        expected,
+        expected: expected.map(str::to_string),
     }
 }
 
+/// An endpoint and a VPC that no config lists (ids of the right shape, all zeros and `f`s).
+const UNLISTED_VPC: &str = "vpc-0000000f";
+const UNLISTED_VPCE: &str = "vpce-0000000000000000f";
+
+/// A Region none of `regions` is, for the "same VPC id in another Region" row.
+fn another_region(regions: &[String]) -> &'static str {
+    ["ap-south-1", "sa-east-1", "af-south-1"]
+        .into_iter()
+        .find(|r| !regions.iter().any(|x| x == r))
+        .unwrap_or("me-south-1")
+}
+
+/// The rows the `[network]` opt-ins add: a listed VPC in its Region and in another Region, an
+/// unlisted endpoint, and `rds-db:connect` (a VPC-resident action) with or without the opt-in.
+fn network_rows(
+    rows: &mut Vec<ScenarioCase>,
+    who: &str,
+    principal: &dyn Fn() -> RequestSpec,
+    network_sid: &str,
+    inside: IpAddr,
+    opts: &NetworkOptIns,
+) {
+    for (n, (regions, ids)) in opts.region_groups().iter().enumerate() {
+        let vpc = &ids[0];
+        rows.push(case(
+            "[network] vpcs",
+            format!("{who}, from listed {vpc} calling {}", regions[0]),
+            principal().through(vpc, UNLISTED_VPCE, &regions[0]),
+            None,
+        ));
+        let other = another_region(regions);
+        rows.push(case(
+            "[network] vpcs",
+            format!(
+                "{who}, from {vpc} calling {other}: the same VPC id can exist in another Region"
+            ),
+            principal().through(vpc, UNLISTED_VPCE, other),
+            Some(&networks::pin_sid(n + 1)),
+        ));
+    }
+    for vpce in &opts.vpc_endpoints {
+        rows.push(case(
+            "[network] vpc_endpoints",
+            format!("{who}, through listed {vpce} from an unlisted VPC"),
+            principal().through(UNLISTED_VPC, vpce, "us-east-1"),
+            None,
+        ));
+    }
+    if opts.has_networks() {
+        rows.push(case(
+            "[network]",
+            format!("{who}, through an unlisted endpoint of an unlisted VPC"),
+            principal().through(UNLISTED_VPC, UNLISTED_VPCE, "us-east-1"),
+            Some(network_sid),
+        ));
+    }
+    let exempt = opts.exempt_vpc_resident_actions;
+    rows.push(case(
+        "[network] exempt_vpc_resident_actions",
+        format!(
+            "{who}, rds-db:connect to a database inside the VPC from {inside} (no network key reaches it){}",
+            if exempt { "" } else { "; opt in to exempt it" }
+        ),
+        principal().action("rds-db:connect"),
+        (!exempt).then_some(network_sid),
+    ));
+}
+
 /// The guide's scenario for the configured tag and networks.
-pub fn scenario(kind: PolicyKind, tag: &ExceptionTag, cidrs: &CidrSet) -> Vec<ScenarioCase> {
+pub fn scenario(
+    kind: PolicyKind,
+    tag: &ExceptionTag,
+    cidrs: &CidrSet,
+    opts: &NetworkOptIns,
+) -> Vec<ScenarioCase> {
     let out4: IpAddr = cidrs
         .example_outside_v4()
         .map_or(IpAddr::from([198, 51, 100, 7]), IpAddr::V4);
@@ -219,6 +323,14 @@ pub fn scenario(kind: PolicyKind, tag: &ExceptionTag, cidrs: &CidrSet) -> Vec<Sc
                 RequestSpec::new("Account").from(out4),
                 None,
             ));
+            network_rows(
+                &mut rows,
+                &format!("IAM user tagged {kv}"),
+                &tagged,
+                SID_OUTSIDE_NETWORK,
+                inside,
+                opts,
+            );
         }
         PolicyKind::Identity => {
             rows.push(case(
@@ -249,6 +361,14 @@ pub fn scenario(kind: PolicyKind, tag: &ExceptionTag, cidrs: &CidrSet) -> Vec<Sc
                 user(),
                 Some(SID_IDENTITY),
             ));
+            network_rows(
+                &mut rows,
+                "Principal with the policy",
+                &user,
+                SID_IDENTITY,
+                inside,
+                opts,
+            );
         }
     }
     rows

@@ -89,25 +89,43 @@ proptest! {
 /// and deciding statement are what the guide says.
 #[test]
 fn seed_scenario_table() {
-    for cidrs in [
-        "[\"192.0.2.0/24\", \"203.0.113.0/24\", \"2001:db8:1234::/48\"]",
-        "[\"198.51.100.7\"]",
-        "[\"2001:db8::/32\"]",
+    let opt_ins = "vpcs = [{ id = \"vpc-0a1b2c3d\", regions = [\"eu-west-1\", \"eu-central-1\"] }, { id = \"vpc-11112222\", regions = [\"us-east-1\"] }]\nvpc_endpoints = [\"vpce-0a1b2c3d4e5f67890\"]\n";
+    for (cidrs, extra) in [
+        (
+            "[\"192.0.2.0/24\", \"203.0.113.0/24\", \"2001:db8:1234::/48\"]",
+            String::new(),
+        ),
+        ("[\"198.51.100.7\"]", String::new()),
+        ("[\"2001:db8::/32\"]", String::new()),
+        ("[\"192.0.2.0/24\"]", opt_ins.to_string()),
+        (
+            "[\"192.0.2.0/24\"]",
+            format!("{opt_ins}exempt_vpc_resident_actions = true\n"),
+        ),
+        (
+            "[\"192.0.2.0/24\"]",
+            "exempt_vpc_resident_actions = true\n".to_string(),
+        ),
     ] {
-        let config = Config::parse(&format!("[network]\ncidrs = {cidrs}\n"), "t").unwrap();
+        let config = Config::parse(&format!("[network]\ncidrs = {cidrs}\n{extra}"), "t").unwrap();
         let set = CidrSet::build(&config.network.cidrs, config.network.options, "t")
             .unwrap()
             .set;
         for kind in [PolicyKind::Scp, PolicyKind::Identity] {
             let docs = render(&config, &set, kind, Layout::Single).unwrap();
             let policy = PolicyDocument::from_json(&docs[0].compact).unwrap();
-            let cases = scenario(kind, &config.policy.exception_tag, &set);
+            let cases = scenario(
+                kind,
+                &config.policy.exception_tag,
+                &set,
+                &config.network.opt_ins,
+            );
             assert!(cases.len() >= 5);
             for case in cases {
                 let d = evaluate(&policy, &case.request.context()).unwrap();
                 assert_eq!(
                     d.statement.as_deref(),
-                    case.expected,
+                    case.expected.as_deref(),
                     "{cidrs} {kind:?}: {} ({})",
                     case.title,
                     case.source
