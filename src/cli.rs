@@ -156,6 +156,35 @@ the policy is missing or differs (for alerting).")]
     /// Grant, revoke, list and sweep exceptions: the tag that exempts a service-account IAM user.
     #[command(subcommand)]
     Exception(ExceptionCommand),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(long_about = "\
+Print a completion script for your shell on stdout, for example:
+  scpctl completions bash > ~/.local/share/bash-completion/completions/scpctl
+  scpctl completions zsh > \"${fpath[1]}/_scpctl\"
+  scpctl completions fish > ~/.config/fish/completions/scpctl.fish
+  scpctl completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff) on stdout, or write one page per command with --out-dir.
+    #[command(long_about = "\
+Print the scpctl(1) manual page in roff on stdout (`scpctl man | man -l -`), or with --out-dir DIR \
+write scpctl.1 and one page per subcommand (scpctl-render.1, ...) for installing under man1/.")]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write scpctl.1 and a page per subcommand into DIR instead of printing scpctl.1.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -588,3 +588,37 @@ fn missing_credentials_say_how_to_provide_them() {
         start.elapsed()
     );
 }
+
+// ---- Conveniences: completions and manual pages, generated from the same clap definitions ----
+
+#[test]
+fn completions_for_every_shell_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let a = scpctl().args(["completions", shell]).assert().success();
+        let out = stdout_of(&a);
+        for word in ["scpctl", "simulate", "exception", "endpoint-url"] {
+            assert!(out.contains(word), "{shell}: {word}");
+        }
+    }
+    scpctl().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_pages_are_roff_for_the_command_and_each_subcommand() {
+    let a = scpctl().arg("man").assert().success();
+    let page = stdout_of(&a);
+    assert!(
+        page.contains(".TH scpctl 1") && page.contains("simulate"),
+        "{page}"
+    );
+    let dir = TempDir::new().unwrap();
+    scpctl()
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for name in ["scpctl.1", "scpctl-render.1", "scpctl-exception-grant.1"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{name}");
+    }
+}

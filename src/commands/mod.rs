@@ -1,6 +1,7 @@
 //! One small function per subcommand, wiring the pure core to files and the terminal.
 
 mod deploy;
+mod docs;
 mod exception;
 mod init;
 mod render;
@@ -26,6 +27,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Destroy(args) => deploy::destroy(cli, args),
         Command::Status(args) => status::run(cli, args),
         Command::Exception(command) => exception::run(cli, command),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(cli, args),
     }
 }
 
