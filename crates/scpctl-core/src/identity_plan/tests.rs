@@ -213,7 +213,7 @@ fn inline_copies_are_marked_sized_with_the_existing_ones_and_never_taken_over() 
 #[test]
 fn a_policy_too_large_for_a_managed_policy_names_the_inline_role_form() {
     let mut d = desired(vec![role("ci")]);
-    let cidrs: Vec<String> = (0..700)
+    let cidrs: Vec<String> = (0..450)
         .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
         .collect();
     d.document = DOC.replace(
