@@ -60,7 +60,7 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "NOT created by scpctl: apply will not change it"
                 };
                 lines.push(format!(
-                    "  managed policy {} ({} versions), {owner}",
+                    "  managed policy {} (versions: {}), {owner}",
                     p.arn,
                     p.versions.len()
                 ));
