@@ -317,8 +317,8 @@ pub struct IdentityArgs {
     #[arg(long = "role", value_name = "NAME", value_parser = parse_role_name)]
     pub roles: Vec<String>,
 
-    /// --kind identity: embed the policy as an inline policy in each entity instead of
-    /// attaching the managed policy.
+    /// --kind identity: an inline policy in each entity (marked as scpctl's) instead of the
+    /// customer managed policy.
     #[arg(long)]
     pub inline: bool,
 
