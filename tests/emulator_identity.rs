@@ -724,3 +724,84 @@ fn iam_quotas_moto_does_not_enforce_are_checked_before_writing_and_by_the_strict
             .and(predicate::str::contains("PoliciesPerUser: 10")),
     );
 }
+
+fn refuse_after(n: u64) -> Rule {
+    // Every call after the first `n` is refused (not retryable), as if the process had died.
+    Rule {
+        operation: None,
+        only: Only::All,
+        when: When::After(n),
+        fault: Fault::error("AccessDenied"),
+    }
+}
+
+/// After a crash at any call, of a first apply or of an update that must first delete a
+/// version, a re-run converges: one policy, at most 5 versions, the default equal to the
+/// render, every attachment, and then a re-run writes nothing.
+#[test]
+fn a_crash_after_any_call_is_finished_by_a_rerun() {
+    let emu = Emulator::start();
+    let (dir, config) = project(CIDRS);
+    let proxy = emu.proxy();
+    let apply = with_targets(&["--output", "json", "apply", "--kind", "identity", "--yes"]);
+    let five_versions = |emu: &Emulator| {
+        for i in 1..=4 {
+            std::fs::write(
+                dir.path().join("scpctl.toml"),
+                format!("[network]\ncidrs = [\"198.51.100.{i}\"]\n"),
+            )
+            .unwrap();
+            run(emu, None, &config, &apply).success();
+        }
+        std::fs::write(
+            dir.path().join("scpctl.toml"),
+            format!("[network]\ncidrs = {CIDRS}\n"),
+        )
+        .unwrap();
+    };
+    for update in [false, true] {
+        emu.reset();
+        seed(&emu);
+        if update {
+            run(&emu, None, &config, &apply).success();
+            five_versions(&emu);
+        }
+        proxy.reset_counts();
+        run(&emu, Some(&proxy), &config, &apply).success();
+        let total = proxy.counts().total();
+        for crash_after in 0..total {
+            emu.reset();
+            seed(&emu);
+            if update {
+                std::fs::write(
+                    dir.path().join("scpctl.toml"),
+                    "[network]\ncidrs = [\"198.51.100.0/24\"]\n",
+                )
+                .unwrap();
+                run(&emu, None, &config, &apply).success();
+                five_versions(&emu);
+            }
+            proxy.set_rules(vec![refuse_after(crash_after)]);
+            let err = stderr_of(&run(&emu, Some(&proxy), &config, &apply).failure());
+            assert!(!err.contains("panicked"), "{err}");
+            proxy.set_rules(vec![]);
+            run(&emu, Some(&proxy), &config, &apply).success();
+            let (ids, default) = versions(&emu);
+            assert!(ids.len() <= 5, "{ids:?}");
+            assert_eq!(
+                default,
+                rendered(&emu, &config),
+                "update {update}, crash after {crash_after}"
+            );
+            assert_eq!(attached(&emu).len(), 5);
+            proxy.reset_counts();
+            run(&emu, Some(&proxy), &config, &apply).success();
+            assert!(
+                proxy.counts().writes().is_empty(),
+                "crash after {crash_after}: {:?}",
+                proxy.counts()
+            );
+        }
+        eprintln!("update {update}: crash points tried: {total}");
+    }
+}
