@@ -84,6 +84,17 @@ def main() -> None:
     iam.tag_user(
         UserName="svc-onprem-backup", Tags=[{"Key": "AccessException", "Value": "true"}]
     )
+    # For the identity-based fallback (--kind identity): a group of CI users and a role
+    # assumed by federated identities (seed 003 section 5.2).
+    try:
+        iam.create_group(GroupName="ci-deployers")
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/corp-idp"},"Action":"sts:AssumeRoleWithSAML"}]}'
+    try:
+        iam.create_role(RoleName="federated-engineers", AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
 
     print(f"ROOT={root}")
     print(f"OU_WORKLOADS={workloads}")

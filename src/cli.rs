@@ -333,10 +333,49 @@ pub struct TargetArgs {
     pub accounts: Vec<String>,
 }
 
+/// `--kind identity`: the fallback EnterpriseNetworkRestriction on IAM users, groups and roles
+/// of one or more accounts (`--account`, through `--role-name`) instead of the SCP.
+#[derive(Debug, Args, Clone)]
+pub struct IdentityArgs {
+    /// Which policy: the SCP (default), or the identity-based fallback for IAM users, groups
+    /// and roles (with --user, --group, --role; --account then names the accounts to work in).
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// --kind identity: an IAM user to restrict (repeatable).
+    #[arg(long = "user", value_name = "NAME", value_parser = parse_user_name)]
+    pub users: Vec<String>,
+
+    /// --kind identity: an IAM group whose users to restrict (repeatable).
+    #[arg(long = "group", value_name = "NAME", value_parser = parse_group_name)]
+    pub groups: Vec<String>,
+
+    /// --kind identity: an IAM role to restrict (repeatable), e.g. one assumed by federated users.
+    #[arg(long = "role", value_name = "NAME", value_parser = parse_role_name)]
+    pub roles: Vec<String>,
+
+    /// --kind identity: an inline policy in each entity (marked as scpctl's) instead of the
+    /// customer managed policy.
+    #[arg(long)]
+    pub inline: bool,
+
+    /// --kind identity with --account: the role assumed in each member account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole",
+        value_parser = parse_role_name
+    )]
+    pub role_name: String,
+}
+
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 
     /// Targets read and changed at once (throttling is retried with backoff).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
@@ -388,6 +427,13 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
+    /// --kind identity: an account to work in (repeatable; default: the caller's own).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+
     /// Targets detached at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
@@ -405,6 +451,13 @@ pub struct DestroyArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
+    /// --kind identity: an account to look at (repeatable; default: the caller's own).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -596,6 +649,19 @@ fn parse_region(s: &str) -> Result<String, String> {
 
 fn parse_user_name(s: &str) -> Result<String, String> {
     scpctl_core::names::check_iam_name("user name", s).map(|()| s.to_string())
+}
+
+/// IAM CreateGroup: GroupName 1 to 128 characters of `[\w+=,.@-]`.
+fn parse_group_name(s: &str) -> Result<String, String> {
+    let len = s.chars().count();
+    if len == 0 || len > 128 {
+        return Err(format!(
+            "an IAM group name must be 1 to 128 characters (it has {len})"
+        ));
+    }
+    s.chars()
+        .try_for_each(|c| scpctl_core::names::check_iam_name("group name", &c.to_string()))
+        .map(|()| s.to_string())
 }
 
 fn parse_role_name(s: &str) -> Result<String, String> {

@@ -3,6 +3,7 @@
 //! logic lives here: it is in `scpctl-core`, pure.
 
 pub mod iam;
+pub mod iam_policies;
 pub mod orgs;
 
 use std::collections::BTreeMap;
@@ -172,7 +173,11 @@ where
         match call().await {
             Err(e)
                 if attempt < CONFLICT_ATTEMPTS
-                    && error_code(&e) == Some("ConcurrentModificationException") =>
+                    // Organizations' code, and IAM's (`ConcurrentModification`).
+                    && matches!(
+                        error_code(&e),
+                        Some("ConcurrentModificationException" | "ConcurrentModification")
+                    ) =>
             {
                 tracing::info!(
                     "{what}: ConcurrentModificationException, retry {attempt} in {delay:?}"

@@ -3,6 +3,7 @@
 mod deploy;
 mod docs;
 mod exception;
+mod identity;
 mod init;
 mod render;
 mod simulate;
@@ -21,11 +22,29 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Validate(args) => validate::run(cli, args),
         Command::Init(args) => init::run(cli, args),
         Command::Simulate(args) => simulate::run(cli, args),
-        Command::Plan(args) => deploy::plan(cli, args),
-        Command::Apply(args) => deploy::apply(cli, args),
-        Command::Detach(args) => deploy::detach(cli, args),
-        Command::Destroy(args) => deploy::destroy(cli, args),
-        Command::Status(args) => status::run(cli, args),
+        Command::Plan(args) if identity::wanted(&args.identity) => identity::plan(cli, args),
+        Command::Apply(args) if identity::wanted(&args.deploy.identity) => {
+            identity::apply(cli, args)
+        }
+        Command::Detach(args) if identity::wanted(&args.deploy.identity) => {
+            identity::detach(cli, args)
+        }
+        Command::Destroy(args) if identity::wanted(&args.identity) => identity::destroy(cli, args),
+        Command::Status(args) if identity::wanted(&args.identity) => identity::status(cli, args),
+        Command::Plan(args) => {
+            identity::scp_only(&args.identity, &[]).and_then(|()| deploy::plan(cli, args))
+        }
+        Command::Apply(args) => {
+            identity::scp_only(&args.deploy.identity, &[]).and_then(|()| deploy::apply(cli, args))
+        }
+        Command::Detach(args) => {
+            identity::scp_only(&args.deploy.identity, &[]).and_then(|()| deploy::detach(cli, args))
+        }
+        Command::Destroy(args) => identity::scp_only(&args.identity, &args.accounts)
+            .and_then(|()| deploy::destroy(cli, args)),
+        Command::Status(args) => {
+            identity::scp_only(&args.identity, &args.accounts).and_then(|()| status::run(cli, args))
+        }
         Command::Exception(command) => exception::run(cli, command),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(cli, args),

@@ -6,7 +6,12 @@
 //! - enforces what moto skips: SCP content size and SCPs per target (configurable limits, AWS's
 //!   10,240 characters and 10 SCPs by default), the duplicate
 //!   attachment error ("Quotas for AWS Organizations"; "AttachPolicy" errors);
+//! - enforces what moto skips in IAM (`iam`): policy size, inline aggregate size per entity,
+//!   managed policies attached per entity;
 //! - counts calls per operation, so tests can assert "no writes on a no-op apply".
+
+mod iam;
+pub use iam::IamLimits;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -91,6 +96,8 @@ pub struct Config {
     /// The limits enforced in strict mode: AWS's since 2026-05-15 by default (10,240
     /// characters, 10 SCPs per target); set 5,120 and 5 to play an organization on the old ones.
     pub limits: Limits,
+    /// IAM's quotas enforced in strict mode (AWS's defaults).
+    pub iam_limits: IamLimits,
     pub seed: u64,
     pub rules: Vec<Rule>,
 }
@@ -118,6 +125,7 @@ impl Config {
             latency: Duration::ZERO,
             strict: true,
             limits: Limits::default(),
+            iam_limits: IamLimits::default(),
             seed: 1,
             rules: Vec::new(),
         }
@@ -331,14 +339,19 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Answer {
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let upstream = state.lock().expect("proxy state").config.upstream;
-    let fault = match fault {
-        Some(f) => Some(f),
-        None if protocol == Protocol::Json => match limits {
-            Some(limits) => strict_check(upstream, limits, &parts.headers, &op, &body).await,
-            None => None,
-        },
-        None => None,
+    let (upstream, iam_limits) = {
+        let s = state.lock().expect("proxy state");
+        (s.config.upstream, s.config.iam_limits)
+    };
+    let fault = match (fault, limits) {
+        (Some(f), _) => Some(f),
+        (None, Some(limits)) if protocol == Protocol::Json => {
+            strict_check(upstream, limits, &parts.headers, &op, &body).await
+        }
+        (None, Some(_)) => {
+            iam::strict_check(upstream, iam_limits, &parts.headers, &op, &body).await
+        }
+        (None, None) => None,
     };
     if fault == Some(Fault::LostResponse) {
         forward(upstream, parts, body).await?;
@@ -356,7 +369,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Answer {
 
 fn strict_fault_counts(f: &Fault) -> bool {
     matches!(f, Fault::Constraint { .. })
-        || matches!(f, Fault::Error { code, .. } if code == "DuplicatePolicyAttachmentException")
+        || matches!(f, Fault::Error { code, .. } if code == "DuplicatePolicyAttachmentException" || code == "LimitExceeded")
 }
 
 fn answer_fault(fault: Fault, protocol: Protocol) -> Answer {

@@ -7,6 +7,8 @@ pub mod config;
 pub mod eval;
 pub mod exception;
 pub mod iac;
+pub mod iam_doc;
+pub mod identity_plan;
 pub mod lockout;
 pub mod monitoring;
 pub mod names;

@@ -145,6 +145,22 @@ pub fn render(
     kind: PolicyKind,
     layout: Layout,
 ) -> Result<Vec<RenderedPolicy>, RenderError> {
+    let rendered = render_any_size(config, cidrs, kind, layout)?;
+    if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
+        return Err(too_large(big, config, cidrs, kind, layout));
+    }
+    Ok(rendered)
+}
+
+/// [`render`] without the final size check: the identity-based policy's room depends on the
+/// form it takes (an inline policy on a role holds 10,240 characters, more than a managed
+/// policy's 6,144), which only the identity planner knows, from the account's quotas.
+pub fn render_any_size(
+    config: &Config,
+    cidrs: &CidrSet,
+    kind: PolicyKind,
+    layout: Layout,
+) -> Result<Vec<RenderedPolicy>, RenderError> {
     let tag = &config.policy.exception_tag;
     let (template, name, description) = match kind {
         PolicyKind::Scp => (
@@ -194,9 +210,6 @@ pub fn render(
                 why,
             }
         })?;
-    }
-    if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
-        return Err(too_large(big, config, cidrs, kind, layout));
     }
     Ok(rendered)
 }
