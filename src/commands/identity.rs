@@ -96,7 +96,7 @@ fn checked_accounts(accounts: &[String]) -> Result<Vec<String>> {
 /// the planner's decision, from the account's quotas.
 pub fn rendered(cli: &Cli) -> Result<RenderedPolicy> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded.cidrs.warnings);
+    print_warnings(&loaded);
     let mut policies = render_any_size(
         &loaded.config,
         &loaded.cidrs.set,
