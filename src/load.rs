@@ -131,14 +131,30 @@ pub fn print_warnings(loaded: &Loaded) {
     }
 }
 
+/// Values listed per kind of warning; the rest are counted (`validate --output json` lists all).
+const WARNINGS_LISTED: usize = 20;
+
 fn print_cidr_warnings(warnings: &[CidrWarning]) {
+    use std::fmt::Write;
     let mut kinds: Vec<_> = warnings.iter().map(|w| w.kind).collect();
     kinds.sort();
     kinds.dedup();
+    // One write: thousands of unbuffered stderr lines cost more than the render itself.
+    let mut text = String::new();
     for kind in kinds {
-        for w in warnings.iter().filter(|w| w.kind == kind) {
-            eprintln!("warning: {}: {} {}", w.origin, w.value, kind.what());
+        let of_kind: Vec<&CidrWarning> = warnings.iter().filter(|w| w.kind == kind).collect();
+        for w in of_kind.iter().take(WARNINGS_LISTED) {
+            let _ = writeln!(text, "warning: {}: {} {}", w.origin, w.value, kind.what());
         }
-        eprintln!("  note: {}", kind.why());
+        if of_kind.len() > WARNINGS_LISTED {
+            let _ = writeln!(
+                text,
+                "warning: ... and {} more that {} (`scpctl --output json validate` lists them all)",
+                of_kind.len() - WARNINGS_LISTED,
+                kind.what().trim_start_matches("is ")
+            );
+        }
+        let _ = writeln!(text, "  note: {}", kind.why());
     }
+    eprint!("{text}");
 }

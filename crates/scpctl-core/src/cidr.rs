@@ -599,9 +599,33 @@ fn v6_bounds(n: &Ipv6Net) -> (u128, u128) {
 /// RFC 5952 canonical form (lower case, longest zero run compressed).
 pub fn compact_spelling(net: &IpNet) -> String {
     match net {
-        IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
+        IpNet::V4(n) => {
+            // Written by hand: `Display` through `fmt` is most of a 100,000-entry render.
+            let mut out = String::with_capacity(18);
+            for (i, octet) in n.addr().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, u32::from(octet));
+            }
+            if n.prefix_len() != 32 {
+                out.push('/');
+                push_decimal(&mut out, u32::from(n.prefix_len()));
+            }
+            out
+        }
         other => other.to_string(),
     }
+}
+
+fn push_decimal(out: &mut String, n: u32) {
+    if n >= 100 {
+        out.push(char::from(b'0' + (n / 100) as u8));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -611,6 +635,25 @@ mod tests {
 
     fn o() -> Origin {
         Origin::at_line("test.toml", 3)
+    }
+
+    #[test]
+    fn compact_spelling_of_ipv4_equals_display_without_slash_32() {
+        for (a, p) in [
+            ([0, 0, 0, 0], 1),
+            ([9, 10, 99, 100], 24),
+            ([255, 255, 255, 255], 32),
+            ([10, 0, 0, 0], 8),
+            ([100, 64, 7, 0], 28),
+        ] {
+            let net = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), p).unwrap());
+            let expected = if p == 32 {
+                Ipv4Addr::from(a).to_string()
+            } else {
+                net.to_string()
+            };
+            assert_eq!(compact_spelling(&net), expected);
+        }
     }
 
     fn sv(values: &[&str]) -> Vec<SourcedValue> {

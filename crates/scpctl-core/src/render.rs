@@ -145,11 +145,7 @@ pub fn render(
     kind: PolicyKind,
     layout: Layout,
 ) -> Result<Vec<RenderedPolicy>, RenderError> {
-    let rendered = render_any_size(config, cidrs, kind, layout)?;
-    if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
-        return Err(too_large(big, config, cidrs, kind, layout));
-    }
-    Ok(rendered)
+    render_with(config, cidrs, &cidrs.compact_strings(), kind, layout, true)
 }
 
 /// [`render`] without the final size check: the identity-based policy's room depends on the
@@ -160,6 +156,20 @@ pub fn render_any_size(
     cidrs: &CidrSet,
     kind: PolicyKind,
     layout: Layout,
+) -> Result<Vec<RenderedPolicy>, RenderError> {
+    render_with(config, cidrs, &cidrs.compact_strings(), kind, layout, false)
+}
+
+/// Both, with the CIDRs spelled once (`spelled` is `cidrs.compact_strings()`). With
+/// `check_size`, a document over its limit is refused before its self-check: it is never
+/// output, and at 100,000 CIDRs the check would be most of the work.
+fn render_with(
+    config: &Config,
+    cidrs: &CidrSet,
+    spelled: &[String],
+    kind: PolicyKind,
+    layout: Layout,
+    check_size: bool,
 ) -> Result<Vec<RenderedPolicy>, RenderError> {
     let tag = &config.policy.exception_tag;
     let (template, name, description) = match kind {
@@ -177,7 +187,7 @@ pub fn render_any_size(
     let description = description
         .clone()
         .unwrap_or_else(|| default_description(kind, tag));
-    let mut document = fill(template, tag, &cidrs.compact_strings(), name)?;
+    let mut document = fill(template, tag, spelled, name)?;
     add_networks(&mut document, kind, &config.network.opt_ins);
     let docs = match layout {
         Layout::Single => vec![(name.clone(), description, document)],
@@ -203,6 +213,11 @@ pub fn render_any_size(
             }
         })
         .collect();
+    if check_size {
+        if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
+            return Err(too_large(big, config, cidrs, spelled, kind, layout));
+        }
+    }
     for r in &rendered {
         self_check(r, kind, layout, tag, cidrs, &config.network.opt_ins).map_err(|why| {
             RenderError::SelfCheck {
@@ -438,6 +453,7 @@ fn too_large(
     big: &RenderedPolicy,
     config: &Config,
     cidrs: &CidrSet,
+    spelled: &[String],
     kind: PolicyKind,
     layout: Layout,
 ) -> RenderError {
@@ -445,11 +461,7 @@ fn too_large(
     let limit = big.limit();
     let over = chars - limit;
     let entries = cidrs.len();
-    let list_chars: usize = cidrs
-        .compact_strings()
-        .iter()
-        .map(|s| s.chars().count() + 3)
-        .sum();
+    let list_chars: usize = spelled.iter().map(|s| s.chars().count() + 3).sum();
     let per_entry = (list_chars / entries.max(1)).max(1);
     let remove = over.div_ceil(per_entry);
     let mut advice = Vec::new();
@@ -473,7 +485,7 @@ fn too_large(
     }
     if kind == PolicyKind::Scp && layout == Layout::Single {
         // Any error (the split is too large as well) means the split is not enough.
-        let split = render(config, cidrs, kind, Layout::SplitStatements).ok();
+        let split = render_with(config, cidrs, spelled, kind, Layout::SplitStatements, true).ok();
         if let Some(network_doc) = split
             .into_iter()
             .flatten()
