@@ -7,6 +7,7 @@ pub mod config;
 pub mod eval;
 pub mod exception;
 pub mod iac;
+pub mod impact;
 pub mod lockout;
 pub mod origin;
 pub mod plan;

@@ -1,0 +1,330 @@
+//! One record -> one verdict, through the same evaluator as `simulate`. Where the record leaves
+//! network keys unknown, every possible value is tried and the record is decided only when all
+//! give the same verdict.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::eval::{evaluate, EvalError, RequestContext};
+use crate::policy::{ActionSpec, PolicyDocument};
+
+use super::map::{map_record, AddressKey, MapOptions, Mapped, Request};
+use super::record::Record;
+use super::rules::{ApartReason, NetworkUnknown, PrincipalKind, SkipReason};
+
+/// Where principal tags come from (records do not carry them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TagSource {
+    /// Every principal untagged.
+    #[default]
+    Untagged,
+    /// Principal ARN -> tags; principals not listed are untagged.
+    Map(HashMap<String, Vec<(String, String)>>),
+    /// Every IAM user holds the exception tag (what statement 2 alone would deny).
+    AssumeExcepted { key: String, value: String },
+}
+
+impl TagSource {
+    /// Tags of a principal. Keys are unique case-insensitively (IAM's rule); the map is built
+    /// with [`TagSource::from_map`], which enforces it.
+    fn tags<'s>(&'s self, kind: PrincipalKind, arn: &str) -> TagIter<'s> {
+        match self {
+            TagSource::Untagged => TagIter::None,
+            TagSource::Map(m) => m
+                .get(arn)
+                .map_or(TagIter::None, |v| TagIter::List(v.iter())),
+            TagSource::AssumeExcepted { key, value } if kind == PrincipalKind::User => {
+                TagIter::One(Some((key, value)))
+            }
+            TagSource::AssumeExcepted { .. } => TagIter::None,
+        }
+    }
+
+    /// Build the map from principal ARN -> {key: value}, refusing two keys that differ only in
+    /// case (IAM tag keys are case-insensitive: one user cannot hold both).
+    pub fn from_map(
+        map: impl IntoIterator<Item = (String, Vec<(String, String)>)>,
+    ) -> Result<TagSource, String> {
+        let mut out = HashMap::new();
+        for (arn, tags) in map {
+            let mut seen: Vec<String> = Vec::new();
+            for (k, _) in &tags {
+                let lower = k.to_lowercase();
+                if seen.contains(&lower) {
+                    return Err(format!(
+                        "{arn}: tag key {k:?} appears twice (IAM tag keys are case-insensitive)"
+                    ));
+                }
+                seen.push(lower);
+            }
+            out.insert(arn, tags);
+        }
+        Ok(TagSource::Map(out))
+    }
+
+    /// The assumption a report states.
+    pub fn describe(&self) -> String {
+        match self {
+            TagSource::Untagged => "no tags given: every principal counts as untagged".into(),
+            TagSource::Map(m) => format!(
+                "tags from a file for {} principal(s); principals not in it count as untagged",
+                m.len()
+            ),
+            TagSource::AssumeExcepted { key, value } => format!(
+                "--assume-excepted: every IAM user counts as tagged {key}={value} (what the network statement alone denies)"
+            ),
+        }
+    }
+}
+
+enum TagIter<'s> {
+    None,
+    List(std::slice::Iter<'s, (String, String)>),
+    One(Option<(&'s String, &'s String)>),
+}
+
+impl<'s> Iterator for TagIter<'s> {
+    type Item = (&'s String, &'s String);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            TagIter::None => None,
+            TagIter::List(it) => it.next().map(|(k, v)| (k, v)),
+            TagIter::One(o) => o.take(),
+        }
+    }
+}
+
+/// Everything the replay needs besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    pub map: MapOptions,
+    pub tags: TagSource,
+    /// Addresses to try when a record's address is unknown: at least one inside and one outside
+    /// the policy's CIDRs for each family the CIDRs have (absent is always tried too).
+    pub candidate_addresses: Vec<IpAddr>,
+}
+
+/// The verdict on one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<'r> {
+    Skipped(SkipReason),
+    Apart {
+        reason: ApartReason,
+        /// (account, principal ARN) when known.
+        principal: Option<(&'r str, &'r str)>,
+        /// For [`ApartReason::VerdictDependsOnNetwork`]: why the network keys are unknown.
+        network: Option<NetworkUnknown>,
+    },
+    Decided {
+        request: Request<'r>,
+        /// The Sid of the Deny statement that applies, `None` when not denied.
+        denied_by: Option<String>,
+    },
+}
+
+/// The projection of a request onto what the policy reads: the cache key of the fast path.
+#[derive(Debug, Default)]
+pub struct VerdictCache {
+    map: HashMap<String, Option<String>>,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// Entries kept before the cache starts over: memory stays bounded whatever the input.
+const CACHE_MAX: usize = 200_000;
+
+/// A parsed policy and the options, shared by every thread (read-only).
+#[derive(Debug, Clone)]
+pub struct Replayer {
+    policy: PolicyDocument,
+    opts: ReplayOptions,
+    /// Lower-cased condition keys the policy reads, or `None` when the fast path is off.
+    read_keys: Option<Vec<String>>,
+    /// Whether any statement's Action/NotAction is not just `*`.
+    action_matters: bool,
+}
+
+impl Replayer {
+    /// The policy is checked once here, so an unsupported policy fails before any record.
+    pub fn new(policy: PolicyDocument, opts: ReplayOptions) -> Result<Replayer, EvalError> {
+        evaluate(&policy, &RequestContext::new("sts:GetCallerIdentity"))?;
+        let mut keys = Vec::new();
+        let mut variables = false;
+        let mut action_matters = false;
+        for s in &policy.statements {
+            for c in &s.conditions {
+                keys.push(c.key.to_lowercase());
+                variables |= c.values.iter().any(|v| v.contains("${"));
+            }
+            action_matters |= match &s.action {
+                ActionSpec::Action(p) => !p.iter().all(|p| p == "*"),
+                ActionSpec::NotAction(_) => true,
+            };
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(Replayer {
+            policy,
+            opts,
+            // A policy variable would read keys not named in the conditions: no fast path.
+            read_keys: (!variables).then_some(keys),
+            action_matters,
+        })
+    }
+
+    pub fn options(&self) -> &ReplayOptions {
+        &self.opts
+    }
+
+    /// The request contexts a mapped request may be: one when the network keys are known,
+    /// else one per combination of possible values.
+    pub fn contexts(&self, req: &Request<'_>) -> Vec<RequestContext> {
+        let mut base = RequestContext::new(&req.action);
+        req.for_each_key(|k, v| base = std::mem::take(&mut base).with(k, v));
+        for (k, v) in self.opts.tags.tags(req.kind, req.principal_arn) {
+            base = base.with(&format!("aws:PrincipalTag/{k}"), v.as_str());
+        }
+        let addresses: Vec<Option<IpAddr>> = match req.network.address {
+            Ok(ip) => vec![Some(ip)],
+            Err(_) => self
+                .opts
+                .candidate_addresses
+                .iter()
+                .copied()
+                .map(Some)
+                .chain([None])
+                .collect(),
+        };
+        let vias: Vec<bool> = match req.network.via_aws_service {
+            Some(v) => vec![v],
+            None => vec![false, true],
+        };
+        let mut out = Vec::with_capacity(addresses.len() * vias.len());
+        for a in &addresses {
+            for via in &vias {
+                let mut ctx = base.clone().with("aws:ViaAWSService", via.to_string());
+                if let Some(ip) = a {
+                    ctx = ctx.with(req.network.key.name(), ip.to_string());
+                }
+                out.push(ctx);
+            }
+        }
+        out
+    }
+
+    fn cache_key(&self, ctx: &RequestContext) -> Option<String> {
+        let keys = self.read_keys.as_ref()?;
+        let mut s = String::with_capacity(96);
+        if self.action_matters {
+            s.push_str(&ctx.action.to_lowercase());
+        }
+        for k in keys {
+            s.push('\u{1}');
+            if let Some(values) = ctx.get(k) {
+                for v in values {
+                    s.push('\u{2}');
+                    s.push_str(v);
+                }
+            } else {
+                s.push('\u{3}');
+            }
+        }
+        Some(s)
+    }
+
+    /// The verdict for one context: the Sid of the Deny that applies, or `None`.
+    pub fn verdict(
+        &self,
+        ctx: &RequestContext,
+        cache: &mut VerdictCache,
+    ) -> Result<Option<String>, EvalError> {
+        let key = self.cache_key(ctx);
+        if let Some(k) = &key {
+            if let Some(v) = cache.map.get(k) {
+                cache.hits += 1;
+                return Ok(v.clone());
+            }
+        }
+        cache.misses += 1;
+        let d = evaluate(&self.policy, ctx)?;
+        let v = if d.denied {
+            Some(d.statement.unwrap_or_else(|| "(no Sid)".into()))
+        } else {
+            None
+        };
+        if let Some(k) = key {
+            if cache.map.len() >= CACHE_MAX {
+                cache.map.clear();
+            }
+            cache.map.insert(k, v.clone());
+        }
+        Ok(v)
+    }
+
+    /// The verdict without the fast path: `evaluate` itself (for tests and checks).
+    pub fn verdict_uncached(&self, ctx: &RequestContext) -> Result<Option<String>, EvalError> {
+        let d = evaluate(&self.policy, ctx)?;
+        Ok(d.denied
+            .then(|| d.statement.unwrap_or_else(|| "(no Sid)".into())))
+    }
+
+    /// Replay one record.
+    pub fn replay<'r>(
+        &self,
+        record: &'r Record<'_>,
+        cache: &mut VerdictCache,
+    ) -> Result<Outcome<'r>, EvalError> {
+        let request = match map_record(record, &self.opts.map) {
+            Mapped::Skip(why) => return Ok(Outcome::Skipped(why)),
+            Mapped::Apart(reason, principal) => {
+                return Ok(Outcome::Apart {
+                    reason,
+                    principal,
+                    network: None,
+                })
+            }
+            Mapped::Request(r) => r,
+        };
+        let mut verdict: Option<Option<String>> = None;
+        for ctx in self.contexts(&request) {
+            let v = self.verdict(&ctx, cache)?;
+            match &verdict {
+                None => verdict = Some(v),
+                Some(first) if *first == v => {}
+                Some(_) => {
+                    return Ok(Outcome::Apart {
+                        reason: ApartReason::VerdictDependsOnNetwork,
+                        principal: Some((request.account, request.principal_arn)),
+                        network: request.network.address.err(),
+                    })
+                }
+            }
+        }
+        Ok(Outcome::Decided {
+            denied_by: verdict.flatten(),
+            request,
+        })
+    }
+}
+
+/// The source address worth reporting: a known `aws:SourceIp` (not a VPC-internal address).
+pub fn reported_address(req: &Request<'_>) -> Option<IpAddr> {
+    match (req.network.key, req.network.address) {
+        (AddressKey::SourceIp, Ok(ip)) => Some(ip),
+        _ => None,
+    }
+}
+
+/// Addresses to try for an unknown address: an inside and an outside one per family the CIDRs
+/// cover (an outside one for the others), so both outcomes of an address test are tried.
+pub fn candidate_addresses(cidrs: &crate::cidr::CidrSet) -> Vec<IpAddr> {
+    let mut v: Vec<IpAddr> = Vec::new();
+    v.extend(cidrs.example_inside_v4().map(IpAddr::V4));
+    v.extend(cidrs.example_outside_v4().map(IpAddr::V4));
+    v.extend(cidrs.example_inside_v6().map(IpAddr::V6));
+    v.extend(cidrs.example_outside_v6().map(IpAddr::V6));
+    v
+}
+
+#[cfg(test)]
+mod tests;
