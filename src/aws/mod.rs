@@ -4,6 +4,7 @@
 
 pub mod iam;
 pub mod orgs;
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::future::Future;

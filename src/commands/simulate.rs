@@ -87,7 +87,9 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        OutputFormat::Text => print_decision(&subject, &request, &decision, kind),
+        OutputFormat::Text | OutputFormat::Jsonl => {
+            print_decision(&subject, &request, &decision, kind)
+        }
     }
     Ok(exit::SUCCESS)
 }
@@ -201,7 +203,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                 serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?
             );
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Jsonl => {
             println!(
                 "Guide scenario (seed 003 §4.6 and pitfalls) for {}:",
                 subject.label

@@ -80,7 +80,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Jsonl => {
             print_warnings(&loaded.cidrs.warnings);
             for e in &errors {
                 eprintln!("error: {e}");

@@ -260,6 +260,20 @@ pub fn suggest_cidrs(addresses: impl IntoIterator<Item = IpAddr>) -> Vec<String>
         .collect()
 }
 
+/// An address and how many requests came from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddressCount {
+    pub address: String,
+    pub count: u64,
+}
+
+/// An action and how many of its requests would be denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionCount {
+    pub action: String,
+    pub count: u64,
+}
+
 /// A principal's line in a JSON report.
 #[derive(Debug, Clone, Serialize)]
 pub struct PrincipalReport {
@@ -269,9 +283,9 @@ pub struct PrincipalReport {
     pub requests: u64,
     pub denied: BTreeMap<String, u64>,
     pub undecided: u64,
-    pub outside_addresses: Vec<(String, u64)>,
+    pub outside_addresses: Vec<AddressCount>,
     pub other_outside_addresses: u64,
-    pub top_denied_actions: Vec<(String, u64)>,
+    pub top_denied_actions: Vec<ActionCount>,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     /// For users denied only by the network statement.
@@ -296,12 +310,21 @@ impl PrincipalReport {
             denied: p.denied.clone(),
             undecided: p.undecided,
             suggested_cidrs: only_network.then(|| suggest_cidrs(outside.iter().map(|(a, _)| *a))),
-            outside_addresses: outside.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            outside_addresses: outside
+                .iter()
+                .map(|(a, n)| AddressCount {
+                    address: a.to_string(),
+                    count: *n,
+                })
+                .collect(),
             other_outside_addresses: p.other_addresses,
             top_denied_actions: p
                 .top_actions(5)
                 .into_iter()
-                .map(|(a, n)| (a.to_string(), n))
+                .map(|(a, n)| ActionCount {
+                    action: a.to_string(),
+                    count: n,
+                })
                 .collect(),
             first_seen: p.first_seen.clone(),
             last_seen: p.last_seen.clone(),
