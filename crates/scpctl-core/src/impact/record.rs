@@ -168,6 +168,44 @@ fn position_of(text: &[u8], offset: usize, record: Option<usize>) -> Position {
     }
 }
 
+/// The position of an error inside a record, in the file: serde_json counts from the record's
+/// start; the message loses its own (relative) position.
+fn problem_in(
+    text: &[u8],
+    raw: &RawValue,
+    index: usize,
+    what: &str,
+    e: &serde_json::Error,
+) -> FileProblem {
+    let start = position_of(text, offset_in(text, raw), Some(index));
+    let position = if e.line() <= 1 {
+        Position {
+            column: start.column + e.column().saturating_sub(1),
+            ..start
+        }
+    } else {
+        Position {
+            line: start.line + e.line() - 1,
+            column: e.column(),
+            record: Some(index),
+        }
+    };
+    FileProblem {
+        position,
+        message: format!("{what}: {}", without_position(e)),
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C" (the caller gives the
+/// position in the file).
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message,
+    }
+}
+
 fn offset_in(text: &[u8], raw: &RawValue) -> usize {
     (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
@@ -193,7 +231,7 @@ pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> File
                     column: e.column(),
                     record: None,
                 },
-                message: format!("not a CloudTrail log file: {e}"),
+                message: format!("not a CloudTrail log file: {}", without_position(&e)),
             });
             return summary;
         }
@@ -214,10 +252,9 @@ pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> File
                 summary.records += 1;
                 on_record(&r);
             }
-            Err(e) => summary.problems.push(FileProblem {
-                position: position_of(text, offset_in(text, raw), Some(i)),
-                message: format!("record not readable: {e}"),
-            }),
+            Err(e) => summary
+                .problems
+                .push(problem_in(text, raw, i, "record not readable", &e)),
         }
     }
     for (i, raw) in file.events.iter().flatten().enumerate() {
@@ -234,10 +271,9 @@ pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> File
                 continue;
             }
             Err(e) => {
-                summary.problems.push(FileProblem {
-                    position: position(),
-                    message: format!("event not readable: {e}"),
-                });
+                summary
+                    .problems
+                    .push(problem_in(text, raw, i, "event not readable", &e));
                 continue;
             }
         };
@@ -292,7 +328,7 @@ mod tests {
             s.problems[0].position,
             Position {
                 line: 3,
-                column: 1,
+                column: 12,
                 record: Some(1)
             }
         );
