@@ -366,6 +366,9 @@ fn a_closed_stdout_pipe_ends_quietly() {
     }
 }
 
+/// A sampled record: (index, principal type, exception tag value, source IP, via a service).
+type Sample<'a> = (usize, &'a str, Option<&'a str>, Option<&'a str>, bool);
+
 /// For a sample of records, impact's verdict is `simulate`'s for the same request.
 #[test]
 fn verdicts_equal_simulate_for_the_same_requests() {
@@ -376,8 +379,7 @@ fn verdicts_equal_simulate_for_the_same_requests() {
     let a = impact(&p, "jsonl", &[&dir, &"--tags-file", &p.tags]).success();
     let denied: std::collections::HashMap<String, String> =
         jsonl_pairs(&stdout(&a)).into_iter().collect();
-    // (record index, principal type, tag value, source ip, via a service)
-    let sample: [(usize, &str, Option<&str>, Option<&str>, bool); 9] = [
+    let sample: [Sample; 9] = [
         (0, "User", Some("True"), Some("192.0.2.10"), false),
         (1, "User", Some("True"), Some("198.51.100.7"), false),
         (3, "User", Some("True"), Some("2001:db8:ffff::7"), false),
