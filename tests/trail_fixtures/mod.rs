@@ -251,11 +251,11 @@ pub fn three_shapes() -> Vec<(String, Vec<u8>)> {
     let (a, b) = r.split_at(10);
     vec![
         (
-            format!("AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2024/05/01/{ACCOUNT}_CloudTrail_eu-west-1_20240501T0800Z_a.json.gz"),
+            format!("AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2024/05/03/{ACCOUNT}_CloudTrail_eu-west-1_20240503T1000Z_a.json.gz"),
             gzip(&log_file(a)),
         ),
         (
-            format!("AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2024/05/04/{ACCOUNT}_CloudTrail_eu-west-1_20240504T0800Z_b.json"),
+            format!("AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2024/05/04/{ACCOUNT}_CloudTrail_eu-west-1_20240504T0900Z_b.json"),
             log_file(&b[..5]).into_bytes(),
         ),
         (
