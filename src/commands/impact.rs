@@ -282,7 +282,7 @@ impl Report<'_> {
         self.tally
             .affected()
             .into_iter()
-            .map(|(k, p)| PrincipalReport::new(k, p, Some(self.network_sid)))
+            .map(|(account, arn, p)| PrincipalReport::new(account, arn, p, Some(self.network_sid)))
             .collect()
     }
 

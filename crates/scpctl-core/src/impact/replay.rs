@@ -3,6 +3,7 @@
 //! give the same verdict.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::eval::{evaluate, EvalError, RequestContext};
@@ -176,14 +177,10 @@ impl Replayer {
         &self.opts
     }
 
-    /// The request contexts a mapped request may be: one when the network keys are known,
-    /// else one per combination of possible values.
-    pub fn contexts(&self, req: &Request<'_>) -> Vec<RequestContext> {
-        let mut base = RequestContext::new(&req.action);
-        req.for_each_key(|k, v| base = std::mem::take(&mut base).with(k, v));
-        for (k, v) in self.opts.tags.tags(req.kind, req.principal_arn) {
-            base = base.with(&format!("aws:PrincipalTag/{k}"), v.as_str());
-        }
+    /// The network values a mapped request may have: one pair when the record gives them,
+    /// else every combination of the candidate addresses (and absent) with the possible
+    /// `aws:ViaAWSService` values.
+    pub fn combinations(&self, req: &Request<'_>) -> Vec<(Option<IpAddr>, bool)> {
         let addresses: Vec<Option<IpAddr>> = match req.network.address {
             Ok(ip) => vec![Some(ip)],
             Err(_) => self
@@ -195,50 +192,78 @@ impl Replayer {
                 .chain([None])
                 .collect(),
         };
-        let vias: Vec<bool> = match req.network.via_aws_service {
-            Some(v) => vec![v],
-            None => vec![false, true],
+        let vias: &[bool] = match req.network.via_aws_service {
+            Some(true) => &[true],
+            Some(false) => &[false],
+            None => &[false, true],
         };
-        let mut out = Vec::with_capacity(addresses.len() * vias.len());
-        for a in &addresses {
-            for via in &vias {
-                let mut ctx = base.clone().with("aws:ViaAWSService", via.to_string());
-                if let Some(ip) = a {
-                    ctx = ctx.with(req.network.key.name(), ip.to_string());
-                }
-                out.push(ctx);
-            }
-        }
-        out
+        addresses
+            .iter()
+            .flat_map(|a| vias.iter().map(move |v| (*a, *v)))
+            .collect()
     }
 
-    fn cache_key(&self, ctx: &RequestContext) -> Option<String> {
+    /// Every key and value of the request context for one combination: the one source of
+    /// both the context handed to `evaluate` and the fast path's cache key.
+    fn emit(
+        &self,
+        req: &Request<'_>,
+        address: Option<IpAddr>,
+        via: bool,
+        f: &mut dyn FnMut(&str, &str),
+    ) {
+        req.for_each_key(|k, v| f(k, v));
+        let mut key = String::new();
+        for (k, v) in self.opts.tags.tags(req.kind, req.principal_arn) {
+            key.clear();
+            key.push_str("aws:PrincipalTag/");
+            key.push_str(k);
+            f(&key, v);
+        }
+        f("aws:ViaAWSService", if via { "true" } else { "false" });
+        if let Some(ip) = address {
+            f(req.network.key.name(), &ip.to_string());
+        }
+    }
+
+    /// The request context for one combination, as `evaluate` takes it.
+    pub fn context(&self, req: &Request<'_>, address: Option<IpAddr>, via: bool) -> RequestContext {
+        let mut ctx = RequestContext::new(&req.action);
+        self.emit(req, address, via, &mut |k, v| {
+            ctx = std::mem::take(&mut ctx).with(k, v)
+        });
+        ctx
+    }
+
+    /// The cache key: the action when any statement names actions, and the keys the policy
+    /// reads with their values, length-prefixed so no two projections share a key. `None`
+    /// when the fast path is off.
+    fn cache_key(&self, req: &Request<'_>, address: Option<IpAddr>, via: bool) -> Option<String> {
         let keys = self.read_keys.as_ref()?;
-        let mut s = String::with_capacity(96);
+        let mut s = String::with_capacity(128);
         if self.action_matters {
-            s.push_str(&ctx.action.to_lowercase());
+            s.push_str(&req.action.to_lowercase());
         }
-        for k in keys {
-            s.push('\u{1}');
-            if let Some(values) = ctx.get(k) {
-                for v in values {
-                    s.push('\u{2}');
-                    s.push_str(v);
-                }
-            } else {
-                s.push('\u{3}');
+        self.emit(req, address, via, &mut |k, v| {
+            if let Some(read) = keys.iter().find(|r| r.eq_ignore_ascii_case(k)) {
+                let _ = write!(s, "{}:{read}{}:{v}", read.len(), v.len());
             }
-        }
+        });
         Some(s)
     }
 
-    /// The verdict for one context: the Sid of the Deny that applies, or `None`.
+    /// The verdict for one combination: the Sid of the Deny that applies, or `None`. The
+    /// fast path: `evaluate` reads only the action and the condition keys a policy names (and
+    /// no policy variable: the fast path is off for a policy with one), so two requests equal
+    /// on those are decided alike; each thread caches verdicts by that projection.
     pub fn verdict(
         &self,
-        ctx: &RequestContext,
+        req: &Request<'_>,
+        address: Option<IpAddr>,
+        via: bool,
         cache: &mut VerdictCache,
     ) -> Result<Option<String>, EvalError> {
-        let key = self.cache_key(ctx);
+        let key = self.cache_key(req, address, via);
         if let Some(k) = &key {
             if let Some(v) = cache.map.get(k) {
                 cache.hits += 1;
@@ -246,12 +271,7 @@ impl Replayer {
             }
         }
         cache.misses += 1;
-        let d = evaluate(&self.policy, ctx)?;
-        let v = if d.denied {
-            Some(d.statement.unwrap_or_else(|| "(no Sid)".into()))
-        } else {
-            None
-        };
+        let v = self.verdict_uncached(&self.context(req, address, via))?;
         if let Some(k) = key {
             if cache.map.len() >= CACHE_MAX {
                 cache.map.clear();
@@ -286,8 +306,8 @@ impl Replayer {
             Mapped::Request(r) => r,
         };
         let mut verdict: Option<Option<String>> = None;
-        for ctx in self.contexts(&request) {
-            let v = self.verdict(&ctx, cache)?;
+        for (address, via) in self.combinations(&request) {
+            let v = self.verdict(&request, address, via, cache)?;
             match &verdict {
                 None => verdict = Some(v),
                 Some(first) if *first == v => {}

@@ -130,8 +130,8 @@ pub struct Tally {
     /// Records apart because their verdict depends on unknown network keys, by why unknown.
     pub undecided_network: BTreeMap<NetworkUnknown, u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
-    /// (account, principal ARN) -> statistics, for principals the policy can apply to.
-    pub principals: HashMap<(String, String), PrincipalStats>,
+    /// account -> principal ARN -> statistics, for principals the policy can apply to.
+    pub principals: HashMap<String, HashMap<String, PrincipalStats>>,
 }
 
 impl Tally {
@@ -195,9 +195,15 @@ impl Tally {
     }
 
     fn principal(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {
-        // Look up by borrowed parts first: no allocation for a principal already seen.
-        let key = (account.to_string(), arn.to_string());
-        self.principals.entry(key).or_default()
+        // Borrowed lookups first: no allocation for a principal already seen.
+        if !self.principals.contains_key(account) {
+            self.principals.insert(account.to_string(), HashMap::new());
+        }
+        let by_arn = self.principals.get_mut(account).expect("inserted above");
+        if !by_arn.contains_key(arn) {
+            by_arn.insert(arn.to_string(), PrincipalStats::default());
+        }
+        by_arn.get_mut(arn).expect("inserted above")
     }
 
     /// Records counted apart or skipped.
@@ -218,20 +224,32 @@ impl Tally {
         for (k, v) in o.skipped {
             *self.skipped.entry(k).or_default() += v;
         }
-        for (k, v) in o.principals {
-            self.principals.entry(k).or_default().merge(v);
+        for (account, by_arn) in o.principals {
+            let mine = self.principals.entry(account).or_default();
+            for (arn, stats) in by_arn {
+                mine.entry(arn).or_default().merge(stats);
+            }
         }
     }
 
     /// Principals with a denied or undecided request, by account then ARN.
-    pub fn affected(&self) -> Vec<(&(String, String), &PrincipalStats)> {
-        let mut v: Vec<_> = self
+    pub fn affected(&self) -> Vec<(&str, &str, &PrincipalStats)> {
+        let mut v: Vec<(&str, &str, &PrincipalStats)> = self
             .principals
             .iter()
-            .filter(|(_, p)| p.denied_total() > 0 || p.undecided > 0)
+            .flat_map(|(account, m)| {
+                m.iter()
+                    .map(move |(arn, p)| (account.as_str(), arn.as_str(), p))
+            })
+            .filter(|(_, _, p)| p.denied_total() > 0 || p.undecided > 0)
             .collect();
-        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         v
+    }
+
+    /// One principal's statistics.
+    pub fn get(&self, account: &str, arn: &str) -> Option<&PrincipalStats> {
+        self.principals.get(account)?.get(arn)
     }
 }
 
@@ -294,7 +312,8 @@ pub struct PrincipalReport {
 
 impl PrincipalReport {
     pub fn new(
-        key: &(String, String),
+        account: &str,
+        arn: &str,
         p: &PrincipalStats,
         network_sid: Option<&str>,
     ) -> PrincipalReport {
@@ -303,8 +322,8 @@ impl PrincipalReport {
             && p.kind == Some(PrincipalKind::User);
         let outside = p.outside_sorted();
         PrincipalReport {
-            account: key.0.clone(),
-            principal_arn: key.1.clone(),
+            account: account.to_string(),
+            principal_arn: arn.to_string(),
             principal_type: p.kind.map(PrincipalKind::principal_type),
             requests: p.requests,
             denied: p.denied.clone(),

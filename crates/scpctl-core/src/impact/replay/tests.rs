@@ -207,9 +207,10 @@ fn the_cache_agrees_with_evaluate_on_a_sample() {
                 let Mapped::Request(req) = map_record(&rec, &r.options().map) else {
                     continue;
                 };
-                for ctx in r.contexts(&req) {
+                for (address, via) in r.combinations(&req) {
+                    let ctx = r.context(&req, address, via);
                     assert_eq!(
-                        r.verdict(&ctx, &mut cache).unwrap(),
+                        r.verdict(&req, address, via, &mut cache).unwrap(),
                         r.verdict_uncached(&ctx).unwrap(),
                         "{ctx:?}"
                     );
@@ -249,28 +250,20 @@ fn tally_counts_per_principal_merges_and_suggests_cidrs() {
     assert_eq!(summary.records, 9);
     a.merge(b);
     assert_eq!((a.records, a.decided, a.denied), (9, 6, 5));
-    let alice = &a.principals[&("111122223333".to_string(), ALICE.to_string())];
+    let alice = a.get("111122223333", ALICE).unwrap();
     assert_eq!(alice.requests, 6);
     assert_eq!(alice.undecided, 1);
     assert_eq!(alice.denied[SID_OUTSIDE_NETWORK], 4);
     assert_eq!(alice.outside.len(), 3);
     assert_eq!(alice.outside[&"198.51.100.7".parse::<IpAddr>().unwrap()], 2);
-    let report = PrincipalReport::new(
-        &("111122223333".into(), ALICE.into()),
-        alice,
-        Some(SID_OUTSIDE_NETWORK),
-    );
+    let report = PrincipalReport::new("111122223333", ALICE, alice, Some(SID_OUTSIDE_NETWORK));
     assert_eq!(
         report.suggested_cidrs.unwrap(),
         ["198.51.100.7/32", "198.51.100.8/32", "2001:db8:ffff:1::/64"]
     );
-    let bob = &a.principals[&("111122223333".to_string(), BOB.to_string())];
+    let bob = a.get("111122223333", BOB).unwrap();
     assert_eq!(bob.denied[SID_UNTAGGED], 1);
-    let report = PrincipalReport::new(
-        &("111122223333".into(), BOB.into()),
-        bob,
-        Some(SID_OUTSIDE_NETWORK),
-    );
+    let report = PrincipalReport::new("111122223333", BOB, bob, Some(SID_OUTSIDE_NETWORK));
     assert!(
         report.suggested_cidrs.is_none(),
         "denied by statement 1: the exception is missing, not a CIDR"
