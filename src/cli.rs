@@ -390,8 +390,21 @@ pub struct ImpactArgs {
     pub kind: Kind,
 
     /// Principal tags: a JSON object {"<principal ARN>": {"<tag key>": "<value>"}}.
-    #[arg(long, value_name = "FILE", conflicts_with = "assume_excepted")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["assume_excepted", "tags_from_iam"])]
     pub tags_file: Option<PathBuf>,
+
+    /// Read users' tags from IAM (GetAccountAuthorizationDetails) in the caller's account and
+    /// each --account, assuming --role-name in member accounts.
+    #[arg(long, conflicts_with = "assume_excepted")]
+    pub tags_from_iam: bool,
+
+    /// The role assumed in member accounts by --tags-from-iam.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole"
+    )]
+    pub role_name: String,
 
     /// Treat every IAM user as holding the exception tag: what the network statement alone denies.
     #[arg(long)]

@@ -115,7 +115,7 @@ fn the_three_shapes_give_the_expected_verdicts() {
     assert!(doc["tags_assumption"]
         .as_str()
         .unwrap()
-        .contains("tags from a file"));
+        .contains("tags.json for 1 principal(s)"));
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn text_report_states_its_assumption_and_suggests_cidrs_for_review() {
     let a = impact(&p, "text", &[&t, &"--tags-file", &p.tags]).success();
     let out = stdout(&a);
     assert!(
-        out.contains("tags: tags from a file for 1 principal(s)"),
+        out.contains("tags.json for 1 principal(s); principals not in it count as untagged"),
         "{out}"
     );
     assert!(out.contains(&format!("account {ACCOUNT}")), "{out}");

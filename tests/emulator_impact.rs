@@ -130,3 +130,93 @@ fn a_missing_bucket_is_an_error_naming_it() {
     assert!(err.contains("NoSuchBucket"), "{err}");
     drop(dir);
 }
+
+#[test]
+fn tags_from_iam_read_the_users_tags_of_the_account() {
+    let emu = Emulator::start();
+    // moto's default account.
+    let account = "123456789012";
+    create_user(&emu, &emu.iam, "alice", &[("AccessException", "True")]);
+    create_user(&emu, &emu.iam, "bob", &[("AccessException", "true")]);
+    let (dir, config) = project(trail_fixtures::CIDRS);
+    let mut recs = Vec::new();
+    for (i, (user, ip)) in [
+        ("alice", "192.0.2.1"),
+        ("alice", "198.51.100.1"),
+        ("bob", "192.0.2.1"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = records()[0].clone();
+        r["eventID"] = serde_json::json!(format!("e{i}"));
+        r["userIdentity"]["arn"] = serde_json::json!(format!("arn:aws:iam::{account}:user/{user}"));
+        r["userIdentity"]["accountId"] = serde_json::json!(account);
+        r["sourceIPAddress"] = serde_json::json!(ip);
+        recs.push(r);
+    }
+    let file = dir.path().join("t.json");
+    std::fs::write(&file, log_file(&recs)).unwrap();
+    let a = emu
+        .scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--output",
+            "jsonl",
+            "impact",
+            "--tags-from-iam",
+            "--account",
+            account,
+        ])
+        .arg(&file)
+        .assert()
+        .success();
+    let pairs = jsonl_pairs(&String::from_utf8(a.get_output().stdout.clone()).unwrap());
+    assert_eq!(
+        pairs,
+        [
+            (
+                "e1".to_string(),
+                "DenyIAMUsersOutsideApprovedNetwork".to_string()
+            ),
+            (
+                "e2".to_string(),
+                "DenyIAMUsersWithoutAccessException".to_string()
+            ),
+        ],
+        "alice excepted and outside; bob tagged `true`, not `True`"
+    );
+}
+
+#[test]
+fn the_management_account_is_looked_up_when_aws_is_reached_anyway() {
+    let emu = Emulator::start();
+    upload(&emu, &three_shapes());
+    let (_dir, config) = project(trail_fixtures::CIDRS);
+    let remote = format!("s3://{BUCKET}/trail/");
+    // No organization: said, and the run goes on.
+    let a = emu
+        .scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(["impact", &remote])
+        .assert()
+        .success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("warning: management account unknown"), "{err}");
+    // moto makes the caller's account (123456789012) the management account.
+    seed_org(&emu, 1);
+    let a = emu
+        .scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(["impact", &remote])
+        .assert()
+        .success();
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(
+        out.contains("management account 123456789012 (from Organizations)"),
+        "{out}"
+    );
+}

@@ -65,6 +65,51 @@ fn read_tags(path: &std::path::Path) -> Result<TagSource> {
     TagSource::from_map(out).map_err(|e| anyhow::anyhow!("tags file {}: {e}", path.display()))
 }
 
+/// The management account from Organizations (DescribeOrganization).
+fn lookup_management(args: &ImpactArgs) -> Result<String> {
+    super::deploy::block_on(async {
+        let counter = crate::aws::CallCounter::default();
+        let base = crate::aws::sdk_config(&args.aws).await;
+        crate::aws::orgs::Orgs::new(&base, &counter, 1)
+            .management_account()
+            .await
+    })?
+}
+
+/// `--tags-from-iam`: users' tags in the caller's account and each `--account` (through
+/// `--role-name`), one GetAccountAuthorizationDetails page at a time.
+fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
+    let accounts: Vec<String> = args
+        .accounts
+        .iter()
+        .map(|a| twelve_digits("--account", a))
+        .collect::<Result<_>>()?;
+    super::deploy::block_on(async {
+        let counter = crate::aws::CallCounter::default();
+        let base = crate::aws::sdk_config(&args.aws).await;
+        let me = crate::aws::iam::caller(&base, &counter).await?;
+        let mut targets = accounts.clone();
+        if targets.is_empty() {
+            targets.push(me.account.clone());
+        }
+        let mut all = Vec::new();
+        for account in &targets {
+            let config = if *account == me.account {
+                base.clone()
+            } else {
+                crate::aws::iam::assume_role(&base, account, &args.role_name).await
+            };
+            let users = crate::aws::iam::Iam::new(&config, &counter)
+                .users_with_tags()
+                .await
+                .with_context(|| format!("cannot read the users' tags of account {account}"))?;
+            tracing::info!("{} users' tags read in account {account}", users.len());
+            all.extend(users);
+        }
+        TagSource::from_map(all).map_err(|e| anyhow::anyhow!("tags from IAM: {e}"))
+    })?
+}
+
 pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let started = Instant::now();
     let loaded = load(&cli.config)?;
@@ -80,8 +125,24 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         PolicyKind::Identity => SID_IDENTITY,
     };
 
+    // Inputs: local paths checked before any work starts; S3 URLs read in turn.
+    let mut local = Vec::new();
+    let mut remote = Vec::new();
+    for input in &args.inputs {
+        if input.starts_with("s3://") {
+            let parsed = crate::aws::s3::parse_url(input)
+                .with_context(|| format!("{input:?} is not s3://BUCKET/PREFIX"))?;
+            remote.push(parsed);
+        } else {
+            local.push(PathBuf::from(input));
+        }
+    }
+    trail::check_paths(&local)?;
+
     let tags = if let Some(path) = &args.tags_file {
         read_tags(path)?
+    } else if args.tags_from_iam {
+        tags_from_iam(args)?
     } else if args.assume_excepted {
         let t = &loaded.config.policy.exception_tag;
         TagSource::AssumeExcepted {
@@ -93,12 +154,22 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     };
     let time = TimeRange::parse(args.since.as_deref(), args.until.as_deref())
         .map_err(|e| anyhow::anyhow!(e))?;
+    let (management_account, management_looked_up) = match &args.management_account {
+        Some(a) => (Some(twelve_digits("--management-account", a)?), false),
+        // AWS is reached anyway: ask Organizations, and say so when it cannot tell.
+        None if args.tags_from_iam || !remote.is_empty() => match lookup_management(args) {
+            Ok(a) => (Some(a), true),
+            Err(e) => {
+                eprintln!(
+                    "warning: management account unknown ({e:#}); pass --management-account ID"
+                );
+                (None, false)
+            }
+        },
+        None => (None, false),
+    };
     let map = MapOptions {
-        management_account: args
-            .management_account
-            .as_deref()
-            .map(|a| twelve_digits("--management-account", a))
-            .transpose()?,
+        management_account: management_account.clone(),
         accounts: args
             .accounts
             .iter()
@@ -115,20 +186,6 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         },
     )
     .with_context(|| format!("cannot evaluate {}", doc.name))?;
-
-    // Inputs: local paths checked before any work starts; S3 URLs read in turn.
-    let mut local = Vec::new();
-    let mut remote = Vec::new();
-    for input in &args.inputs {
-        if input.starts_with("s3://") {
-            let parsed = crate::aws::s3::parse_url(input)
-                .with_context(|| format!("{input:?} is not s3://BUCKET/PREFIX"))?;
-            remote.push(parsed);
-        } else {
-            local.push(PathBuf::from(input));
-        }
-    }
-    trail::check_paths(&local)?;
 
     let out = Out::new();
     let shared = Shared {
@@ -194,8 +251,20 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let report = Report {
         policy: &doc.name,
         network_sid,
-        tags: replayer.options().tags.describe(),
-        management_account: args.management_account.as_deref(),
+        tags: match (&args.tags_file, args.tags_from_iam, &replayer.options().tags) {
+            (Some(path), _, TagSource::Map(m)) => format!(
+                "tags from {} for {} principal(s); principals not in it count as untagged",
+                path.display(),
+                m.len()
+            ),
+            (None, true, TagSource::Map(m)) => format!(
+                "tags from IAM (GetAccountAuthorizationDetails) for {} user(s); principals not found count as untagged",
+                m.len()
+            ),
+            (_, _, other) => other.describe(),
+        },
+        management_account: management_account.as_deref(),
+        management_looked_up,
         tally: &tally,
         problems: &problems,
         files,
@@ -263,6 +332,7 @@ struct Report<'a> {
     network_sid: &'a str,
     tags: String,
     management_account: Option<&'a str>,
+    management_looked_up: bool,
     tally: &'a Tally,
     problems: &'a [Problem],
     files: u64,
@@ -288,7 +358,10 @@ impl Report<'_> {
 
     fn management_note(&self) -> String {
         match self.management_account {
-            Some(a) => format!("management account {a}: its principals are never restricted"),
+            Some(a) => format!(
+                "management account {a}{}: its principals are never restricted",
+                if self.management_looked_up { " (from Organizations)" } else { "" }
+            ),
             None => "management account not given (--management-account): its principals are counted like any other".into(),
         }
     }
