@@ -15,7 +15,8 @@ fn digits(s: &str) -> bool {
 
 fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    // ASCII first: every slice below is then on a character boundary.
+    if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
     let (y, m, d) = (&s[..4], &s[5..7], &s[8..10]);
@@ -29,7 +30,8 @@ fn valid_date(s: &str) -> bool {
 /// CloudTrail's `eventTime` form, `2024-05-01T12:00:00Z`.
 pub fn is_event_time(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 20
+    s.is_ascii()
+        && b.len() == 20
         && valid_date(&s[..10])
         && b[10] == b'T'
         && b[13] == b':'
@@ -164,6 +166,9 @@ mod tests {
         assert!(TimeRange::parse(Some("2024-06-01"), Some("2024-05-01")).is_err());
         assert!(TimeRange::parse(None, Some("2024-05-01T10:00:00Z")).is_ok());
         assert!(!is_event_time("2024-05-01T10:00:00.123Z"));
+        // 20 bytes with a character across byte 10: refused, not a panic.
+        assert!(!is_event_time("2024-05-0\u{e9}:00:00:0Z"));
+        assert!(!valid_date("2024-0\u{e9}-0"));
     }
 
     #[test]
