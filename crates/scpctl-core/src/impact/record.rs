@@ -221,7 +221,104 @@ pub struct FileSummary {
 /// that do not parse are reported in the summary; the others are still read. A file that is not
 /// JSON, or JSON without `Records` or `Events`, is one problem.
 pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> FileSummary {
-    let mut summary = FileSummary::default();
+    // One pass first: records parsed straight from the text, each handed on as it is read.
+    // On anything unusual (an `Events` array, a record that does not parse, a syntax error)
+    // the careful pass takes over, skipping the records already handed on: the two passes
+    // parse a record the same way, so the first `done` records are exactly those.
+    let mut done = 0usize;
+    let fast = {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let r = de::DeserializeSeed::deserialize(
+            FastFile {
+                on_record: &mut on_record,
+                done: &mut done,
+            },
+            &mut de,
+        );
+        r.and_then(|found| de.end().map(|()| found))
+    };
+    match fast {
+        Ok(true) => FileSummary {
+            records: done as u64,
+            problems: Vec::new(),
+        },
+        _ => careful(text, done, on_record),
+    }
+}
+
+/// The one-pass reader of `{"Records": [...]}`: `Ok(true)` when the whole document was read
+/// and held a `Records` array; an error (or `false`) hands over to the careful pass.
+struct FastFile<'f, F> {
+    on_record: &'f mut F,
+    done: &'f mut usize,
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::DeserializeSeed<'de> for FastFile<'_, F> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::Visitor<'de> for FastFile<'_, F> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Records" if !found => {
+                    found = true;
+                    map.next_value_seed(FastRecords {
+                        on_record: &mut *self.on_record,
+                        done: &mut *self.done,
+                    })?;
+                }
+                "Events" | "Records" => return Err(de::Error::custom("careful pass")),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct FastRecords<'f, F> {
+    on_record: &'f mut F,
+    done: &'f mut usize,
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::DeserializeSeed<'de> for FastRecords<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::Visitor<'de> for FastRecords<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(r) = seq.next_element::<Record<'de>>()? {
+            (self.on_record)(&r);
+            *self.done += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The careful pass: every record on its own, so one bad record is reported with its position
+/// and the others are still read. The first `skip` records of `Records` were handed on already.
+fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> FileSummary {
+    let mut summary = FileSummary {
+        records: skip as u64,
+        problems: Vec::new(),
+    };
     let file: LogFile = match serde_json::from_slice(text) {
         Ok(f) => f,
         Err(e) => {
@@ -246,7 +343,7 @@ pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> File
             message: "not a CloudTrail log file: no \"Records\" (log file) or \"Events\" (lookup-events output) array".into(),
         });
     }
-    for (i, raw) in file.records.iter().flatten().enumerate() {
+    for (i, raw) in file.records.iter().flatten().enumerate().skip(skip) {
         match serde_json::from_str::<Record>(raw.get()) {
             Ok(r) => {
                 summary.records += 1;
@@ -336,7 +433,10 @@ mod tests {
 
     #[test]
     fn not_json_or_not_cloudtrail_is_one_problem() {
-        let (_, s) = read("{\"Records\":[{\"eventID\":\"a\"},\n{");
+        // A file cut short: the records before the cut are read, once each.
+        let (ids, s) = read("{\"Records\":[{\"eventID\":\"a\"},\n{");
+        assert_eq!(ids, ["a"]);
+        assert_eq!(s.records, 1);
         assert_eq!(s.problems.len(), 1);
         assert_eq!(s.problems[0].position.line, 2);
         let (_, s) = read("{\"Digest\":1}");
