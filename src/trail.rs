@@ -75,6 +75,21 @@ impl Out {
         ok
     }
 
+    /// Write through a closure (a serialiser); `false` as for [`Out::write`].
+    pub fn with(&self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> bool {
+        if self.closed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let ok = match self.w.lock() {
+            Ok(mut w) => f(&mut *w).is_ok(),
+            Err(_) => false,
+        };
+        if !ok {
+            self.closed.store(true, Ordering::Relaxed);
+        }
+        ok
+    }
+
     pub fn flush(&self) -> bool {
         let ok = match self.w.lock() {
             Ok(mut w) => w.flush().is_ok(),

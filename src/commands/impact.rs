@@ -16,6 +16,7 @@ use scpctl_core::impact::{
 };
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{Cli, ImpactArgs, OutputFormat};
@@ -269,12 +270,12 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         problems: &problems,
         files,
     };
-    let text = match cli.output {
-        OutputFormat::Jsonl => String::new(),
-        OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report.json())?),
-        OutputFormat::Text => report.text(),
+    let written = match cli.output {
+        OutputFormat::Jsonl => true,
+        OutputFormat::Json => report.write_json(&out),
+        OutputFormat::Text => out.write(report.text().as_bytes()),
     };
-    if !out.write(text.as_bytes()) || !out.flush() {
+    if !written || !out.flush() {
         // The reader went away (e.g. `| head`): nothing more to say, and no error.
         return Ok(exit::SUCCESS);
     }
@@ -366,28 +367,57 @@ impl Report<'_> {
         }
     }
 
-    fn json(&self) -> serde_json::Value {
+    /// The JSON document, serialised straight to the output (no intermediate tree: a report
+    /// of many principals stays cheap).
+    fn write_json(&self, out: &Out) -> bool {
+        #[derive(Serialize)]
+        struct Totals {
+            files: u64,
+            records: u64,
+            decided: u64,
+            denied: u64,
+            principals_denied: usize,
+            apart: u64,
+            skipped: u64,
+            problems: usize,
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            policy: &'a str,
+            tags_assumption: &'a str,
+            management_account: Option<&'a str>,
+            totals: Totals,
+            principals: Vec<PrincipalReport>,
+            apart: serde_json::Map<String, serde_json::Value>,
+            undecided_network: serde_json::Map<String, serde_json::Value>,
+            skipped: serde_json::Map<String, serde_json::Value>,
+            problems: &'a [Problem],
+        }
         let t = self.tally;
         let principals = self.principals();
-        json!({
-            "policy": self.policy,
-            "tags_assumption": self.tags,
-            "management_account": self.management_account,
-            "totals": {
-                "files": self.files,
-                "records": t.records,
-                "decided": t.decided,
-                "denied": t.denied,
-                "principals_denied": principals.iter().filter(|p| !p.denied.is_empty()).count(),
-                "apart": t.apart.values().sum::<u64>(),
-                "skipped": t.skipped.values().sum::<u64>(),
-                "problems": self.problems.len(),
+        let doc = Doc {
+            policy: self.policy,
+            tags_assumption: &self.tags,
+            management_account: self.management_account,
+            totals: Totals {
+                files: self.files,
+                records: t.records,
+                decided: t.decided,
+                denied: t.denied,
+                principals_denied: principals.iter().filter(|p| !p.denied.is_empty()).count(),
+                apart: t.apart.values().sum(),
+                skipped: t.skipped.values().sum(),
+                problems: self.problems.len(),
             },
-            "principals": principals,
-            "apart": codes(&t.apart, |r| r.code()),
-            "undecided_network": codes(&t.undecided_network, |r| r.code()),
-            "skipped": codes(&t.skipped, |r| r.code()),
-            "problems": self.problems,
+            principals,
+            apart: codes(&t.apart, |r| r.code()),
+            undecided_network: codes(&t.undecided_network, |r| r.code()),
+            skipped: codes(&t.skipped, |r| r.code()),
+            problems: self.problems,
+        };
+        out.with(|w| {
+            serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
         })
     }
 

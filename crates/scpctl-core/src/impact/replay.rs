@@ -3,7 +3,6 @@
 //! give the same verdict.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::eval::{evaluate, EvalError, RequestContext};
@@ -236,20 +235,27 @@ impl Replayer {
     }
 
     /// The cache key: the action when any statement names actions, and the keys the policy
-    /// reads with their values, length-prefixed so no two projections share a key. `None`
-    /// when the fast path is off.
+    /// reads with their values, each followed by a NUL, so no two projections share a key. A
+    /// value holding a NUL itself (only a crafted record can) gets no key: no fast path.
+    /// `None` when the fast path is off.
     fn cache_key(&self, req: &Request<'_>, address: Option<IpAddr>, via: bool) -> Option<String> {
         let keys = self.read_keys.as_ref()?;
         let mut s = String::with_capacity(128);
         if self.action_matters {
             s.push_str(&req.action.to_lowercase());
+            s.push('\0');
         }
+        let mut clean = !req.action.contains('\0');
         self.emit(req, address, via, &mut |k, v| {
             if let Some(read) = keys.iter().find(|r| r.eq_ignore_ascii_case(k)) {
-                let _ = write!(s, "{}:{read}{}:{v}", read.len(), v.len());
+                clean &= !v.contains('\0');
+                s.push_str(read);
+                s.push('\0');
+                s.push_str(v);
+                s.push('\0');
             }
         });
-        Some(s)
+        clean.then_some(s)
     }
 
     /// The verdict for one combination: the Sid of the Deny that applies, or `None`. The
