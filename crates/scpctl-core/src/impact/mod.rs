@@ -18,6 +18,8 @@ pub mod time;
 
 pub use map::{map_record, MapOptions, Mapped, Request};
 pub use record::{read_records, FileProblem, FileSummary, Record};
-pub use replay::{candidate_addresses, Outcome, ReplayOptions, Replayer, TagSource, VerdictCache};
+pub use replay::{
+    candidate_addresses, Outcome, ReplayOptions, Replayer, Sid, TagSource, VerdictCache,
+};
 pub use tally::{suggest_cidrs, PrincipalReport, PrincipalStats, Tally};
 pub use time::TimeRange;

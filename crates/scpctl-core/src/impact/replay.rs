@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::eval::{evaluate, EvalError, RequestContext};
 use crate::policy::{ActionSpec, PolicyDocument};
@@ -118,14 +119,20 @@ pub enum Outcome<'r> {
     Decided {
         request: Request<'r>,
         /// The Sid of the Deny statement that applies, `None` when not denied.
-        denied_by: Option<String>,
+        denied_by: Option<Sid>,
     },
 }
 
-/// The projection of a request onto what the policy reads: the cache key of the fast path.
+/// A statement's Sid, shared (a verdict is handed out for every record).
+pub type Sid = Arc<str>;
+
+/// Verdicts by the projection of a request onto what the policy reads: the fast path. One per
+/// thread.
 #[derive(Debug, Default)]
 pub struct VerdictCache {
-    map: HashMap<String, Option<String>>,
+    map: HashMap<String, Option<Sid>>,
+    /// The key being built, reused from record to record.
+    key: String,
     pub hits: u64,
     pub misses: u64,
 }
@@ -221,7 +228,16 @@ impl Replayer {
         }
         f("aws:ViaAWSService", if via { "true" } else { "false" });
         if let Some(ip) = address {
-            f(req.network.key.name(), &ip.to_string());
+            // Spelled on the stack: an IPv6 literal is at most 45 characters (RFC 4291 form
+            // with an embedded IPv4 address), and 64 bytes hold any `Display` of one.
+            let mut buf = [0u8; 64];
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            let spelled = std::io::Write::write_fmt(&mut cursor, format_args!("{ip}")).is_ok();
+            let len = cursor.position() as usize;
+            match std::str::from_utf8(&buf[..len]) {
+                Ok(text) if spelled => f(req.network.key.name(), text),
+                _ => f(req.network.key.name(), &ip.to_string()),
+            }
         }
     }
 
@@ -238,9 +254,17 @@ impl Replayer {
     /// reads with their values, each followed by a NUL, so no two projections share a key. A
     /// value holding a NUL itself (only a crafted record can) gets no key: no fast path.
     /// `None` when the fast path is off.
-    fn cache_key(&self, req: &Request<'_>, address: Option<IpAddr>, via: bool) -> Option<String> {
-        let keys = self.read_keys.as_ref()?;
-        let mut s = String::with_capacity(128);
+    fn cache_key(
+        &self,
+        req: &Request<'_>,
+        address: Option<IpAddr>,
+        via: bool,
+        s: &mut String,
+    ) -> bool {
+        let Some(keys) = self.read_keys.as_ref() else {
+            return false;
+        };
+        s.clear();
         if self.action_matters {
             s.push_str(&req.action.to_lowercase());
             s.push('\0');
@@ -255,7 +279,7 @@ impl Replayer {
                 s.push('\0');
             }
         });
-        clean.then_some(s)
+        clean
     }
 
     /// The verdict for one combination: the Sid of the Deny that applies, or `None`. The
@@ -268,30 +292,34 @@ impl Replayer {
         address: Option<IpAddr>,
         via: bool,
         cache: &mut VerdictCache,
-    ) -> Result<Option<String>, EvalError> {
-        let key = self.cache_key(req, address, via);
-        if let Some(k) = &key {
-            if let Some(v) = cache.map.get(k) {
+    ) -> Result<Option<Sid>, EvalError> {
+        let mut key = std::mem::take(&mut cache.key);
+        let keyed = self.cache_key(req, address, via, &mut key);
+        if keyed {
+            if let Some(v) = cache.map.get(key.as_str()) {
                 cache.hits += 1;
-                return Ok(v.clone());
+                let v = v.clone();
+                cache.key = key;
+                return Ok(v);
             }
         }
         cache.misses += 1;
         let v = self.verdict_uncached(&self.context(req, address, via))?;
-        if let Some(k) = key {
+        if keyed {
             if cache.map.len() >= CACHE_MAX {
                 cache.map.clear();
             }
-            cache.map.insert(k, v.clone());
+            cache.map.insert(key.clone(), v.clone());
         }
+        cache.key = key;
         Ok(v)
     }
 
     /// The verdict without the fast path: `evaluate` itself (for tests and checks).
-    pub fn verdict_uncached(&self, ctx: &RequestContext) -> Result<Option<String>, EvalError> {
+    pub fn verdict_uncached(&self, ctx: &RequestContext) -> Result<Option<Sid>, EvalError> {
         let d = evaluate(&self.policy, ctx)?;
         Ok(d.denied
-            .then(|| d.statement.unwrap_or_else(|| "(no Sid)".into())))
+            .then(|| Sid::from(d.statement.unwrap_or_else(|| "(no Sid)".into()))))
     }
 
     /// Replay one record.
@@ -311,7 +339,14 @@ impl Replayer {
             }
             Mapped::Request(r) => r,
         };
-        let mut verdict: Option<Option<String>> = None;
+        // The common case, everything known: one verdict, no list of combinations.
+        if let (Ok(ip), Some(via)) = (request.network.address, request.network.via_aws_service) {
+            return Ok(Outcome::Decided {
+                denied_by: self.verdict(&request, Some(ip), via, cache)?,
+                request,
+            });
+        }
+        let mut verdict: Option<Option<Sid>> = None;
         for (address, via) in self.combinations(&request) {
             let v = self.verdict(&request, address, via, cache)?;
             match &verdict {

@@ -43,11 +43,22 @@ impl PrincipalStats {
 
     fn seen(&mut self, time: Option<&str>) {
         let Some(t) = time else { return };
-        if self.first_seen.as_deref().is_none_or(|f| t < f) {
-            self.first_seen = Some(t.to_string());
+        // Overwrite in place: records arrive in time order, so last_seen moves on most of them.
+        match &mut self.first_seen {
+            Some(f) if t < f.as_str() => {
+                f.clear();
+                f.push_str(t);
+            }
+            Some(_) => {}
+            None => self.first_seen = Some(t.to_string()),
         }
-        if self.last_seen.as_deref().is_none_or(|l| t > l) {
-            self.last_seen = Some(t.to_string());
+        match &mut self.last_seen {
+            Some(l) if t > l.as_str() => {
+                l.clear();
+                l.push_str(t);
+            }
+            Some(_) => {}
+            None => self.last_seen = Some(t.to_string()),
         }
     }
 
@@ -175,10 +186,10 @@ impl Tally {
                 if let Some(sid) = denied_by {
                     self.denied += 1;
                     let p = self.principal(request.account, request.principal_arn);
-                    match p.denied.get_mut(sid.as_str()) {
+                    match p.denied.get_mut(sid.as_ref()) {
                         Some(c) => *c += 1,
                         None => {
-                            p.denied.insert(sid.clone(), 1);
+                            p.denied.insert(sid.to_string(), 1);
                         }
                     }
                     let full = p.denied_actions.len() >= ACTIONS_PER_PRINCIPAL;
