@@ -418,3 +418,26 @@ fn verdicts_equal_simulate_for_the_same_requests() {
         );
     }
 }
+
+#[test]
+fn the_identity_policy_is_replayed_for_iam_users_only() {
+    let p = project();
+    let t = trail(&p);
+    let a = impact(&p, "json", &[&t, &"--kind", &"identity"]).success();
+    let doc = json_of(&a);
+    assert_eq!(doc["policy"], "EnterpriseNetworkRestriction");
+    assert!(
+        doc["apart"]["identity_policy_not_attached"]
+            .as_u64()
+            .unwrap()
+            >= 3,
+        "{}",
+        doc["apart"]
+    );
+    for pr in doc["principals"].as_array().unwrap() {
+        assert_eq!(pr["principal_type"], "User", "{pr}");
+        for sid in pr["denied"].as_object().unwrap().keys() {
+            assert_eq!(sid, "DenyAccessOutsideEnterpriseNetwork");
+        }
+    }
+}

@@ -177,6 +177,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             .map(|a| twelve_digits("--account", a))
             .collect::<Result<_>>()?,
         time: time.clone(),
+        users_only: kind == PolicyKind::Identity,
     };
     let replayer = Replayer::new(
         policy,

@@ -41,6 +41,7 @@ fn setup() -> (Replayer, CidrSet) {
             management_account: Some("999999999999".into()),
             accounts: Default::default(),
             time: TimeRange::parse(Some("2024-05-01"), None).unwrap(),
+            users_only: false,
         },
         tags,
         candidate_addresses: candidate_addresses(&cidrs),

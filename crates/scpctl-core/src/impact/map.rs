@@ -21,6 +21,8 @@ pub struct MapOptions {
     pub management_account: Option<String>,
     /// Only these accounts (empty: every account).
     pub accounts: HashSet<String>,
+    /// The policy is the identity-based one, attached to IAM users only.
+    pub users_only: bool,
     pub time: TimeRange,
 }
 
@@ -257,6 +259,9 @@ pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
     }
     if !opts.accounts.is_empty() && !opts.accounts.contains(account) {
         return Mapped::Apart(ApartReason::AccountNotSelected, who);
+    }
+    if opts.users_only && kind != PrincipalKind::User {
+        return Mapped::Apart(ApartReason::NotAttached, who);
     }
 
     // What.

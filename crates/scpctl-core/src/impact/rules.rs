@@ -18,6 +18,9 @@ pub enum ApartReason {
     ManagementAccount,
     /// The caller's account is not among `--account`.
     AccountNotSelected,
+    /// Replaying the identity-based policy, which is attached to IAM users only: a caller of
+    /// another type never holds it.
+    NotAttached,
     /// `AWSAccount`: another account or `ANONYMOUS_PRINCIPAL`; the caller's own principal is
     /// not in the record.
     OtherAccountPrincipal,
@@ -53,6 +56,7 @@ impl ApartReason {
             ApartReason::ServiceLinkedRole => "service_linked_role",
             ApartReason::ManagementAccount => "management_account",
             ApartReason::AccountNotSelected => "account_not_selected",
+            ApartReason::NotAttached => "identity_policy_not_attached",
             ApartReason::OtherAccountPrincipal => "other_account_principal",
             ApartReason::UnknownIdentity => "unknown_identity",
             ApartReason::IdentityCenterUser => "identity_center_user",
@@ -77,6 +81,9 @@ impl ApartReason {
                 "a principal of the management account (SCPs never restrict it)"
             }
             ApartReason::AccountNotSelected => "an account not among --account",
+            ApartReason::NotAttached => {
+                "not an IAM user: the identity-based policy is attached to IAM users only"
+            }
             ApartReason::OtherAccountPrincipal => {
                 "AWSAccount caller: its own principal is not in the record"
             }
@@ -110,6 +117,7 @@ impl ApartReason {
                 | ApartReason::ServiceLinkedRole
                 | ApartReason::ManagementAccount
                 | ApartReason::AccountNotSelected
+                | ApartReason::NotAttached
         )
     }
 }

@@ -403,3 +403,16 @@ fn time_range_filters_by_event_time() {
     );
     assert_eq!(map_with(&r, &opts), "apart no_event_time");
 }
+
+#[test]
+fn the_identity_policy_reaches_iam_users_only() {
+    let opts = MapOptions {
+        users_only: true,
+        ..Default::default()
+    };
+    assert!(map_with(&record(user(), json!("198.51.100.7")), &opts).starts_with("request"));
+    assert_eq!(
+        map_with(&record(role(), json!("198.51.100.7")), &opts),
+        "apart identity_policy_not_attached"
+    );
+}
