@@ -228,15 +228,26 @@ def main():
         (f"scpctl impact ({os.cpu_count()} threads)", [args.scpctl, "--config", config, "--output", "json", "impact", trail, "--tags-file", tags]),
         ("Python json + ipaddress (1 process)", [sys.executable, os.path.abspath(__file__), "--baseline", trail, tags]),
     ]
-    for label, cmd in runs:
-        wall, rss, code = measure(cmd, stdout=subprocess.DEVNULL)
+    outputs = []
+    for i, (label, cmd) in enumerate(runs):
+        out_path = os.path.join(work, f"out{i}.json")
+        with open(out_path, "w") as out:
+            wall, rss, code = measure(cmd, stdout=out if i else subprocess.DEVNULL)
         if code not in (0, 5):
             sys.exit(f"{label}: exit {code}")
+        outputs.append(out_path)
         rows.append((label, wall, rss))
         print(f"{label}: {wall:.1f} s, {records / wall:,.0f} records/s, {size / 1e6 / wall:,.0f} MB/s, peak {fmt_bytes(rss)}", file=sys.stderr)
 
+    with open(outputs[1]) as f:
+        ours = json.load(f)["totals"]["denied"]
+    with open(outputs[2]) as f:
+        theirs = json.load(f)["counts"]["denied"]
+    if ours != theirs:
+        sys.exit(f"scpctl reports {ours} would-be-denied requests, the Python baseline {theirs}: not the same work")
     zcat = rows[0][1]
     py = rows[2][1]
+    load = os.getloadavg()[0]
     lines = [
         "<!-- impact:begin -->",
         "## impact: replaying CloudTrail",
@@ -254,7 +265,26 @@ def main():
         lines.append(f"| {label} | {wall:.1f} s | {records / wall:,.0f} | {size / 1e6 / wall:,.0f} | {fmt_bytes(rss)} | {wall / zcat:.2f}x | {py / wall:.1f}x faster |"
                      if "Python" not in label else
                      f"| {label} | {wall:.1f} s | {records / wall:,.0f} | {size / 1e6 / wall:,.0f} | {fmt_bytes(rss)} | {wall / zcat:.2f}x | 1.0x |")
-    lines += ["", "\"vs zcat\" is wall time relative to zcat's; \"vs Python\" is the baseline's wall time over the run's.", "<!-- impact:end -->"]
+    lines += [
+        "",
+        "\"vs zcat\" is wall time relative to zcat's; \"vs Python\" is the baseline's wall time over the run's. "
+        f"Load average when the runs ended: {load:.1f} on {os.cpu_count()} cores (other builds shared the machine), so "
+        "ratios between rows measured minutes apart carry that noise.",
+        "",
+        "- The Python baseline is the same replay written the obvious way (gzip, `json.load`, `ipaddress`, a dict tally); on "
+        f"these files it reports the same number of would-be-denied requests as scpctl ({ours:,}; the script checks). It runs on one core, scpctl on "
+        f"every core: per core scpctl is about {py / (rows[1][1] * (os.cpu_count() or 1)):.1f}x the baseline. The issue's aim of "
+        "10x the baseline is therefore out of reach on a 2-core machine with serde_json; within 2x of zcat's wall time is met.",
+        "- Where scpctl's time goes (perf, one thread): JSON scanning (serde_json, only the needed fields are built, the rest "
+        "skipped), inflate and its CRC (zlib-rs), allocation, and hashing for the per-principal tally. Policy evaluation is "
+        "not among them: verdicts are cached per thread by the request's projection onto the keys the policy reads "
+        "(`aws:PrincipalType`, the tag, `aws:SourceIp`, `aws:ViaAWSService`), so `evaluate` runs once per distinct projection "
+        "(thousands of times against millions of records), and a property test checks the cache against `evaluate`.",
+        "- Peak memory is bounded by what is tallied, not by the input: per principal at most "
+        "1,000 distinct outside addresses and 1,000 denied actions, a verdict cache of at most 200,000 entries per thread, "
+        "and one file per thread plus a channel of 2 per thread. The JSON report of every principal is written straight to stdout.",
+        "<!-- impact:end -->",
+    ]
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write_doc:
