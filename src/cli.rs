@@ -165,9 +165,10 @@ be decided (an AWSAccount caller, an address the record does not give and the ve
 on, ...) are counted apart with the reason; sign-in and service events are skipped. A corrupt \
 file or record is reported by path and position, the rest is still read, and the exit status is 5.
 
-Records carry no principal tags: give them with --tags-file, or --assume-excepted (every IAM \
-user holds the exception: what the network statement alone would deny); without either every \
-user counts as untagged. --output jsonl prints one line per would-be-denied event.";
+Records carry no principal tags: give them with --tags-file, --tags-from-iam (IAM \
+GetAccountAuthorizationDetails in the caller's account and each --account), or --assume-excepted \
+(every IAM user holds the exception: what the network statement alone would deny); without any \
+of them every user counts as untagged. --output jsonl prints one line per would-be-denied event.";
 
 #[derive(Debug, Subcommand)]
 pub enum ExceptionCommand {
