@@ -13,3 +13,6 @@ cargo bench --locked -p scpctl-core --bench capacity > "$capacity"
 cargo bench --locked -p scpctl-core --bench memory > "$memory"
 .venv/bin/python bench/run.py --scpctl target/release/scpctl --proxy target/release/faultproxy \
   --moto "$moto" --capacity "$capacity" --memory "$memory" "$@"
+# impact over synthetic CloudTrail files (IMPACT_GB uncompressed, default 2), beside zcat and
+# plain Python: its own section of docs/benchmarks.md.
+.venv/bin/python bench/impact.py --scpctl target/release/scpctl --gb "${IMPACT_GB:-2}" --write-doc

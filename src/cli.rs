@@ -49,6 +49,8 @@ pub struct Cli {
 pub enum OutputFormat {
     Text,
     Json,
+    /// One JSON object per line (`impact` only: one line per would-be-denied event).
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +159,10 @@ the policy is missing or differs (for alerting).")]
     #[command(subcommand)]
     Exception(ExceptionCommand),
 
+    /// Replay CloudTrail records through the policy: what it would deny, per principal.
+    #[command(long_about = IMPACT_ABOUT)]
+    Impact(ImpactArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(long_about = "\
 Print a completion script for your shell on stdout, for example:
@@ -186,6 +192,25 @@ pub struct ManArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }
+
+const IMPACT_ABOUT: &str = "\
+Replay CloudTrail records through the policy rendered from the config, with the same evaluator \
+as `simulate`, and report per account and principal what it would deny and why: requests seen, \
+would-be-denied requests by statement, source addresses outside the CIDRs, the actions most \
+affected, first and last seen. For users denied only by the network statement, the smallest CIDR \
+additions covering their addresses are suggested (to review, never applied).
+
+Inputs: files or directories (walked recursively; .json and .json.gz) holding CloudTrail log \
+files ({\"Records\": [...]}) or `aws cloudtrail lookup-events` output ({\"Events\": [...]}), in \
+any mix; or s3://BUCKET/PREFIX of a trail (only keys under .../CloudTrail/). Records that cannot \
+be decided (an AWSAccount caller, an address the record does not give and the verdict depends \
+on, ...) are counted apart with the reason; sign-in and service events are skipped. A corrupt \
+file or record is reported by path and position, the rest is still read, and the exit status is 5.
+
+Records carry no principal tags: give them with --tags-file, --tags-from-iam (IAM \
+GetAccountAuthorizationDetails in the caller's account and each --account), or --assume-excepted \
+(every IAM user holds the exception: what the network statement alone would deny); without any \
+of them every user counts as untagged. --output jsonl prints one line per would-be-denied event.";
 
 #[derive(Debug, Subcommand)]
 pub enum ExceptionCommand {
@@ -458,6 +483,65 @@ pub struct StatusArgs {
     /// --kind identity: an account to look at (repeatable; default: the caller's own).
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// CloudTrail files or directories (.json, .json.gz), or s3://BUCKET/PREFIX.
+    #[arg(required = true, value_name = "PATH|s3://BUCKET/PREFIX")]
+    pub inputs: Vec<String>,
+
+    /// Which rendered policy to replay.
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// Principal tags: a JSON object {"<principal ARN>": {"<tag key>": "<value>"}}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["assume_excepted", "tags_from_iam"])]
+    pub tags_file: Option<PathBuf>,
+
+    /// Read users' tags from IAM (GetAccountAuthorizationDetails) in the caller's account and
+    /// each --account, assuming --role-name in member accounts.
+    #[arg(long, conflicts_with = "assume_excepted")]
+    pub tags_from_iam: bool,
+
+    /// The role assumed in member accounts by --tags-from-iam.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole"
+    )]
+    pub role_name: String,
+
+    /// Treat every IAM user as holding the exception tag: what the network statement alone denies.
+    #[arg(long)]
+    pub assume_excepted: bool,
+
+    /// The management account (12 digits): SCPs never restrict its principals.
+    #[arg(long, value_name = "ID")]
+    pub management_account: Option<String>,
+
+    /// Only principals of this account (repeatable): the accounts the policy will reach.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+
+    /// Only records at or after this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only records at or before this time (a date: through its end).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// S3 objects fetched at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=128))]
+    pub concurrency: u16,
+
+    /// Threads decompressing and evaluating (default: every core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

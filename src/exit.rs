@@ -10,3 +10,6 @@ pub const USAGE: u8 = 2;
 pub const SCENARIO_MISMATCH: u8 = 3;
 /// `status`: the managed policy is missing, or its deployed content differs from the config.
 pub const DRIFT: u8 = 4;
+/// `impact`: some input could not be read (a corrupt file or record, an object that could not be
+/// fetched); the report covers the rest.
+pub const INPUT_SKIPPED: u8 = 5;

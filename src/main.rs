@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod load;
 mod problems;
+mod trail;
 
 use std::process::ExitCode;
 

@@ -184,4 +184,37 @@ impl Iam {
         }
         Ok(arns)
     }
+
+    /// Every user's ARN and tags in one call per page: GetAccountAuthorizationDetails with
+    /// Filter=User (needs `iam:GetAccountAuthorizationDetails`). IAM may return fewer than
+    /// MaxItems and sets IsTruncated with a Marker: follow it to the end.
+    pub async fn users_with_tags(&self) -> Result<Vec<(String, Tags)>> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_account_authorization_details()
+                .filter(aws_sdk_iam::types::EntityType::User)
+                .max_items(1000)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| failed("GetAccountAuthorizationDetails", e))?;
+            for u in page.user_detail_list() {
+                if let Some(arn) = u.arn() {
+                    let tags = u
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect();
+                    out.push((arn.to_string(), tags));
+                }
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@
 pub mod iam;
 pub mod iam_policies;
 pub mod orgs;
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -191,7 +191,7 @@ fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>
                 }
             }
         }
-        OutputFormat::Text => {}
+        OutputFormat::Text | OutputFormat::Jsonl => {}
     }
 }
 

@@ -59,7 +59,7 @@ pub fn man(cli: &Cli, args: &ManArgs) -> Result<u8> {
     }
     match cli.output {
         OutputFormat::Json => println!("{}", serde_json::json!({ "written": written })),
-        OutputFormat::Text => eprintln!(
+        OutputFormat::Text | OutputFormat::Jsonl => eprintln!(
             "wrote {} manual pages into {}",
             written.len(),
             dir.display()

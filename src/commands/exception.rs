@@ -89,7 +89,7 @@ fn print_change(cli: &Cli, user: &str, account: &str, change: &TagChange, done: 
             "{}",
             json!({"user": user, "account": account, "changed": !change.is_empty(), "set": set, "removed": change.remove})
         ),
-        OutputFormat::Text => println!("{done}"),
+        OutputFormat::Text | OutputFormat::Jsonl => println!("{done}"),
     }
 }
 
@@ -259,7 +259,7 @@ async fn rows_all_accounts(
 fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) {
     match cli.output {
         OutputFormat::Json => println!("{}", serde_json::to_string(rows).expect("rows serialise")),
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Jsonl => {
             if rows.is_empty() {
                 println!(
                     "No IAM user holds an exception ({}={}).",
@@ -358,7 +358,7 @@ fn sweep(cli: &Cli, args: &SweepArgs) -> Result<u8> {
                 "{}",
                 json!({"account": s.account, "revoked": revoked, "expired": users})
             ),
-            OutputFormat::Text => println!(
+            OutputFormat::Text | OutputFormat::Jsonl => println!(
                 "revoked {} expired exception(s): {}",
                 revoked.len(),
                 revoked.join(", ")

@@ -297,7 +297,7 @@ pub fn print(
                 }
             }
         }
-        OutputFormat::Text => println!("Applied {total} change(s)."),
+        OutputFormat::Text | OutputFormat::Jsonl => println!("Applied {total} change(s)."),
     }
 }
 

@@ -4,6 +4,7 @@ mod deploy;
 mod docs;
 mod exception;
 mod identity;
+mod impact;
 mod init;
 mod render;
 mod simulate;
@@ -13,10 +14,14 @@ mod validate;
 use anyhow::Result;
 use scpctl_core::render::PolicyKind;
 
-use crate::cli::{Cli, Command, Kind};
+use crate::cli::{Cli, Command, Kind, OutputFormat};
 
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
+    if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
+        eprintln!("error: --output jsonl is for `impact` only; use text or json");
+        return Ok(crate::exit::USAGE);
+    }
     match &cli.command {
         Command::Render(args) => render::run(cli, args),
         Command::Validate(args) => validate::run(cli, args),
@@ -48,6 +53,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Exception(command) => exception::run(cli, command),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(cli, args),
+        Command::Impact(args) => impact::run(cli, args),
     }
 }
 

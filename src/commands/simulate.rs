@@ -190,7 +190,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         let decision = set.evaluate(&ctx);
         match cli.output {
             OutputFormat::Json => print_set_json(&ctx, &decision)?,
-            OutputFormat::Text => print_set(args, &decision),
+            OutputFormat::Text | OutputFormat::Jsonl => print_set(args, &decision),
         }
         return Ok(exit::SUCCESS);
     }
@@ -213,7 +213,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        OutputFormat::Text => print_decision(&subject, args, &decision, kind),
+        OutputFormat::Text | OutputFormat::Jsonl => print_decision(&subject, args, &decision, kind),
     }
     Ok(exit::SUCCESS)
 }
@@ -421,7 +421,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                 serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?
             );
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Jsonl => {
             println!(
                 "Guide scenario (seed 003 §4.6 and pitfalls) for {}:",
                 subject.label

@@ -71,7 +71,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "{}",
                     json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "api_calls": counter.snapshot()})
                 ),
-                OutputFormat::Text => println!(
+                OutputFormat::Text | OutputFormat::Jsonl => println!(
                     "{}: not deployed (no SCP of this name). `scpctl plan --ou OU` shows what apply would create.",
                     scp.name
                 ),
@@ -104,7 +104,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "api_calls": counter.snapshot(),
                 })
             ),
-            OutputFormat::Text => {
+            OutputFormat::Text | OutputFormat::Jsonl => {
                 let owner = if policy.managed {
                     "managed by scpctl"
                 } else {

@@ -85,7 +85,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Jsonl => {
             print_warnings(&loaded);
             if let Some(note) = vpc_note {
                 eprintln!("{note}");

@@ -9,6 +9,7 @@ pub mod exception;
 pub mod iac;
 pub mod iam_doc;
 pub mod identity_plan;
+pub mod impact;
 pub mod lockout;
 pub mod monitoring;
 pub mod names;

@@ -133,7 +133,7 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                 "{}",
                 json!({"policy": policy.name, "in_sync": in_sync, "accounts": reports, "api_calls": counter.snapshot()})
             ),
-            OutputFormat::Text => lines.iter().for_each(|l| println!("{l}")),
+            OutputFormat::Text | OutputFormat::Jsonl => lines.iter().for_each(|l| println!("{l}")),
         }
         tracing::info!("AWS requests: {}", counter.summary());
         Ok(if in_sync { exit::SUCCESS } else { exit::DRIFT })

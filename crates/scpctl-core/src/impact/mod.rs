@@ -1,0 +1,25 @@
+//! `impact`: replay CloudTrail records through a policy and tally, per principal, what it would
+//! deny. Pure: the edge reads files or S3 objects and hands their bytes in.
+//!
+//! - `rules`: the record-to-request rules as one data table (also for a SQL generator);
+//! - `record`: the fields read from a record, and the two file shapes that hold records;
+//! - `map`: one record -> one request (or why none);
+//! - `replay`: one request -> one verdict through `eval::evaluate`, trying every value of
+//!   unknown network keys;
+//! - `tally`: per-principal statistics, mergeable across threads, and CIDR suggestions;
+//! - `time`: `--since`/`--until` and the dates in S3 keys.
+
+pub mod map;
+pub mod record;
+pub mod replay;
+pub mod rules;
+pub mod tally;
+pub mod time;
+
+pub use map::{map_record, MapOptions, Mapped, Request};
+pub use record::{read_records, FileProblem, FileSummary, Record};
+pub use replay::{
+    candidate_addresses, Outcome, ReplayOptions, Replayer, Sid, TagSource, VerdictCache,
+};
+pub use tally::{suggest_cidrs, PrincipalReport, PrincipalStats, Tally};
+pub use time::TimeRange;

@@ -1,0 +1,461 @@
+//! CloudTrail records as they are read: only the fields the replay needs, borrowed from the
+//! file's text where it holds no escapes, every other field skipped unparsed. And the two file
+//! shapes that hold them: a log file as delivered to S3 (`{"Records": [...]}`) and the output of
+//! `aws cloudtrail lookup-events` (`{"Events": [{"CloudTrailEvent": "<record as a JSON
+//! string>"}]}`).
+//!
+//! Pure: bytes in, records out. A record that does not parse is reported with its position and
+//! the others are still read; a file that is not JSON stops at the first syntax error (its
+//! position is reported), because nothing after it can be trusted to be delimited correctly.
+
+use std::borrow::Cow;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+type Text<'a> = Option<Cow<'a, str>>;
+
+/// One CloudTrail record (CloudTrail User Guide, "CloudTrail record contents").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Record<'a> {
+    #[serde(rename = "eventTime", borrow, default)]
+    pub event_time: Text<'a>,
+    #[serde(rename = "eventSource", borrow, default)]
+    pub event_source: Text<'a>,
+    #[serde(rename = "eventName", borrow, default)]
+    pub event_name: Text<'a>,
+    #[serde(rename = "awsRegion", borrow, default)]
+    pub aws_region: Text<'a>,
+    #[serde(rename = "sourceIPAddress", borrow, default)]
+    pub source_ip_address: Text<'a>,
+    #[serde(rename = "eventID", borrow, default)]
+    pub event_id: Text<'a>,
+    #[serde(rename = "eventType", borrow, default)]
+    pub event_type: Text<'a>,
+    #[serde(rename = "vpcEndpointId", borrow, default)]
+    pub vpc_endpoint_id: Text<'a>,
+    #[serde(rename = "userIdentity", borrow, default)]
+    pub user_identity: Option<UserIdentity<'a>>,
+}
+
+/// `userIdentity` (CloudTrail User Guide, "CloudTrail userIdentity element").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Text<'a>,
+    #[serde(rename = "principalId", borrow, default)]
+    pub principal_id: Text<'a>,
+    #[serde(borrow, default)]
+    pub arn: Text<'a>,
+    #[serde(rename = "accountId", borrow, default)]
+    pub account_id: Text<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    pub user_name: Text<'a>,
+    #[serde(rename = "sessionContext", borrow, default)]
+    pub session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SessionContext<'a> {
+    #[serde(rename = "sessionIssuer", borrow, default)]
+    pub session_issuer: Option<SessionIssuer<'a>>,
+    #[serde(default)]
+    pub attributes: Option<SessionAttributes>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SessionIssuer<'a> {
+    #[serde(borrow, default)]
+    pub arn: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SessionAttributes {
+    /// `"true"`/`"false"` in records; a JSON boolean is read too.
+    #[serde(rename = "mfaAuthenticated", default, deserialize_with = "flag")]
+    pub mfa_authenticated: Option<bool>,
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+            Ok(Some(b))
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(match s {
+                s if s.eq_ignore_ascii_case("true") => Some(true),
+                s if s.eq_ignore_ascii_case("false") => Some(false),
+                _ => None,
+            })
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+impl Record<'_> {
+    pub fn identity_type(&self) -> Option<&str> {
+        self.user_identity.as_ref()?.kind.as_deref()
+    }
+}
+
+/// Where in a file something went wrong: 1-based line and column, and the record's index
+/// (0-based) in `Records` or `Events` when it is about one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub record: Option<usize>,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} column {}", self.line, self.column)?;
+        if let Some(i) = self.record {
+            write!(f, " (record {})", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem in one file: the whole file, or one record of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{position}: {message}")]
+pub struct FileProblem {
+    pub position: Position,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct LogFile<'a> {
+    #[serde(rename = "Records", borrow, default)]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Events", borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct LookupEvent<'a> {
+    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    cloud_trail_event: Option<Cow<'a, str>>,
+}
+
+/// 1-based line and column of a byte offset.
+fn position_of(text: &[u8], offset: usize, record: Option<usize>) -> Position {
+    let before = &text[..offset.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    Position {
+        line,
+        column,
+        record,
+    }
+}
+
+/// The position of an error inside a record, in the file: serde_json counts from the record's
+/// start; the message loses its own (relative) position.
+fn problem_in(
+    text: &[u8],
+    raw: &RawValue,
+    index: usize,
+    what: &str,
+    e: &serde_json::Error,
+) -> FileProblem {
+    let start = position_of(text, offset_in(text, raw), Some(index));
+    let position = if e.line() <= 1 {
+        Position {
+            column: start.column + e.column().saturating_sub(1),
+            ..start
+        }
+    } else {
+        Position {
+            line: start.line + e.line() - 1,
+            column: e.column(),
+            record: Some(index),
+        }
+    };
+    FileProblem {
+        position,
+        message: format!("{what}: {}", without_position(e)),
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C" (the caller gives the
+/// position in the file).
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message,
+    }
+}
+
+fn offset_in(text: &[u8], raw: &RawValue) -> usize {
+    (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+}
+
+/// What reading one file gave: how many records and which problems.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSummary {
+    pub records: u64,
+    pub problems: Vec<FileProblem>,
+}
+
+/// Read a log file or a lookup-events document and hand each record to `on_record`. Records
+/// that do not parse are reported in the summary; the others are still read. A file that is not
+/// JSON, or JSON without `Records` or `Events`, is one problem.
+pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> FileSummary {
+    // One pass first: records parsed straight from the text, each handed on as it is read.
+    // On anything unusual (an `Events` array, a record that does not parse, a syntax error)
+    // the careful pass takes over, skipping the records already handed on: the two passes
+    // parse a record the same way, so the first `done` records are exactly those.
+    let mut done = 0usize;
+    let fast = {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let r = de::DeserializeSeed::deserialize(
+            FastFile {
+                on_record: &mut on_record,
+                done: &mut done,
+            },
+            &mut de,
+        );
+        r.and_then(|found| de.end().map(|()| found))
+    };
+    match fast {
+        Ok(true) => FileSummary {
+            records: done as u64,
+            problems: Vec::new(),
+        },
+        _ => careful(text, done, on_record),
+    }
+}
+
+/// The one-pass reader of `{"Records": [...]}`: `Ok(true)` when the whole document was read
+/// and held a `Records` array; an error (or `false`) hands over to the careful pass.
+struct FastFile<'f, F> {
+    on_record: &'f mut F,
+    done: &'f mut usize,
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::DeserializeSeed<'de> for FastFile<'_, F> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::Visitor<'de> for FastFile<'_, F> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Records" if !found => {
+                    found = true;
+                    map.next_value_seed(FastRecords {
+                        on_record: &mut *self.on_record,
+                        done: &mut *self.done,
+                    })?;
+                }
+                "Events" | "Records" => return Err(de::Error::custom("careful pass")),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct FastRecords<'f, F> {
+    on_record: &'f mut F,
+    done: &'f mut usize,
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::DeserializeSeed<'de> for FastRecords<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(&Record<'_>)> de::Visitor<'de> for FastRecords<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(r) = seq.next_element::<Record<'de>>()? {
+            (self.on_record)(&r);
+            *self.done += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The careful pass: every record on its own, so one bad record is reported with its position
+/// and the others are still read. The first `skip` records of `Records` were handed on already.
+fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> FileSummary {
+    let mut summary = FileSummary {
+        records: skip as u64,
+        problems: Vec::new(),
+    };
+    let file: LogFile = match serde_json::from_slice(text) {
+        Ok(f) => f,
+        Err(e) => {
+            summary.problems.push(FileProblem {
+                position: Position {
+                    line: e.line(),
+                    column: e.column(),
+                    record: None,
+                },
+                message: format!("not a CloudTrail log file: {}", without_position(&e)),
+            });
+            return summary;
+        }
+    };
+    if file.records.is_none() && file.events.is_none() {
+        summary.problems.push(FileProblem {
+            position: Position {
+                line: 1,
+                column: 1,
+                record: None,
+            },
+            message: "not a CloudTrail log file: no \"Records\" (log file) or \"Events\" (lookup-events output) array".into(),
+        });
+    }
+    for (i, raw) in file.records.iter().flatten().enumerate().skip(skip) {
+        match serde_json::from_str::<Record>(raw.get()) {
+            Ok(r) => {
+                summary.records += 1;
+                on_record(&r);
+            }
+            Err(e) => summary
+                .problems
+                .push(problem_in(text, raw, i, "record not readable", &e)),
+        }
+    }
+    for (i, raw) in file.events.iter().flatten().enumerate() {
+        let position = || position_of(text, offset_in(text, raw), Some(i));
+        let event = match serde_json::from_str::<LookupEvent>(raw.get()) {
+            Ok(LookupEvent {
+                cloud_trail_event: Some(inner),
+            }) => inner,
+            Ok(_) => {
+                summary.problems.push(FileProblem {
+                    position: position(),
+                    message: "event has no CloudTrailEvent string".into(),
+                });
+                continue;
+            }
+            Err(e) => {
+                summary
+                    .problems
+                    .push(problem_in(text, raw, i, "event not readable", &e));
+                continue;
+            }
+        };
+        match serde_json::from_str::<Record>(&event) {
+            Ok(r) => {
+                summary.records += 1;
+                on_record(&r);
+            }
+            Err(e) => summary.problems.push(FileProblem {
+                position: position(),
+                message: format!("CloudTrailEvent not readable: {e}"),
+            }),
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Vec<String>, FileSummary) {
+        let mut ids = Vec::new();
+        let s = read_records(text.as_bytes(), |r| {
+            ids.push(r.event_id.clone().unwrap_or_default().into_owned())
+        });
+        (ids, s)
+    }
+
+    #[test]
+    fn reads_both_shapes_and_ignores_other_fields() {
+        let (ids, s) = read(
+            r#"{"Records":[{"eventID":"a","requestParameters":{"x":[1,2,{"y":null}]},"userIdentity":{"type":"IAMUser","sessionContext":{"attributes":{"mfaAuthenticated":"true"}}}},{"eventID":"b"}]}"#,
+        );
+        assert_eq!(ids, ["a", "b"]);
+        assert!(s.problems.is_empty());
+        let inner = r#"{\"eventID\":\"c\",\"userAgent\":\"x \\\"quoted\\\"\"}"#;
+        let (ids, s) = read(&format!(
+            r#"{{"Events":[{{"EventId":"c","CloudTrailEvent":"{inner}"}}],"NextToken":"t"}}"#
+        ));
+        assert_eq!(ids, ["c"]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+    }
+
+    #[test]
+    fn a_bad_record_is_reported_with_its_position_and_the_rest_is_read() {
+        let (ids, s) =
+            read("{\"Records\":[\n{\"eventID\":\"a\"},\n{\"eventID\":7},\n{\"eventID\":\"c\"}]}");
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(s.problems.len(), 1);
+        assert_eq!(
+            s.problems[0].position,
+            Position {
+                line: 3,
+                column: 12,
+                record: Some(1)
+            }
+        );
+    }
+
+    #[test]
+    fn not_json_or_not_cloudtrail_is_one_problem() {
+        // A file cut short: the records before the cut are read, once each.
+        let (ids, s) = read("{\"Records\":[{\"eventID\":\"a\"},\n{");
+        assert_eq!(ids, ["a"]);
+        assert_eq!(s.records, 1);
+        assert_eq!(s.problems.len(), 1);
+        assert_eq!(s.problems[0].position.line, 2);
+        let (_, s) = read("{\"Digest\":1}");
+        assert!(s.problems[0].message.contains("no \"Records\""));
+        let (_, s) = read("");
+        assert_eq!(s.problems.len(), 1);
+    }
+
+    #[test]
+    fn mfa_flag_reads_strings_and_booleans() {
+        for (text, want) in [
+            ("\"true\"", Some(true)),
+            ("false", Some(false)),
+            ("null", None),
+            ("\"x\"", None),
+        ] {
+            let json = format!(r#"{{"mfaAuthenticated":{text}}}"#);
+            let a: SessionAttributes = serde_json::from_str(&json).unwrap();
+            assert_eq!(a.mfa_authenticated, want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Fuzzing by property: `impact` reads any bytes and any field values without panicking, and
+//! the fast path agrees with `evaluate` on every request it builds.
+//!
+//! More cases: `FUZZ_CASES=100000 cargo test -p scpctl-core --test fuzz_impact --release`.
+
+use proptest::prelude::*;
+use scpctl_core::cidr::CidrSet;
+use scpctl_core::config::Config;
+use scpctl_core::impact::{
+    candidate_addresses, map_record, read_records, MapOptions, Mapped, ReplayOptions, Replayer,
+    TagSource, Tally, TimeRange, VerdictCache,
+};
+use scpctl_core::policy::PolicyDocument;
+use scpctl_core::render::{render, Layout, PolicyKind};
+use serde_json::json;
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn setup() -> (Replayer, CidrSet) {
+    let config = Config::parse(
+        "[network]\ncidrs = [\"192.0.2.0/24\", \"2001:db8:1234::/48\"]\n",
+        "t.toml",
+    )
+    .unwrap();
+    let cidrs = CidrSet::build(&config.network.cidrs, config.network.options, "t")
+        .unwrap()
+        .set;
+    let doc = &render(&config, &cidrs, PolicyKind::Scp, Layout::Single).unwrap()[0];
+    let tags = TagSource::from_map([(
+        "arn:aws:iam::111122223333:user/a".to_string(),
+        vec![("AccessException".to_string(), "True".to_string())],
+    )])
+    .unwrap();
+    let opts = ReplayOptions {
+        map: MapOptions {
+            management_account: Some("999999999999".into()),
+            accounts: Default::default(),
+            time: TimeRange::parse(Some("2024-05-01"), None).unwrap(),
+            users_only: false,
+        },
+        tags,
+        candidate_addresses: candidate_addresses(&cidrs),
+    };
+    (
+        Replayer::new(PolicyDocument::from_json(&doc.compact).unwrap(), opts).unwrap(),
+        cidrs,
+    )
+}
+
+/// Field values that matter, and noise.
+fn value() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        Just(json!("IAMUser")),
+        Just(json!("AssumedRole")),
+        Just(json!("Root")),
+        Just(json!("AWSService")),
+        Just(json!("AWS Internal")),
+        Just(json!("signin.amazonaws.com")),
+        Just(json!("ec2.amazonaws.com")),
+        Just(json!("192.0.2.9")),
+        Just(json!("198.51.100.9")),
+        Just(json!("2001:db8:1234::1")),
+        Just(json!("035.1.2.3")),
+        Just(json!("arn:aws:iam::111122223333:user/a")),
+        Just(json!("arn:aws:iam::111122223333:role/aws-service-role/x/y")),
+        Just(json!("arn:")),
+        Just(json!("2024-05-02T00:00:00Z")),
+        Just(json!("2024-05-0é:00:00:00Z")),
+        Just(json!("AwsApiCall")),
+        Just(json!(null)),
+        Just(json!(7)),
+        Just(json!([])),
+        ".{0,24}".prop_map(|s| json!(s)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn any_bytes_are_read_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = read_records(&bytes, |_| {});
+        let mut wrapped = b"{\"Records\":[".to_vec();
+        wrapped.extend(&bytes);
+        let _ = read_records(&wrapped, |_| {});
+    }
+
+    #[test]
+    fn any_field_values_replay_without_panicking_and_the_cache_agrees(
+        fields in proptest::collection::vec(value(), 14)
+    ) {
+        let (replayer, cidrs) = setup();
+        let record = json!({
+            "userIdentity": {"type": fields[0], "arn": fields[1], "accountId": fields[2], "principalId": fields[3],
+                             "userName": fields[4], "sessionContext": {"sessionIssuer": {"arn": fields[5]},
+                             "attributes": {"mfaAuthenticated": fields[6]}}},
+            "eventTime": fields[7], "eventSource": fields[8], "eventName": fields[9], "awsRegion": fields[10],
+            "sourceIPAddress": fields[11], "eventType": fields[12], "vpcEndpointId": fields[13], "eventID": "x",
+        });
+        let text = json!({"Records": [record]}).to_string();
+        let mut cache = VerdictCache::default();
+        let mut tally = Tally::default();
+        let _ = read_records(text.as_bytes(), |r| {
+            let outcome = replayer.replay(r, &mut cache).unwrap();
+            tally.add(&outcome, &cidrs);
+            if let Mapped::Request(req) = map_record(r, &replayer.options().map) {
+                for (address, via) in replayer.combinations(&req) {
+                    let fresh = &mut VerdictCache::default();
+                    let ctx = replayer.context(&req, address, via);
+                    assert_eq!(replayer.verdict(&req, address, via, fresh).unwrap(), replayer.verdict_uncached(&ctx).unwrap());
+                    assert_eq!(replayer.verdict(&req, address, via, &mut cache).unwrap(), replayer.verdict_uncached(&ctx).unwrap());
+                }
+            }
+        });
+    }
+}

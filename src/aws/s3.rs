@@ -1,0 +1,110 @@
+//! Reading a trail from S3: list the keys under a prefix, keep the CloudTrail log files (keys
+//! under `.../CloudTrail/`; digest and Insights files are other documents) whose delivery date
+//! may hold records in the time range, fetch them with a bound on requests in flight and hand
+//! the bytes to the workers.
+
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use aws_sdk_s3::error::DisplayErrorContext;
+use futures_util::stream::{self, StreamExt};
+use scpctl_core::impact::TimeRange;
+use tokio::sync::mpsc::Sender;
+
+use crate::trail::{Job, Shared};
+
+/// `s3://bucket/prefix` -> (bucket, prefix).
+pub fn parse_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then(|| (bucket.to_string(), prefix.to_string()))
+}
+
+pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let mut b = aws_sdk_s3::config::Builder::from(config);
+    // An endpoint of our own (an emulator, a proxy) serves buckets by path, not by host name.
+    if config.endpoint_url().is_some() {
+        b = b.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// Whether a key is a CloudTrail log file.
+pub fn is_log_key(key: &str) -> bool {
+    key.contains("/CloudTrail/") && (key.ends_with(".json.gz") || key.ends_with(".json"))
+}
+
+/// Stream every wanted object under `s3://bucket/prefix` into `tx`. Listing errors end the
+/// run; an object that cannot be fetched is reported and skipped. Returns (keys listed, kept).
+pub async fn send_objects(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    range: &TimeRange,
+    concurrency: usize,
+    tx: &Sender<Job>,
+    shared: &Shared<'_>,
+) -> Result<(u64, u64)> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let (mut listed, mut kept) = (0u64, 0u64);
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(&e)))
+            .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+        let keys: Vec<String> = page
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .inspect(|_| listed += 1)
+            .filter(|k| is_log_key(k) && range.may_hold(k))
+            .map(str::to_string)
+            .collect();
+        kept += keys.len() as u64;
+        let mut fetched = stream::iter(keys)
+            .map(|key| async move {
+                let name = format!("s3://{bucket}/{key}");
+                let got = async {
+                    let out = client.get_object().bucket(bucket).key(&key).send().await?;
+                    let body = out.body.collect().await?;
+                    Ok::<_, anyhow::Error>(body.into_bytes().to_vec())
+                }
+                .await;
+                (name, got)
+            })
+            .buffer_unordered(concurrency);
+        while let Some((name, got)) = fetched.next().await {
+            match got {
+                Ok(bytes) => {
+                    if tx.send(Job::Bytes { name, bytes }).await.is_err() {
+                        return Ok((listed, kept));
+                    }
+                }
+                Err(e) => shared.problem(&name, None, format!("cannot fetch: {e:#}")),
+            }
+        }
+    }
+    Ok((listed, kept))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_and_keys() {
+        assert_eq!(
+            super::parse_url("s3://b/AWSLogs/o-1/"),
+            Some(("b".into(), "AWSLogs/o-1/".into()))
+        );
+        assert_eq!(super::parse_url("s3://b"), Some(("b".into(), "".into())));
+        assert_eq!(super::parse_url("s3:///x"), None);
+        assert!(super::is_log_key(
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/x.json.gz"
+        ));
+        assert!(!super::is_log_key(
+            "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2024/05/01/x.json.gz"
+        ));
+    }
+}

@@ -1,0 +1,537 @@
+//! `scpctl impact`: replay CloudTrail records (local files or S3) through the rendered policy
+//! and report per principal what it would deny. The mapping and the tally are the core's
+//! (`scpctl_core::impact`); this file reads inputs, runs the threads and prints.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use scpctl_core::impact::{
+    candidate_addresses, MapOptions, PrincipalReport, ReplayOptions, Replayer, TagSource, Tally,
+    TimeRange,
+};
+use scpctl_core::policy::PolicyDocument;
+use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{Cli, ImpactArgs, OutputFormat};
+use crate::exit;
+use crate::load::{load, read_text};
+use crate::trail::{self, Job, Out, Problem, Shared};
+
+fn twelve_digits(flag: &str, v: &str) -> Result<String> {
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        bail!("{flag} {v:?}: an AWS account id is 12 digits")
+    }
+}
+
+/// `--tags-file`: `{"<principal ARN>": {"<key>": "<value>"}}`.
+fn read_tags(path: &std::path::Path) -> Result<TagSource> {
+    let text = read_text(path, "tags file")?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("tags file {}: not JSON", path.display()))?;
+    let Some(map) = value.as_object() else {
+        bail!(
+            "tags file {}: expected an object {{\"<principal ARN>\": {{\"<tag key>\": \"<value>\"}}}}",
+            path.display()
+        );
+    };
+    let mut out = Vec::new();
+    for (arn, tags) in map {
+        let Some(tags) = tags.as_object() else {
+            bail!(
+                "tags file {}: {arn}: expected an object of tags",
+                path.display()
+            );
+        };
+        let mut list = Vec::new();
+        for (k, v) in tags {
+            let Some(v) = v.as_str() else {
+                bail!(
+                    "tags file {}: {arn}: tag {k:?} has the value {v}, not a string",
+                    path.display()
+                );
+            };
+            list.push((k.clone(), v.to_string()));
+        }
+        out.push((arn.clone(), list));
+    }
+    TagSource::from_map(out).map_err(|e| anyhow::anyhow!("tags file {}: {e}", path.display()))
+}
+
+/// The management account from Organizations (DescribeOrganization).
+fn lookup_management(args: &ImpactArgs) -> Result<String> {
+    super::deploy::block_on(async {
+        let counter = crate::aws::CallCounter::default();
+        let base = crate::aws::sdk_config(&args.aws).await;
+        crate::aws::orgs::Orgs::new(&base, &counter, 1)
+            .management_account()
+            .await
+    })?
+}
+
+/// `--tags-from-iam`: users' tags in the caller's account and each `--account` (through
+/// `--role-name`), one GetAccountAuthorizationDetails page at a time.
+fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
+    let accounts: Vec<String> = args
+        .accounts
+        .iter()
+        .map(|a| twelve_digits("--account", a))
+        .collect::<Result<_>>()?;
+    super::deploy::block_on(async {
+        let counter = crate::aws::CallCounter::default();
+        let base = crate::aws::sdk_config(&args.aws).await;
+        let me = crate::aws::iam::caller(&base, &counter).await?;
+        let mut targets = accounts.clone();
+        if targets.is_empty() {
+            targets.push(me.account.clone());
+        }
+        let mut all = Vec::new();
+        for account in &targets {
+            let config = if *account == me.account {
+                base.clone()
+            } else {
+                crate::aws::iam::assume_role(&base, account, &args.role_name).await
+            };
+            let users = crate::aws::iam::Iam::new(&config, &counter)
+                .users_with_tags()
+                .await
+                .with_context(|| format!("cannot read the users' tags of account {account}"))?;
+            tracing::info!("{} users' tags read in account {account}", users.len());
+            all.extend(users);
+        }
+        TagSource::from_map(all).map_err(|e| anyhow::anyhow!("tags from IAM: {e}"))
+    })?
+}
+
+pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
+    let started = Instant::now();
+    let loaded = load(&cli.config)?;
+    let kind: PolicyKind = super::policy_kind(args.kind)?;
+    let doc = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?
+        .into_iter()
+        .next()
+        .context("internal: no policy rendered")?;
+    let policy = PolicyDocument::from_json(&doc.compact)
+        .context("internal: the rendered policy does not parse")?;
+    let network_sid = match kind {
+        PolicyKind::Scp => SID_OUTSIDE_NETWORK,
+        PolicyKind::Identity => SID_IDENTITY,
+    };
+
+    // Inputs: local paths checked before any work starts; S3 URLs read in turn.
+    let mut local = Vec::new();
+    let mut remote = Vec::new();
+    for input in &args.inputs {
+        if input.starts_with("s3://") {
+            let parsed = crate::aws::s3::parse_url(input)
+                .with_context(|| format!("{input:?} is not s3://BUCKET/PREFIX"))?;
+            remote.push(parsed);
+        } else {
+            local.push(PathBuf::from(input));
+        }
+    }
+    trail::check_paths(&local)?;
+
+    let tags = if let Some(path) = &args.tags_file {
+        read_tags(path)?
+    } else if args.tags_from_iam {
+        tags_from_iam(args)?
+    } else if args.assume_excepted {
+        let t = &loaded.config.policy.exception_tag;
+        TagSource::AssumeExcepted {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        }
+    } else {
+        TagSource::Untagged
+    };
+    let time = TimeRange::parse(args.since.as_deref(), args.until.as_deref())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let (management_account, management_looked_up) = match &args.management_account {
+        Some(a) => (Some(twelve_digits("--management-account", a)?), false),
+        // AWS is reached anyway: ask Organizations, and say so when it cannot tell.
+        None if args.tags_from_iam || !remote.is_empty() => match lookup_management(args) {
+            Ok(a) => (Some(a), true),
+            Err(e) => {
+                eprintln!(
+                    "warning: management account unknown ({e:#}); pass --management-account ID"
+                );
+                (None, false)
+            }
+        },
+        None => (None, false),
+    };
+    let map = MapOptions {
+        management_account: management_account.clone(),
+        accounts: args
+            .accounts
+            .iter()
+            .map(|a| twelve_digits("--account", a))
+            .collect::<Result<_>>()?,
+        time: time.clone(),
+        users_only: kind == PolicyKind::Identity,
+    };
+    let replayer = Replayer::new(
+        policy,
+        ReplayOptions {
+            map,
+            tags,
+            candidate_addresses: candidate_addresses(&loaded.cidrs.set),
+        },
+    )
+    .with_context(|| format!("cannot evaluate {}", doc.name))?;
+
+    let out = Out::new();
+    let shared = Shared {
+        replayer: &replayer,
+        cidrs: &loaded.cidrs.set,
+        jsonl: (cli.output == OutputFormat::Jsonl).then_some(&out),
+        problems: Mutex::new(Vec::new()),
+        progress: Default::default(),
+        fatal: Mutex::new(None),
+    };
+    let workers = args.jobs.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let (tx, rx) = tokio::sync::mpsc::channel::<Job>(workers * 2);
+    let rx = Mutex::new(rx);
+    let done = AtomicBool::new(false);
+
+    let (tally, produced) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| trail::worker(&shared, &rx)))
+            .collect();
+        s.spawn(|| trail::progress_loop(&shared, &done));
+        let produced = produce(args, &local, &remote, &time, tx, &shared);
+        let mut tally = Tally::default();
+        for h in handles {
+            match h.join() {
+                Ok(t) => tally.merge(t),
+                Err(_) => {
+                    shared.problem("scpctl", None, "a worker thread failed".into());
+                }
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (tally, produced)
+    });
+    produced?;
+    if let Some(e) = shared.fatal.lock().ok().and_then(|mut f| f.take()) {
+        bail!("{e}");
+    }
+    let problems = shared.problems.into_inner().unwrap_or_default();
+    for p in &problems {
+        eprintln!("skipped: {p}");
+    }
+    tracing::info!(
+        "{} files, {} records, {:.1} MB in {:.2?}",
+        shared
+            .progress
+            .files
+            .load(std::sync::atomic::Ordering::Relaxed),
+        tally.records,
+        shared
+            .progress
+            .bytes
+            .load(std::sync::atomic::Ordering::Relaxed) as f64
+            / 1e6,
+        started.elapsed()
+    );
+
+    let files = shared
+        .progress
+        .files
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let report = Report {
+        policy: &doc.name,
+        network_sid,
+        tags: match (&args.tags_file, args.tags_from_iam, &replayer.options().tags) {
+            (Some(path), _, TagSource::Map(m)) => format!(
+                "tags from {} for {} principal(s); principals not in it count as untagged",
+                path.display(),
+                m.len()
+            ),
+            (None, true, TagSource::Map(m)) => format!(
+                "tags from IAM (GetAccountAuthorizationDetails) for {} user(s); principals not found count as untagged",
+                m.len()
+            ),
+            (_, _, other) => other.describe(),
+        },
+        management_account: management_account.as_deref(),
+        management_looked_up,
+        tally: &tally,
+        problems: &problems,
+        files,
+    };
+    let written = match cli.output {
+        OutputFormat::Jsonl => true,
+        OutputFormat::Json => report.write_json(&out),
+        OutputFormat::Text => out.write(report.text().as_bytes()),
+    };
+    if !written || !out.flush() {
+        // The reader went away (e.g. `| head`): nothing more to say, and no error.
+        return Ok(exit::SUCCESS);
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "{} input problem(s): the report covers the rest (exit {})",
+            problems.len(),
+            exit::INPUT_SKIPPED
+        );
+        return Ok(exit::INPUT_SKIPPED);
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Feed the workers: local paths, then each S3 prefix. Dropping `tx` at the end closes the
+/// channel, so the workers finish.
+fn produce(
+    args: &ImpactArgs,
+    local: &[PathBuf],
+    remote: &[(String, String)],
+    time: &TimeRange,
+    tx: tokio::sync::mpsc::Sender<Job>,
+    shared: &Shared,
+) -> Result<()> {
+    if !trail::send_paths(local, &tx, shared) || remote.is_empty() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let config = crate::aws::sdk_config(&args.aws).await;
+        let client = crate::aws::s3::client(&config);
+        for (bucket, prefix) in remote {
+            let (listed, kept) = crate::aws::s3::send_objects(
+                &client,
+                bucket,
+                prefix,
+                time,
+                usize::from(args.concurrency),
+                &tx,
+                shared,
+            )
+            .await?;
+            tracing::info!("s3://{bucket}/{prefix}: {listed} keys listed, {kept} log files read");
+        }
+        Ok(())
+    })
+}
+
+struct Report<'a> {
+    policy: &'a str,
+    network_sid: &'a str,
+    tags: String,
+    management_account: Option<&'a str>,
+    management_looked_up: bool,
+    tally: &'a Tally,
+    problems: &'a [Problem],
+    files: u64,
+}
+
+fn codes<K: Copy + Ord>(
+    m: &BTreeMap<K, u64>,
+    code: impl Fn(K) -> &'static str,
+) -> serde_json::Map<String, serde_json::Value> {
+    m.iter()
+        .map(|(k, v)| (code(*k).to_string(), json!(v)))
+        .collect()
+}
+
+impl Report<'_> {
+    fn principals(&self) -> Vec<PrincipalReport> {
+        self.tally
+            .affected()
+            .into_iter()
+            .map(|(account, arn, p)| PrincipalReport::new(account, arn, p, Some(self.network_sid)))
+            .collect()
+    }
+
+    fn management_note(&self) -> String {
+        match self.management_account {
+            Some(a) => format!(
+                "management account {a}{}: its principals are never restricted",
+                if self.management_looked_up { " (from Organizations)" } else { "" }
+            ),
+            None => "management account not given (--management-account): its principals are counted like any other".into(),
+        }
+    }
+
+    /// The JSON document, serialised straight to the output (no intermediate tree: a report
+    /// of many principals stays cheap).
+    fn write_json(&self, out: &Out) -> bool {
+        #[derive(Serialize)]
+        struct Totals {
+            files: u64,
+            records: u64,
+            decided: u64,
+            denied: u64,
+            principals_denied: usize,
+            apart: u64,
+            skipped: u64,
+            problems: usize,
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            policy: &'a str,
+            tags_assumption: &'a str,
+            management_account: Option<&'a str>,
+            totals: Totals,
+            principals: Vec<PrincipalReport>,
+            apart: serde_json::Map<String, serde_json::Value>,
+            undecided_network: serde_json::Map<String, serde_json::Value>,
+            skipped: serde_json::Map<String, serde_json::Value>,
+            problems: &'a [Problem],
+        }
+        let t = self.tally;
+        let principals = self.principals();
+        let doc = Doc {
+            policy: self.policy,
+            tags_assumption: &self.tags,
+            management_account: self.management_account,
+            totals: Totals {
+                files: self.files,
+                records: t.records,
+                decided: t.decided,
+                denied: t.denied,
+                principals_denied: principals.iter().filter(|p| !p.denied.is_empty()).count(),
+                apart: t.apart.values().sum(),
+                skipped: t.skipped.values().sum(),
+                problems: self.problems.len(),
+            },
+            principals,
+            apart: codes(&t.apart, |r| r.code()),
+            undecided_network: codes(&t.undecided_network, |r| r.code()),
+            skipped: codes(&t.skipped, |r| r.code()),
+            problems: self.problems,
+        };
+        out.with(|w| {
+            serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    fn text(&self) -> String {
+        let t = self.tally;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Impact of {} on {} records in {} file(s)",
+            self.policy, t.records, self.files
+        );
+        let _ = writeln!(s, "tags: {}", self.tags);
+        let _ = writeln!(s, "{}", self.management_note());
+        let principals = self.principals();
+        let mut account = "";
+        for p in &principals {
+            if p.account != account {
+                let _ = writeln!(s, "\naccount {}", p.account);
+                account = &p.account;
+            }
+            let denied: u64 = p.denied.values().sum();
+            let _ = writeln!(
+                s,
+                "  {} ({})",
+                p.principal_arn,
+                p.principal_type.unwrap_or("unknown type")
+            );
+            let by: Vec<String> = p
+                .denied
+                .iter()
+                .map(|(sid, n)| format!("{sid} {n}"))
+                .collect();
+            let _ = write!(s, "    {} request(s), {denied} would be denied", p.requests);
+            if !by.is_empty() {
+                let _ = write!(s, ": {}", by.join(", "));
+            }
+            if p.undecided > 0 {
+                let _ = write!(s, "; {} undecided (address unknown)", p.undecided);
+            }
+            let _ = writeln!(s);
+            if !p.outside_addresses.is_empty() {
+                let shown: Vec<String> = p
+                    .outside_addresses
+                    .iter()
+                    .take(10)
+                    .map(|c| format!("{} ({})", c.address, c.count))
+                    .collect();
+                let more =
+                    p.outside_addresses.len().saturating_sub(10) as u64 + p.other_outside_addresses;
+                let _ = writeln!(
+                    s,
+                    "    outside the CIDRs: {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            if !p.top_denied_actions.is_empty() {
+                let shown: Vec<String> = p
+                    .top_denied_actions
+                    .iter()
+                    .map(|c| format!("{} ({})", c.action, c.count))
+                    .collect();
+                let _ = writeln!(s, "    most denied actions: {}", shown.join(", "));
+            }
+            if let (Some(f), Some(l)) = (&p.first_seen, &p.last_seen) {
+                let _ = writeln!(s, "    seen {f} .. {l}");
+            }
+            if let Some(cidrs) = &p.suggested_cidrs {
+                let _ = writeln!(
+                    s,
+                    "    suggestion to review (never applied): add {} to [network] cidrs",
+                    cidrs.join(", ")
+                );
+            }
+        }
+        if principals.is_empty() {
+            let _ = writeln!(s, "\nNo request in these records would be denied.");
+        }
+        let denied_principals = principals.iter().filter(|p| !p.denied.is_empty()).count();
+        let _ = writeln!(
+            s,
+            "\ntotals: {} records, {} decided, {} would be denied ({} principal(s)), {} apart, {} skipped",
+            t.records,
+            t.decided,
+            t.denied,
+            denied_principals,
+            t.apart.values().sum::<u64>(),
+            t.skipped.values().sum::<u64>()
+        );
+        for (r, n) in &t.apart {
+            let _ = writeln!(s, "  apart   {n:>8}  {}: {}", r.code(), r.describe());
+        }
+        for (r, n) in &t.undecided_network {
+            let _ = writeln!(
+                s,
+                "          {n:>8}    of which address unknown: {}",
+                r.code()
+            );
+        }
+        for (r, n) in &t.skipped {
+            let _ = writeln!(s, "  skipped {n:>8}  {}", r.code());
+        }
+        if !self.problems.is_empty() {
+            let _ = writeln!(
+                s,
+                "  problems {:>7}  input skipped (listed on stderr)",
+                self.problems.len()
+            );
+        }
+        s
+    }
+}
