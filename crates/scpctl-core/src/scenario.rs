@@ -250,6 +250,8 @@ pub fn scenario(kind: PolicyKind, tag: &ExceptionTag, cidrs: &CidrSet) -> Vec<Sc
                 Some(SID_IDENTITY),
             ));
         }
+        // The console rows depend on [console] and [break_glass]: `signin::scenario`.
+        PolicyKind::Signin => {}
     }
     rows
 }
