@@ -4,6 +4,7 @@
 
 pub mod iam;
 pub mod orgs;
+pub mod signin;
 
 use std::collections::BTreeMap;
 use std::future::Future;

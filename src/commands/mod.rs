@@ -4,6 +4,8 @@ mod deploy;
 mod exception;
 mod init;
 mod render;
+mod signin;
+mod signin_scenario;
 mod simulate;
 mod status;
 mod validate;
@@ -34,6 +36,7 @@ impl From<Kind> for PolicyKind {
         match k {
             Kind::Scp => PolicyKind::Scp,
             Kind::Identity => PolicyKind::Identity,
+            Kind::Signin => PolicyKind::Signin,
         }
     }
 }

@@ -7,14 +7,14 @@ use anyhow::{Context, Result};
 use scpctl_core::iac;
 use scpctl_core::render::{render, Layout, RenderedPolicy};
 
-use crate::cli::{Cli, Format, OutputFormat, RenderArgs};
+use crate::cli::{Cli, Format, Kind, OutputFormat, RenderArgs};
 use crate::exit;
 use crate::load::{load, print_warnings};
 
 pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
-    if !loaded.config.network.opt_ins.exempt_vpc_resident_actions {
+    if !loaded.config.network.opt_ins.exempt_vpc_resident_actions && args.kind != Kind::Signin {
         eprintln!("{}", scpctl_core::networks::VPC_RESIDENT_NOTE);
     }
     let layout = if args.split_statements {

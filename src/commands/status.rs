@@ -4,23 +4,51 @@ use anyhow::Result;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
 use serde_json::json;
 
-use super::deploy::{block_on, connect, rendered_scp};
+use super::deploy::{block_on, connect, org_type, rendered_with_limits};
+use crate::aws::signin::Signin;
 use crate::cli::{Cli, OutputFormat, StatusArgs};
 use crate::exit;
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
-    let scp = rendered_scp(cli)?;
+    let t = org_type(args.kind)?;
+    let scp = rendered_with_limits(cli, args.kind.into())?.0;
+    let signin_kind = t == scpctl_core::plan::OrgPolicyType::ResourceControl;
     block_on(async {
         let (orgs, counter) = connect(&args.aws, 1).await;
+        let orgs = orgs.for_type(t);
+        // The console half: whether Sign-In checks RCPs at all for this organization.
+        let console = if signin_kind {
+            let sdk = crate::aws::sdk_config(&args.aws).await;
+            let signin = Signin::new(&sdk, &counter);
+            Some(super::signin::observe_console(&orgs, &signin).await?)
+        } else {
+            None
+        };
+        if let Some((org, enabled)) = &console {
+            match cli.output {
+                OutputFormat::Json => {}
+                OutputFormat::Text if *enabled => println!(
+                    "console authorization: enabled for {org}; RCPs decide console sign-in (Sign-In replicates a change from us-east-1 within minutes: in force a few minutes after it was made)"
+                ),
+                OutputFormat::Text => println!(
+                    "console authorization: NOT enabled for {org}: the RCP has no effect on sign-in; `scpctl apply --kind signin` enables it"
+                ),
+            }
+        }
+        let console_json = console
+            .as_ref()
+            .map(|(org, enabled)| json!({"organization": org, "enabled": enabled}));
+        let console_on = console.as_ref().is_none_or(|(_, e)| *e);
         let Some(policy) = orgs.find_policy(&scp.name).await? else {
             match cli.output {
                 OutputFormat::Json => println!(
                     "{}",
-                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "api_calls": counter.snapshot()})
+                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "console_authorization": console_json, "api_calls": counter.snapshot()})
                 ),
                 OutputFormat::Text => println!(
-                    "{}: not deployed (no SCP of this name). `scpctl plan --ou OU` shows what apply would create.",
-                    scp.name
+                    "{}: not deployed (no {} of this name). `scpctl plan --ou OU` shows what apply would create.",
+                    scp.name,
+                    t.short()
                 ),
             }
             return Ok(exit::DRIFT);
@@ -32,7 +60,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
             (Some(deployed), Some(wanted)) => cidr_diff(&deployed, &wanted),
             _ => (vec![], vec![]),
         };
-        let in_sync = content_same && description_same;
+        let in_sync = content_same && description_same && console_on;
         match cli.output {
             OutputFormat::Json => println!(
                 "{}",
@@ -47,6 +75,8 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "cidrs_to_add": added,
                     "cidrs_to_remove": removed,
                     "attached_to": attached_to,
+                    "console_authorization": console_json,
+                    "in_force": console_on && !attached_to.is_empty(),
                     "api_calls": counter.snapshot(),
                 })
             ),
@@ -63,7 +93,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     let list: Vec<&str> = attached_to.iter().map(String::as_str).collect();
                     println!("  attached to: {}", list.join(", "));
                 }
-                if in_sync {
+                if content_same && description_same {
                     println!("  content: in sync with the config");
                 } else {
                     if !content_same {

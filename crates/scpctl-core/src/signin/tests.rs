@@ -236,3 +236,27 @@ fn every_console_scenario_row_gives_what_it_expects() {
         assert_eq!(d.statement.as_deref(), row.expected, "{}", row.title);
     }
 }
+
+#[test]
+fn arn_patterns_match_segment_by_segment() {
+    assert!(arn_matches(USER_PATTERN, USER_WITH_PATH));
+    assert!(arn_matches(
+        "arn:aws:iam::*:role/BreakGlass*",
+        "arn:aws:iam::111122223333:role/BreakGlassAdmin"
+    ));
+    assert!(!arn_matches(
+        "arn:aws:iam::*:role/BreakGlass",
+        "arn:aws:iam::111122223333:role/BreakGlassAdmin"
+    ));
+    assert!(!arn_matches(
+        "arn:aws:iam::*:role/*",
+        "arn:aws:iam::1:user/x"
+    ));
+    assert!(arn_matches("arn:aws:iam::11112222333?:root", ROOT));
+    assert!(!arn_matches("a", "a"));
+    assert_eq!(
+        principal_of_caller("arn:aws:sts::111122223333:assumed-role/BreakGlass/me@example.com"),
+        BG_ROLE
+    );
+    assert_eq!(principal_of_caller(USER), USER);
+}
