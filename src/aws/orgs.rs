@@ -116,8 +116,13 @@ impl Orgs {
             .into_paginator()
             .send()
             .try_collect()
-            .await
-            .map_err(|e| failed(&format!("ListPoliciesForTarget {target}"), e))?;
+            .await;
+        let pages = match pages {
+            Ok(p) => p,
+            // A type not enabled yet has nothing in force.
+            Err(e) if error_code(&e) == Some("PolicyTypeNotEnabledException") => return Ok(vec![]),
+            Err(e) => return Err(failed(&format!("ListPoliciesForTarget {target}"), e)),
+        };
         let mut out = Vec::new();
         for p in pages.iter().flat_map(|p| p.policies()) {
             let id = p.id().unwrap_or_default();

@@ -27,6 +27,23 @@ pub struct Signin {
     client: Client,
 }
 
+/// Every Sign-In operation to one endpoint.
+#[derive(Debug)]
+struct Fixed(String);
+
+impl aws_sdk_signin::config::endpoint::ResolveEndpoint for Fixed {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_signin::config::endpoint::Params,
+    ) -> aws_sdk_signin::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_signin::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_signin::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}
+
 /// A Sign-In error in a few lines; AccessDenied says who must call and with what permission.
 fn failed<E, R>(what: &str, target: &str, permission: &str, err: SdkError<E, R>) -> anyhow::Error
 where
@@ -57,13 +74,22 @@ impl Signin {
     /// A client in us-east-1 (Sign-In's write Region) unless an endpoint is given, with the
     /// call counter and the connection-retry classifier every client gets.
     pub fn new(config: &SdkConfig, counter: &CallCounter) -> Signin {
-        let conf = aws_sdk_signin::config::Builder::from(config)
+        let mut conf = aws_sdk_signin::config::Builder::from(config)
             .region(Region::from_static(SIGNIN_REGION))
             .interceptor(counter.clone())
-            .retry_classifier(super::ConnectionRetries::shared())
-            .build();
+            .retry_classifier(super::ConnectionRetries::shared());
+        // Sign-In's endpoint rules send control-plane operations to the fixed AWS endpoint
+        // whatever `endpoint_url` says: an override (AWS_ENDPOINT_URL_SIGNIN, --endpoint-url,
+        // AWS_ENDPOINT_URL) needs a resolver of its own.
+        let url = std::env::var("AWS_ENDPOINT_URL_SIGNIN")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| config.endpoint_url().map(str::to_string));
+        if let Some(url) = url {
+            conf = conf.endpoint_resolver(Fixed(url));
+        }
         Signin {
-            client: Client::from_conf(conf),
+            client: Client::from_conf(conf.build()),
         }
     }
 
