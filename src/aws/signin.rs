@@ -216,6 +216,31 @@ impl Signin {
         Ok(out)
     }
 
+    /// The statements of `wanted` the account lacks, and those it holds that the config does
+    /// not derive (left alone: Sign-In statements carry no owner tag).
+    pub async fn diff(
+        &self,
+        account: &str,
+        wanted: &[AccountStatement],
+    ) -> Result<(Vec<AccountStatement>, Vec<AccountStatement>)> {
+        let present: Vec<AccountStatement> = self
+            .statements(account)
+            .await?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        let missing = wanted
+            .iter()
+            .filter(|s| !present.contains(s))
+            .cloned()
+            .collect();
+        let extra = present
+            .into_iter()
+            .filter(|s| !wanted.contains(s))
+            .collect();
+        Ok((missing, extra))
+    }
+
     /// Create one statement; the deterministic client token makes a retry after a lost answer
     /// create nothing more.
     pub async fn put_statement(&self, account: &str, s: &AccountStatement) -> Result<String> {

@@ -258,14 +258,7 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             assume_role(&base, &account, &args.role_name).await
         };
         let signin = Signin::new(&sdk, &counter);
-        let present: Vec<_> = signin
-            .statements(&account)
-            .await?
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect();
-        let missing: Vec<_> = wanted.iter().filter(|s| !present.contains(s)).collect();
-        let extra: Vec<_> = present.iter().filter(|s| !wanted.contains(s)).collect();
+        let (missing, extra) = signin.diff(&account, &wanted).await?;
         let enabled = signin.console_authorization(&account).await?;
         for c in CAVEATS {
             eprintln!("warning: {c}");
