@@ -385,3 +385,58 @@ fn allow_statements_are_recognised() {
     assert!(!has_allow_statement(CONTENT));
     assert!(!has_allow_statement("{"));
 }
+
+#[test]
+fn the_same_planner_deploys_an_rcp() {
+    let mut d = desired(&["ou-abcd-11111111"]);
+    d.policy_type = OrgPolicyType::ResourceControl;
+    d.per_target = crate::config::AWS_RCPS_PER_TARGET;
+    let rcp_full = AttachedPolicy {
+        id: "p-RCPFullAWSAccess".into(),
+        name: RCP_FULL_AWS_ACCESS.into(),
+        aws_managed: true,
+        allows: None,
+    };
+    let mut obs = observed(
+        None,
+        vec![target("ou-abcd-11111111", vec![rcp_full.clone()])],
+    );
+    obs.type_enabled = false;
+    let plan = plan_apply(&d, &obs).unwrap();
+    assert_eq!(
+        plan.changes[0],
+        Change::EnablePolicyType {
+            root: "r-abcd".into(),
+            policy_type: "RESOURCE_CONTROL_POLICY"
+        }
+    );
+    assert!(plan.changes[1]
+        .to_string()
+        .starts_with("create RCP Restrict"));
+    assert!(
+        plan.warnings[0].contains("RCPs do not affect the management account"),
+        "{:?}",
+        plan.warnings
+    );
+    let json = serde_json::to_string(&plan.changes[1]).unwrap();
+    assert!(
+        json.contains(r#""policy_type":"RESOURCE_CONTROL_POLICY""#),
+        "{json}"
+    );
+    // RCPFullAWSAccess is the Allow; five RCPs fill a target.
+    obs.type_enabled = true;
+    assert!(plan_apply(&d, &obs).is_ok());
+    let full = (0..4).map(|i| custom(&format!("r{i}"), Some(false)));
+    obs.targets = vec![target(
+        "ou-abcd-11111111",
+        std::iter::once(rcp_full).chain(full).collect(),
+    )];
+    let err = plan_apply(&d, &obs).unwrap_err();
+    assert!(
+        err[0].to_string().contains("5 RCPs attached")
+            && err[0]
+                .to_string()
+                .contains("AWS's quota of RCPs per target"),
+        "{err:?}"
+    );
+}
