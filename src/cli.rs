@@ -396,6 +396,11 @@ pub struct IdentityArgs {
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
+    /// Which policy to deploy: the SCP, or the console sign-in RCP (signin), which also turns
+    /// on console authorization for the organization.
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
     #[command(flatten)]
     pub targets: TargetArgs,
 
@@ -431,6 +436,26 @@ pub struct ApplyArgs {
     /// Deploy even though the policy would deny the IAM user running scpctl.
     #[arg(long)]
     pub allow_self_lockout: bool,
+
+    /// --kind signin: write account-level Sign-In statements in the caller's account (or
+    /// --account ID through --role-name) instead of the organization RCP: for the management
+    /// account, which RCPs never reach, and accounts without AWS Organizations.
+    #[arg(long)]
+    pub account_policy: bool,
+
+    /// With --account-policy: accept that account statements hold every principal signing in
+    /// (IAM users, the root user, federated roles) to the networks, not only IAM users.
+    #[arg(long, requires = "account_policy")]
+    pub all_principals: bool,
+
+    /// With --account-policy --account ID: the role assumed in that account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole",
+        value_parser = parse_role_name
+    )]
+    pub role_name: String,
 }
 
 #[derive(Debug, Args)]
@@ -449,6 +474,15 @@ pub struct DetachArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
+    /// Which policy to destroy (signin: the console sign-in RCP).
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// --kind signin: also turn console authorization off for the organization (by default it
+    /// stays on: other RCPs and account statements may rely on it).
+    #[arg(long)]
+    pub disable_console_authorization: bool,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 
@@ -474,6 +508,10 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// Which policy (signin: the RCP and whether console authorization is in force).
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 
@@ -544,6 +582,15 @@ pub struct ImpactArgs {
     pub aws: AwsArgs,
 }
 
+/// Which Sign-In evaluation phase `simulate --kind signin` models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SigninPhase {
+    /// Before authentication: the ARN is in signin:PrincipalArn.
+    PreAuth,
+    /// After authentication: the ARN is in aws:PrincipalArn.
+    PostAuth,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
     /// The Service Control Policy RestrictIAMUserAccessWithExceptions.
@@ -553,6 +600,8 @@ pub enum Kind {
     /// EventBridge rules alerting on break-glass use, exception-tag and guardrail changes
     /// (render only: --format cloudformation, terraform, or json for the patterns).
     Monitoring,
+    /// The console sign-in resource control policy ([console]; AWS Sign-In, issue 19).
+    Signin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -636,9 +685,14 @@ pub struct SimulateArgs {
         long,
         value_enum,
         ignore_case = true,
-        required_unless_present_any = ["scenario", "policy", "policy_dir", "scp_chain"]
+        required_unless_present_any = ["scenario", "policy", "policy_dir", "scp_chain", "phase"]
     )]
     pub principal_type: Option<PrincipalType>,
+
+    /// --kind signin: the Sign-In phase; --principal-arn goes to signin:PrincipalArn
+    /// (pre-auth) or aws:PrincipalArn (post-auth). Sign-In requests carry no aws:ViaAWSService.
+    #[arg(long, value_enum)]
+    pub phase: Option<SigninPhase>,
 
     /// A principal tag, aws:PrincipalTag/KEY (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -662,8 +716,8 @@ pub struct SimulateArgs {
     pub source_vpce: Option<String>,
 
     /// aws:RequestedRegion: the Region called (a listed VPC counts only in its Regions).
-    #[arg(long, value_name = "REGION", value_parser = parse_region)]
-    pub region: Option<String>,
+    #[arg(long = "region", value_name = "REGION", value_parser = parse_region)]
+    pub requested_region: Option<String>,
 
     /// The action requested.
     #[arg(long, default_value = scpctl_core::scenario::DEFAULT_ACTION)]
@@ -715,7 +769,7 @@ pub struct SimulateArgs {
     pub scp_chain: Vec<String>,
 
     /// Print the guide's test scenario as a table instead of evaluating one request.
-    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "source_vpc", "source_vpce", "region", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role"])]
+    #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "source_vpc", "source_vpce", "requested_region", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role", "phase"])]
     pub scenario: bool,
 }
 

@@ -6,6 +6,7 @@ pub mod iam;
 pub mod iam_policies;
 pub mod orgs;
 pub mod s3;
+pub mod signin;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -17,19 +17,27 @@ use aws_sdk_organizations::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::plan::{
-    self, AttachedPolicy, Change, Observed, ObservedPolicy, ObservedTarget, TargetId,
-    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+    self, AttachedPolicy, Change, Observed, ObservedPolicy, ObservedTarget, OrgPolicyType,
+    TargetId, MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 use super::{error_code, retry_conflicts, CallCounter};
 
-const SCP: PolicyType = PolicyType::ServiceControlPolicy;
+/// The SDK's policy type for ours.
+pub fn sdk_type(t: OrgPolicyType) -> PolicyType {
+    match t {
+        OrgPolicyType::ServiceControl => PolicyType::ServiceControlPolicy,
+        OrgPolicyType::ResourceControl => PolicyType::ResourceControlPolicy,
+    }
+}
 /// Enabling a policy type is asynchronous ("EnablePolicyType": "the status is PENDING_ENABLE
 /// until ..."): poll ListRoots until ENABLED, at most this long.
 const ENABLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Orgs {
     client: Client,
+    /// The policy type this planner reads and writes (SCP unless `for_type`).
+    policy_type: OrgPolicyType,
     /// Per-target reads and writes in flight at once. Organizations throttles per account
     /// (`TooManyRequestsException`, retried by the SDK), so this stays small.
     concurrency: usize,
@@ -64,8 +72,75 @@ impl Orgs {
             .build();
         Orgs {
             client: Client::from_conf(conf),
+            policy_type: OrgPolicyType::ServiceControl,
             concurrency: concurrency.max(1),
         }
+    }
+
+    /// The same client deploying policies of another type (the console sign-in RCP).
+    pub fn for_type(mut self, t: OrgPolicyType) -> Orgs {
+        self.policy_type = t;
+        self
+    }
+
+    fn kind(&self) -> PolicyType {
+        sdk_type(self.policy_type)
+    }
+
+    /// The organization's id (`o-...`).
+    pub async fn organization_id(&self) -> Result<String> {
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| failed("DescribeOrganization", e))?;
+        out.organization()
+            .and_then(|o| o.id())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("DescribeOrganization returned no organization id"))
+    }
+
+    /// Name and content of every policy of type `t` attached directly to `target` (for the
+    /// guards: the SCPs and RCPs in force, evaluated offline).
+    pub async fn policies_on(
+        &self,
+        target: &str,
+        t: OrgPolicyType,
+    ) -> Result<Vec<(String, String)>> {
+        let pages = self
+            .client
+            .list_policies_for_target()
+            .target_id(target)
+            .filter(sdk_type(t))
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await;
+        let pages = match pages {
+            Ok(p) => p,
+            // A type not enabled yet has nothing in force.
+            Err(e) if error_code(&e) == Some("PolicyTypeNotEnabledException") => return Ok(vec![]),
+            Err(e) => return Err(failed(&format!("ListPoliciesForTarget {target}"), e)),
+        };
+        let mut out = Vec::new();
+        for p in pages.iter().flat_map(|p| p.policies()) {
+            let id = p.id().unwrap_or_default();
+            let described = self
+                .client
+                .describe_policy()
+                .policy_id(id)
+                .send()
+                .await
+                .map_err(|e| failed(&format!("DescribePolicy {id}"), e))?;
+            let content = described
+                .policy()
+                .and_then(|d| d.content())
+                .unwrap_or_default()
+                .to_string();
+            out.push((p.name().unwrap_or(id).to_string(), content));
+        }
+        Ok(out)
     }
 
     /// The organization's root and whether SCPs are enabled on it.
@@ -89,7 +164,7 @@ impl Orgs {
         let status = root
             .policy_types()
             .iter()
-            .find(|t| t.r#type() == Some(&SCP))
+            .find(|t| t.r#type() == Some(&self.kind()))
             .and_then(|t| t.status().cloned());
         Ok((id.to_string(), status))
     }
@@ -174,7 +249,7 @@ impl Orgs {
         let pages = self
             .client
             .list_policies()
-            .filter(SCP)
+            .filter(self.kind())
             .into_paginator()
             .send()
             .try_collect()
@@ -251,7 +326,7 @@ impl Orgs {
             .client
             .list_policies_for_target()
             .target_id(target.as_str())
-            .filter(SCP)
+            .filter(self.kind())
             .into_paginator()
             .send()
             .try_collect()
@@ -341,7 +416,7 @@ impl Orgs {
         let targets = self.attached_all(&to_read).await?;
         Ok(Observed {
             root_id,
-            scp_enabled: status == Some(PolicyTypeStatus::Enabled),
+            type_enabled: status == Some(PolicyTypeStatus::Enabled),
             policy,
             attached_to,
             targets,
@@ -365,15 +440,23 @@ impl Orgs {
             total: changes.len(),
             failed: vec![(change.to_string(), format!("{error:#}"))],
         };
+        // Console authorization is AWS Sign-In's, executed by `aws::signin`.
         let (sequential, parallel): (Vec<&Change>, Vec<&Change>) = changes
             .iter()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    Change::EnableConsoleAuthorization { .. }
+                        | Change::DisableConsoleAuthorization { .. }
+                )
+            })
             .partition(|c| !matches!(c, Change::AttachPolicy { .. } | Change::DetachPolicy { .. }));
         let (before, after): (Vec<&Change>, Vec<&Change>) = sequential
             .into_iter()
             .partition(|c| !matches!(c, Change::DeletePolicy { .. }));
         for change in before {
             let result = match change {
-                Change::EnablePolicyType { root, .. } => self.enable_scps(root).await,
+                Change::EnablePolicyType { root, .. } => self.enable_type(root).await,
                 Change::CreatePolicy {
                     policy,
                     description,
@@ -388,7 +471,7 @@ impl Orgs {
                     content,
                     ..
                 } => self.update(policy_id, description, content).await,
-                _ => unreachable!("partitioned above"),
+                other => Err(anyhow!("internal: {other} is not an Organizations change")),
             };
             result.map_err(|e| fail(done, change, e))?;
             progress(change);
@@ -410,7 +493,7 @@ impl Orgs {
                         let r = match change {
                             Change::AttachPolicy { target, .. } => self.attach(id, target).await,
                             Change::DetachPolicy { target, .. } => self.detach(id, target).await,
-                            _ => unreachable!("partitioned above"),
+                            other => Err(anyhow!("internal: {other} is not an attachment")),
                         };
                         match &r {
                             Ok(()) => progress(change),
@@ -451,12 +534,13 @@ impl Orgs {
         Ok(())
     }
 
-    async fn enable_scps(&self, root: &str) -> Result<()> {
+    async fn enable_type(&self, root: &str) -> Result<()> {
+        let kind = self.kind();
         let r = retry_conflicts("EnablePolicyType", || {
             self.client
                 .enable_policy_type()
                 .root_id(root)
-                .policy_type(SCP)
+                .policy_type(kind.clone())
                 .send()
         })
         .await;
@@ -465,7 +549,7 @@ impl Orgs {
             Ok(out)
                 if out.root().is_some_and(|root| {
                     root.policy_types().iter().any(|t| {
-                        t.r#type() == Some(&SCP) && t.status() == Some(&PolicyTypeStatus::Enabled)
+                        t.r#type() == Some(&kind) && t.status() == Some(&PolicyTypeStatus::Enabled)
                     })
                 }) =>
             {
@@ -481,7 +565,8 @@ impl Orgs {
             match self.root().await?.1 {
                 Some(PolicyTypeStatus::Enabled) => return Ok(()),
                 status if start.elapsed() > ENABLE_TIMEOUT => bail!(
-                    "SERVICE_CONTROL_POLICY on {root} is still {status:?} after {ENABLE_TIMEOUT:?}; re-run when it is ENABLED"
+                    "{} on {root} is still {status:?} after {ENABLE_TIMEOUT:?}; re-run when it is ENABLED",
+                    self.policy_type.api_name()
                 ),
                 _ => {
                     tokio::time::sleep(delay).await;
@@ -505,7 +590,7 @@ impl Orgs {
                 .name(name)
                 .description(description)
                 .content(content)
-                .r#type(SCP)
+                .r#type(self.kind())
                 .tags(tag.clone())
                 .send()
         })

@@ -4,9 +4,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
-use scpctl_core::config::Limits;
+use scpctl_core::config::{Limits, AWS_RCPS_PER_TARGET};
 use scpctl_core::plan::{
-    plan_apply, plan_destroy, plan_detach, Change, Desired, Plan, PlanError, TargetId,
+    plan_apply, plan_destroy, plan_detach, Change, Desired, OrgPolicyType, Plan, PlanError,
+    TargetId,
 };
 use scpctl_core::render::{render, Layout, PolicyKind, RenderedPolicy};
 use serde_json::json;
@@ -16,9 +17,10 @@ use scpctl_core::lockout::{caller_kind, check_caller, reaching_target, CallerKin
 
 use crate::aws::iam::{caller, Iam};
 use crate::aws::orgs::Orgs;
+use crate::aws::signin::Signin;
 use crate::aws::{sdk_config, CallCounter};
 use crate::cli::{
-    ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, OutputFormat, TargetArgs,
+    ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat, TargetArgs,
 };
 use crate::exit;
 use crate::load::{load, print_warnings, Loaded};
@@ -137,24 +139,35 @@ fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
     Ok(ids)
 }
 
-/// The SCP rendered from the config, with the quotas (`[limits]`) the plan checks against.
-fn rendered_scp_with_limits(cli: &Cli) -> Result<(RenderedPolicy, Limits)> {
-    let (loaded, scp) = load_and_render_scp(cli)?;
-    Ok((scp, loaded.config.limits))
+/// The policy type a `--kind` deploys; kinds `plan` does not deploy are a usage
+/// error naming them.
+pub fn org_type(kind: Kind) -> Result<OrgPolicyType> {
+    match kind {
+        Kind::Scp => Ok(OrgPolicyType::ServiceControl),
+        Kind::Signin => Ok(OrgPolicyType::ResourceControl),
+        #[allow(unreachable_patterns)]
+        other => Err(Usage(Problems(vec![format!(
+            "--kind {} is not deployed through AWS Organizations by this command; use --kind scp or --kind signin",
+            format!("{other:?}").to_lowercase()
+        )]))
+        .into()),
+    }
 }
 
-/// The config (its warnings printed) and the SCP rendered from it.
-pub fn load_and_render_scp(cli: &Cli) -> Result<(Loaded, RenderedPolicy)> {
+/// The policy of `kind` rendered from the config, with the quotas (`[limits]`) the plan
+/// checks against.
+pub fn rendered_with_limits(cli: &Cli, kind: PolicyKind) -> Result<(RenderedPolicy, Limits)> {
+    let (loaded, policy) = load_and_render(cli, kind)?;
+    Ok((policy, loaded.config.limits))
+}
+
+/// The config (its warnings printed) and the policy of `kind` rendered from it.
+pub fn load_and_render(cli: &Cli, kind: PolicyKind) -> Result<(Loaded, RenderedPolicy)> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
-    let mut policies = render(
-        &loaded.config,
-        &loaded.cidrs.set,
-        PolicyKind::Scp,
-        Layout::Single,
-    )?;
-    let scp = policies.remove(0);
-    Ok((loaded, scp))
+    let mut policies = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?;
+    let policy = policies.remove(0);
+    Ok((loaded, policy))
 }
 
 fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
@@ -222,7 +235,18 @@ async fn execute(
     let progress = |c: &Change| eprintln!("done: {c}");
     orgs.execute(&plan.changes, content, policy_id, &progress)
         .await?;
-    Ok(plan.changes.len())
+    // Console authorization changes are AWS Sign-In's, counted where they are made.
+    Ok(plan
+        .changes
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c,
+                Change::EnableConsoleAuthorization { .. }
+                    | Change::DisableConsoleAuthorization { .. }
+            )
+        })
+        .count())
 }
 
 /// Shared by `plan` and `apply`.
@@ -231,10 +255,12 @@ async fn plan_and_maybe_apply(
     args: &DeployArgs,
     apply: Option<&ApplyArgs>,
 ) -> Result<u8> {
+    let policy_type = org_type(args.kind)?;
     // Usage errors (bad target ids) before the config's warnings.
     let mut target_ids = targets(&args.targets)?;
-    let (scp, limits) = rendered_scp_with_limits(cli)?;
+    let (scp, limits) = rendered_with_limits(cli, super::policy_kind(args.kind)?)?;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
+    let orgs = orgs.for_type(policy_type);
     let observed = orgs
         .observe(&scp.name, &target_ids, args.targets.root)
         .await?;
@@ -242,13 +268,28 @@ async fn plan_and_maybe_apply(
         target_ids.push(TargetId::Root(observed.root_id.clone()));
     }
     let desired = Desired {
+        policy_type,
         name: scp.name.clone(),
         description: scp.description.clone(),
         content: scp.compact.clone(),
         targets: target_ids,
-        scps_per_target: limits.scps_per_target,
+        per_target: match policy_type {
+            OrgPolicyType::ServiceControl => limits.scps_per_target,
+            OrgPolicyType::ResourceControl => AWS_RCPS_PER_TARGET,
+        },
     };
-    let plan = plan_apply(&desired, &observed).map_err(plan_errors)?;
+    let mut plan = plan_apply(&desired, &observed).map_err(plan_errors)?;
+    let signin =
+        (policy_type == OrgPolicyType::ResourceControl).then(|| Signin::new(&config, &counter));
+    if let Some(signin) = &signin {
+        let (organization, enabled) = super::signin::observe_console(&orgs, signin).await?;
+        if !enabled {
+            plan.changes
+                .push(Change::EnableConsoleAuthorization { organization });
+        }
+        plan.warnings
+            .extend(super::signin::CAVEATS.iter().map(|c| c.to_string()));
+    }
     let Some(apply) = apply.filter(|a| !a.dry_run && !plan.changes.is_empty()) else {
         print_plan(cli, &plan, &counter, None);
         return Ok(exit::SUCCESS);
@@ -256,21 +297,39 @@ async fn plan_and_maybe_apply(
     if cli.output == OutputFormat::Text {
         print_plan(cli, &plan, &counter, None);
     }
-    guard_self_lockout(
-        &config,
-        &counter,
-        &orgs,
-        &desired.targets,
-        &scp.compact,
-        apply,
-    )
-    .await?;
+    if signin.is_some() {
+        let loaded = load(&cli.config)?;
+        super::signin::guard(
+            &config,
+            &counter,
+            &orgs,
+            &loaded.config,
+            &loaded.cidrs.set,
+            (&scp.name, &scp.compact),
+            &desired.targets,
+            apply,
+        )
+        .await?;
+    } else {
+        guard_self_lockout(
+            &config,
+            &counter,
+            &orgs,
+            &desired.targets,
+            &scp.compact,
+            apply,
+        )
+        .await?;
+    }
     confirm(
         apply.yes,
         &format!("Make these {} change(s)?", plan.changes.len()),
     )?;
     let policy_id = observed.policy.as_ref().map(|p| p.id.clone());
-    let done = execute(&orgs, &plan, &scp.compact, policy_id).await?;
+    let mut done = execute(&orgs, &plan, &scp.compact, policy_id).await?;
+    if let Some(signin) = &signin {
+        done += super::signin::execute_console(signin, &plan).await?;
+    }
     tracing::info!("AWS requests: {}", counter.summary());
     print_plan(cli, &plan, &counter, Some(done));
     if cli.output == OutputFormat::Text {
@@ -284,6 +343,15 @@ pub fn plan(cli: &Cli, args: &DeployArgs) -> Result<u8> {
 }
 
 pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
+    if args.account_policy {
+        if args.deploy.kind != Kind::Signin {
+            return Err(Usage(Problems(vec![
+                "--account-policy applies to --kind signin only".into(),
+            ]))
+            .into());
+        }
+        return super::signin::account_policy(cli, args);
+    }
     block_on(plan_and_maybe_apply(cli, &args.deploy, Some(args)))?
 }
 
@@ -328,18 +396,24 @@ async fn run_removal(
 
 /// The managed policy's name: detach and destroy do not use the CIDRs, so their warnings are
 /// not printed (nor does a CIDR problem matter to them beyond the config being valid).
-fn policy_name(cli: &Cli) -> Result<String> {
-    Ok(load(&cli.config)?.config.policy.name)
+fn policy_name(cli: &Cli, t: OrgPolicyType) -> Result<String> {
+    let config = load(&cli.config)?.config;
+    Ok(match t {
+        OrgPolicyType::ServiceControl => config.policy.name,
+        OrgPolicyType::ResourceControl => config.console.name,
+    })
 }
 
 pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
     block_on(async {
         // Usage errors first, then the config.
+        let t = org_type(args.deploy.kind)?;
         let mut target_ids = targets(&args.deploy.targets)?;
-        let name = policy_name(cli)?;
+        let name = policy_name(cli, t)?;
         let (orgs, counter) = connect(&args.deploy.aws, args.deploy.concurrency).await;
+        let orgs = orgs.for_type(t);
         let Some(policy) = orgs.find_policy(&name).await? else {
-            eprintln!("no SCP named {name} exists; nothing to detach");
+            eprintln!("no {} named {name} exists; nothing to detach", t.short());
             print_plan(cli, &Plan::default(), &counter, None);
             return Ok(exit::SUCCESS);
         };
@@ -364,11 +438,45 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
 
 pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
     block_on(async {
-        let name = policy_name(cli)?;
-        let (orgs, counter) = connect(&args.aws, args.concurrency).await;
+        let t = org_type(args.kind)?;
+        if args.disable_console_authorization && t != OrgPolicyType::ResourceControl {
+            return Err(Usage(Problems(vec![
+                "--disable-console-authorization applies to --kind signin only".into(),
+            ]))
+            .into());
+        }
+        let name = policy_name(cli, t)?;
+        let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
+        let orgs = orgs.for_type(t);
+        let mut console = Vec::new();
+        let signin = Signin::new(&config, &counter);
+        if t == OrgPolicyType::ResourceControl {
+            if args.disable_console_authorization {
+                let (organization, enabled) =
+                    super::signin::observe_console(&orgs, &signin).await?;
+                if enabled {
+                    console.push(Change::DisableConsoleAuthorization { organization });
+                }
+            } else {
+                eprintln!("note: console authorization stays on (other RCPs and account statements may rely on it); --disable-console-authorization turns it off");
+            }
+        }
         let Some(policy) = orgs.find_policy(&name).await? else {
-            eprintln!("no SCP named {name} exists; nothing to destroy");
-            print_plan(cli, &Plan::default(), &counter, None);
+            eprintln!("no {} named {name} exists; nothing to destroy", t.short());
+            let plan = Plan {
+                changes: console,
+                warnings: vec![],
+            };
+            if plan.changes.is_empty() || args.dry_run {
+                print_plan(cli, &plan, &counter, None);
+                return Ok(exit::SUCCESS);
+            }
+            print_plan(cli, &plan, &counter, None);
+            confirm(
+                args.yes,
+                &format!("Make these {} change(s)?", plan.changes.len()),
+            )?;
+            super::signin::execute_console(&signin, &plan).await?;
             return Ok(exit::SUCCESS);
         };
         let mut target_ids = Vec::new();
@@ -378,17 +486,22 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
             }
         }
         let observed = orgs.attached_all(&target_ids).await?;
-        let plan = plan_destroy(&policy, &observed).map_err(plan_errors)?;
-        run_removal(
+        let mut plan = plan_destroy(t, &policy, &observed).map_err(plan_errors)?;
+        plan.changes.extend(console);
+        let code = run_removal(
             cli,
             &orgs,
             &counter,
-            plan,
+            plan.clone(),
             &policy.id,
             args.yes,
             args.dry_run,
-            &format!("no SCP named {name} exists; nothing to destroy"),
+            &format!("no {} named {name} exists; nothing to destroy", t.short()),
         )
-        .await
+        .await?;
+        if !args.dry_run {
+            super::signin::execute_console(&signin, &plan).await?;
+        }
+        Ok(code)
     })?
 }

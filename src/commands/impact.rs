@@ -124,6 +124,12 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let network_sid = match kind {
         PolicyKind::Scp => SID_OUTSIDE_NETWORK,
         PolicyKind::Identity => SID_IDENTITY,
+        PolicyKind::Signin => {
+            return Err(crate::problems::Usage(crate::problems::Problems(vec![
+                "impact --kind signin (replaying sign-in records through the Sign-In RCP) is not built yet; use --kind scp or identity".into(),
+            ]))
+            .into())
+        }
     };
 
     // Inputs: local paths checked before any work starts; S3 URLs read in turn.

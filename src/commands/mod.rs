@@ -7,6 +7,8 @@ mod identity;
 mod impact;
 mod init;
 mod render;
+mod signin;
+mod signin_scenario;
 mod simulate;
 mod status;
 mod validate;
@@ -62,6 +64,7 @@ pub fn policy_kind(k: Kind) -> Result<PolicyKind> {
     match k {
         Kind::Scp => Ok(PolicyKind::Scp),
         Kind::Identity => Ok(PolicyKind::Identity),
+        Kind::Signin => Ok(PolicyKind::Signin),
         Kind::Monitoring => Err(crate::problems::Usage(crate::problems::Problems(vec![
             "--kind monitoring is a set of EventBridge rules, not a policy: only `scpctl render --kind monitoring` takes it".into(),
         ]))

@@ -17,7 +17,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     }
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
-    if !loaded.config.network.opt_ins.exempt_vpc_resident_actions {
+    if !loaded.config.network.opt_ins.exempt_vpc_resident_actions && args.kind != Kind::Signin {
         eprintln!("{}", scpctl_core::networks::VPC_RESIDENT_NOTE);
     }
     let layout = if args.split_statements {

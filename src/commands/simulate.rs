@@ -12,7 +12,7 @@ use scpctl_core::render::{render, Layout, PolicyKind};
 use scpctl_core::scenario::scenario;
 use serde_json::json;
 
-use crate::cli::{Cli, Kind, OutputFormat, SimulateArgs};
+use crate::cli::{Cli, Kind, OutputFormat, SigninPhase, SimulateArgs};
 use crate::exit;
 use crate::load::{load, read_text, Loaded};
 
@@ -54,6 +54,7 @@ fn policy_type(kind: Kind) -> Result<PolicyType> {
     Ok(match super::policy_kind(kind)? {
         PolicyKind::Scp => PolicyType::Scp,
         PolicyKind::Identity => PolicyType::Identity,
+        PolicyKind::Signin => PolicyType::Rcp,
     })
 }
 
@@ -127,11 +128,30 @@ fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
 /// The request the flags describe: a flag left out is a key absent from the request, except
 /// `aws:ViaAWSService`, which AWS puts in every request context.
 fn request_context(args: &SimulateArgs) -> RequestContext {
-    let mut ctx = RequestContext::new(&args.action);
+    let signin = args.kind == Kind::Signin;
+    let action = if signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
+        scpctl_core::signin::ACTIONS[0]
+    } else {
+        args.action.as_str()
+    };
+    let mut ctx = RequestContext::new(action);
     if let Some(p) = args.principal_type {
         ctx = ctx.with("aws:PrincipalType", p.as_str());
     }
-    ctx = ctx.with("aws:ViaAWSService", args.via_aws_service.to_string());
+    // AWS Sign-In has no aws:ViaAWSService (AWS Sign-In condition-key reference).
+    if !signin || args.via_aws_service {
+        ctx = ctx.with("aws:ViaAWSService", args.via_aws_service.to_string());
+    }
+    let generic = [
+        ("aws:SourceVpc", &args.source_vpc),
+        ("aws:SourceVpce", &args.source_vpce),
+        ("aws:RequestedRegion", &args.requested_region),
+    ];
+    for (k, v) in generic {
+        if let Some(v) = v {
+            ctx = ctx.with(k, v);
+        }
+    }
     for (k, v) in &args.tags {
         ctx = ctx.with(&format!("aws:PrincipalTag/{k}"), v);
     }
@@ -144,11 +164,15 @@ fn request_context(args: &SimulateArgs) -> RequestContext {
     if let Some(vpce) = &args.source_vpce {
         ctx = ctx.with("aws:SourceVpce", vpce);
     }
-    if let Some(region) = &args.region {
+    if let Some(region) = &args.requested_region {
         ctx = ctx.with("aws:RequestedRegion", region);
     }
     if let Some(arn) = &args.principal_arn {
-        ctx = ctx.with("aws:PrincipalArn", arn);
+        let key = match args.phase {
+            Some(SigninPhase::PreAuth) => "signin:PrincipalArn",
+            _ => "aws:PrincipalArn",
+        };
+        ctx = ctx.with(key, arn);
     }
     for (k, v) in &args.context {
         ctx = ctx.with(k, v);
@@ -176,6 +200,24 @@ fn request_json(ctx: &RequestContext) -> serde_json::Value {
 
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let kind: PolicyKind = super::policy_kind(args.kind)?;
+    if args.scenario && kind == PolicyKind::Signin {
+        if !args.policy.is_empty() {
+            bail!("--scenario --kind signin evaluates the RCP rendered from the config (both include_root settings); --policy is not used");
+        }
+        return super::signin_scenario::run(cli, &load(&cli.config)?);
+    }
+    if !args.scenario && kind == PolicyKind::Signin && args.phase.is_none() {
+        return Err(crate::problems::Usage(crate::problems::Problems(vec![
+            "--kind signin needs --phase pre-auth (signin:PrincipalArn) or --phase post-auth (aws:PrincipalArn)".into(),
+        ]))
+        .into());
+    }
+    if args.phase.is_some() && kind != PolicyKind::Signin {
+        return Err(crate::problems::Usage(crate::problems::Problems(vec![
+            "--phase applies to --kind signin only".into(),
+        ]))
+        .into());
+    }
     if args.scenario {
         if args.policy.len() > 1 {
             bail!("--scenario evaluates one policy: give at most one --policy");
@@ -288,20 +330,31 @@ fn describe(args: &SimulateArgs) -> String {
         Some(ip) => format!("aws:SourceIp {ip}"),
         None => "no aws:SourceIp (as through a VPC endpoint)".into(),
     });
-    if let Some(vpc) = &args.source_vpc {
-        parts.push(format!("aws:SourceVpc {vpc}"));
+    for (k, v) in [
+        ("aws:SourceVpc", &args.source_vpc),
+        ("aws:SourceVpce", &args.source_vpce),
+        ("aws:RequestedRegion", &args.requested_region),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{k} {v}"));
+        }
     }
-    if let Some(vpce) = &args.source_vpce {
-        parts.push(format!("aws:SourceVpce {vpce}"));
+    match args.phase {
+        Some(SigninPhase::PreAuth) => parts.push("Sign-In pre-auth (signin:PrincipalArn)".into()),
+        Some(SigninPhase::PostAuth) => parts.push("Sign-In post-auth (aws:PrincipalArn)".into()),
+        None => parts.push(format!("aws:ViaAWSService {}", args.via_aws_service)),
     }
-    if let Some(region) = &args.region {
-        parts.push(format!("aws:RequestedRegion {region}"));
-    }
-    parts.push(format!("aws:ViaAWSService {}", args.via_aws_service));
     for (k, v) in &args.context {
         parts.push(format!("{k}={v}"));
     }
-    parts.push(format!("action {}", args.action));
+    parts.push(format!(
+        "action {}",
+        if args.kind == Kind::Signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
+            scpctl_core::signin::ACTIONS[0]
+        } else {
+            args.action.as_str()
+        }
+    ));
     parts.push(match &args.resource {
         Some(r) => format!("resource {r}"),
         None => "resource *".into(),
@@ -362,6 +415,10 @@ fn print_decision(subject: &Subject, args: &SimulateArgs, d: &Decision, kind: Po
     }
     if d.statement.is_none() {
         match kind {
+            PolicyKind::Signin if subject.rendered => println!(
+                "An RCP never grants access: sign-in still needs the principal's credentials (and decides only once console \
+                 authorization is enabled)."
+            ),
             PolicyKind::Scp if subject.rendered => println!(
                 "An SCP never grants access: the request still needs an Allow from the caller's IAM policies \
                  (and from FullAWSAccess or another Allow SCP)."
@@ -371,7 +428,7 @@ fn print_decision(subject: &Subject, args: &SimulateArgs, d: &Decision, kind: Po
     }
 }
 
-fn decision_text(denied: bool, statement: Option<&str>) -> String {
+pub(super) fn decision_text(denied: bool, statement: Option<&str>) -> String {
     match (denied, statement) {
         (true, Some(s)) => format!("DENIED by {s}"),
         (true, None) => "DENIED".into(),
@@ -389,6 +446,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
     let policy_type = match kind {
         PolicyKind::Scp => PolicyType::Scp,
         PolicyKind::Identity => PolicyType::Identity,
+        PolicyKind::Signin => PolicyType::Rcp,
     };
     let compiled = CompiledPolicy::new(&subject.document, policy_type)
         .with_context(|| format!("cannot evaluate {}", subject.label))?;

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use scpctl_core::monitoring::{break_glass_report, BreakGlassState};
 
-use super::deploy::{block_on, connect_with_config, load_and_render_scp};
+use super::deploy::{block_on, connect_with_config, load_and_render, org_type};
+use crate::aws::signin::Signin;
 use crate::aws::{iam, CallCounter};
 use crate::cli::{Cli, OutputFormat, StatusArgs};
 use crate::exit;
@@ -52,10 +53,13 @@ fn print_break_glass(report: &[(String, BreakGlassState)]) {
 }
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
-    let (loaded, scp) = load_and_render_scp(cli)?;
+    let t = org_type(args.kind)?;
+    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.kind)?)?;
     let principals = loaded.config.break_glass.principals;
+    let signin_kind = t == scpctl_core::plan::OrgPolicyType::ResourceControl;
     block_on(async {
         let (orgs, counter, sdk) = connect_with_config(&args.aws, 1).await;
+        let orgs = orgs.for_type(t);
         let glass = break_glass(&principals, &sdk, &counter).await;
         if let (Some(report), OutputFormat::Text) = (&glass, cli.output) {
             print_break_glass(report);
@@ -65,15 +69,38 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                 .map(|(p, s)| json!({"principal": p, "status": s}))
                 .collect::<Vec<_>>()
         });
+        // The console half: whether Sign-In checks RCPs at all for this organization.
+        let console = if signin_kind {
+            let signin = Signin::new(&sdk, &counter);
+            Some(super::signin::observe_console(&orgs, &signin).await?)
+        } else {
+            None
+        };
+        if let Some((org, enabled)) = &console {
+            match cli.output {
+                OutputFormat::Json | OutputFormat::Jsonl => {}
+                OutputFormat::Text if *enabled => println!(
+                    "console authorization: enabled for {org}; RCPs decide console sign-in (Sign-In replicates a change from us-east-1 within minutes: in force a few minutes after it was made)"
+                ),
+                OutputFormat::Text => println!(
+                    "console authorization: NOT enabled for {org}: the RCP has no effect on sign-in; `scpctl apply --kind signin` enables it"
+                ),
+            }
+        }
+        let console_json = console
+            .as_ref()
+            .map(|(org, enabled)| json!({"organization": org, "enabled": enabled}));
+        let console_on = console.as_ref().is_none_or(|(_, e)| *e);
         let Some(policy) = orgs.find_policy(&scp.name).await? else {
             match cli.output {
                 OutputFormat::Json => println!(
                     "{}",
-                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "api_calls": counter.snapshot()})
+                    json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "console_authorization": console_json, "api_calls": counter.snapshot()})
                 ),
                 OutputFormat::Text | OutputFormat::Jsonl => println!(
-                    "{}: not deployed (no SCP of this name). `scpctl plan --ou OU` shows what apply would create.",
-                    scp.name
+                    "{}: not deployed (no {} of this name). `scpctl plan --ou OU` shows what apply would create.",
+                    scp.name,
+                    t.short()
                 ),
             }
             return Ok(exit::DRIFT);
@@ -85,7 +112,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
             (Some(deployed), Some(wanted)) => cidr_diff(&deployed, &wanted),
             _ => (vec![], vec![]),
         };
-        let in_sync = content_same && description_same;
+        let in_sync = content_same && description_same && console_on;
         match cli.output {
             OutputFormat::Json => println!(
                 "{}",
@@ -101,6 +128,8 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "cidrs_to_remove": removed,
                     "attached_to": attached_to,
                     "break_glass": glass_json,
+                    "console_authorization": console_json,
+                    "in_force": console_on && !attached_to.is_empty(),
                     "api_calls": counter.snapshot(),
                 })
             ),
@@ -117,7 +146,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     let list: Vec<&str> = attached_to.iter().map(String::as_str).collect();
                     println!("  attached to: {}", list.join(", "));
                 }
-                if in_sync {
+                if content_same && description_same {
                     println!("  content: in sync with the config");
                 } else {
                     if !content_same {

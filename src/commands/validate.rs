@@ -144,5 +144,6 @@ fn kind_name(kind: PolicyKind) -> &'static str {
     match kind {
         PolicyKind::Scp => "scp",
         PolicyKind::Identity => "identity",
+        PolicyKind::Signin => "signin",
     }
 }

@@ -17,6 +17,11 @@
 //! [limits]                        # optional: AWS Organizations quotas, current defaults
 //! scp_max_chars = 10240
 //! scps_per_target = 10
+//! rcp_max_chars = 5120            # the console sign-in RCP (render --kind signin)
+//!
+//! [console]                       # optional: the console sign-in RCP
+//! name = "RestrictConsoleSignInToExpectedNetworks"
+//! include_root = false            # also hold member accounts' root users to the networks
 //! ```
 
 use serde::Deserialize;
@@ -31,6 +36,7 @@ pub const DEFAULT_SCP_NAME: &str = "RestrictIAMUserAccessWithExceptions";
 pub const DEFAULT_IDENTITY_NAME: &str = "EnterpriseNetworkRestriction";
 pub const DEFAULT_TAG_KEY: &str = "AccessException";
 pub const DEFAULT_TAG_VALUE: &str = "True";
+pub const DEFAULT_CONSOLE_NAME: &str = "RestrictConsoleSignInToExpectedNetworks";
 
 /// Organizations CreatePolicy: Name 1-128 characters, Description at most 512
 /// (AWS Organizations API Reference, CreatePolicy request parameters).
@@ -48,6 +54,12 @@ pub const IAM_DESCRIPTION_MAX: usize = 1000;
 /// values above them are refused (AWS would refuse the policy or the attachment).
 pub const AWS_SCP_MAX_CHARS: usize = 10_240;
 pub const AWS_SCPS_PER_TARGET: usize = 10;
+/// Resource control policies: 5,120 characters per document (AWS Organizations User Guide,
+/// "Quotas and service limits", "Maximum size of a resource control policy document"), with
+/// whitespace counted as for SCPs. `[limits] rcp_max_chars` may lower it, never raise it.
+pub const AWS_RCP_MAX_CHARS: usize = 5_120;
+/// RCPs attached to one root, OU or account (same quota table; `RCPFullAWSAccess` counts).
+pub const AWS_RCPS_PER_TARGET: usize = 5;
 /// The figures before 2026-05-15, for organizations and docs that keep them.
 pub const LEGACY_SCP_MAX_CHARS: usize = 5_120;
 pub const LEGACY_SCPS_PER_TARGET: usize = 5;
@@ -57,6 +69,8 @@ pub const LEGACY_SCPS_PER_TARGET: usize = 5;
 pub struct Limits {
     pub scp_max_chars: usize,
     pub scps_per_target: usize,
+    /// Characters in the console sign-in RCP.
+    pub rcp_max_chars: usize,
 }
 
 impl Default for Limits {
@@ -64,6 +78,27 @@ impl Default for Limits {
         Limits {
             scp_max_chars: AWS_SCP_MAX_CHARS,
             scps_per_target: AWS_SCPS_PER_TARGET,
+            rcp_max_chars: AWS_RCP_MAX_CHARS,
+        }
+    }
+}
+
+/// `[console]`: the resource control policy that holds console sign-in to the networks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    pub name: String,
+    pub description: Option<String>,
+    /// Also deny the root users of member accounts outside the networks (off by default: the
+    /// root user is the last way in when everything else fails).
+    pub include_root: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            name: DEFAULT_CONSOLE_NAME.into(),
+            description: None,
+            include_root: false,
         }
     }
 }
@@ -147,6 +182,7 @@ pub struct Config {
     pub limits: Limits,
     pub break_glass: BreakGlass,
     pub monitoring: MonitoringSettings,
+    pub console: ConsoleSettings,
     /// Things worth knowing that do not stop a render, each naming where it comes from.
     pub warnings: Vec<String>,
 }
@@ -170,6 +206,16 @@ struct RawConfig {
     limits: Option<RawLimits>,
     break_glass: Option<RawBreakGlass>,
     monitoring: Option<RawMonitoring>,
+    console: Option<RawConsole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    name: Option<Spanned<String>>,
+    description: Option<Spanned<String>>,
+    #[serde(default)]
+    include_root: bool,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +246,7 @@ struct RawVpc {
 struct RawLimits {
     scp_max_chars: Option<Spanned<i64>>,
     scps_per_target: Option<Spanned<i64>>,
+    rcp_max_chars: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -368,7 +415,7 @@ impl Config {
                         invalid(
                             value.span(),
                             format!(
-                                "[limits] {name} = {} must be 1 to {max}: AWS Organizations allows at most {max} {what} (quota raised on 2026-05-15); set a lower value to keep a stricter limit",
+                                "[limits] {name} = {} must be 1 to {max}: AWS Organizations allows at most {max} {what}; set a lower value to keep a stricter limit",
                                 value.get_ref()
                             ),
                         );
@@ -380,7 +427,7 @@ impl Config {
                 raw_limits.scp_max_chars,
                 "scp_max_chars",
                 AWS_SCP_MAX_CHARS,
-                "characters in an SCP",
+                "characters in an SCP (quota raised on 2026-05-15)",
             ) {
                 limits.scp_max_chars = v;
             }
@@ -388,9 +435,42 @@ impl Config {
                 raw_limits.scps_per_target,
                 "scps_per_target",
                 AWS_SCPS_PER_TARGET,
-                "SCPs attached to one root, OU or account",
+                "SCPs attached to one root, OU or account (quota raised on 2026-05-15)",
             ) {
                 limits.scps_per_target = v;
+            }
+            if let Some(v) = setting(
+                raw_limits.rcp_max_chars,
+                "rcp_max_chars",
+                AWS_RCP_MAX_CHARS,
+                "characters in a resource control policy",
+            ) {
+                limits.rcp_max_chars = v;
+            }
+        }
+        let mut console = ConsoleSettings {
+            include_root: raw.console.as_ref().is_some_and(|c| c.include_root),
+            ..ConsoleSettings::default()
+        };
+        if let Some(c) = raw.console {
+            if let Some(n) = c.name {
+                if let Err(why) = check_scp_name(n.get_ref()) {
+                    invalid(
+                        n.span(),
+                        format!("[console] name {}: {why}", excerpt(n.get_ref())),
+                    );
+                }
+                console.name = n.into_inner();
+            }
+            if let Some(d) = c.description {
+                let len = d.get_ref().chars().count();
+                if len > SCP_DESCRIPTION_MAX {
+                    invalid(
+                        d.span(),
+                        format!("[console] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
+                    );
+                }
+                console.description = Some(d.into_inner());
             }
         }
 
@@ -536,6 +616,7 @@ impl Config {
             limits,
             break_glass,
             monitoring,
+            console,
             warnings,
         })
     }

@@ -82,13 +82,19 @@ pub fn terraform(policies: &[RenderedPolicy]) -> String {
         let res = terraform_name(&p.name);
         out.push('\n');
         match p.kind {
-            PolicyKind::Scp => {
+            PolicyKind::Scp | PolicyKind::Signin => {
+                if p.kind == PolicyKind::Signin {
+                    out.push_str("# The RCP decides console sign-in only once console authorization is enabled for the\n# organization (AWS Sign-In PutConsoleAuthorizationConfiguration): `scpctl apply --kind signin` does both.\n");
+                }
                 out.push_str(&format!(
                     "resource \"aws_organizations_policy\" \"{res}\" {{\n"
                 ));
                 out.push_str(&format!("  name        = {}\n", hcl_string(&p.name)));
                 out.push_str(&format!("  description = {}\n", hcl_string(&p.description)));
-                out.push_str("  type        = \"SERVICE_CONTROL_POLICY\"\n");
+                out.push_str(&format!(
+                    "  type        = \"{}\"\n",
+                    org_policy_type(p.kind)
+                ));
                 out.push_str(&format!("  # {} of {} characters\n", p.chars(), p.limit()));
                 out.push_str(&format!("  content     = {}\n", hcl_string(&p.compact)));
                 out.push_str(&terraform_tags());
@@ -104,6 +110,14 @@ pub fn terraform(policies: &[RenderedPolicy]) -> String {
         }
     }
     out
+}
+
+/// The Organizations policy type of a rendered kind (the identity policy is IAM's).
+fn org_policy_type(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Signin => "RESOURCE_CONTROL_POLICY",
+        _ => "SERVICE_CONTROL_POLICY",
+    }
 }
 
 /// A CloudFormation logical id: alphanumeric only.
@@ -123,12 +137,12 @@ pub fn cloudformation(policies: &[RenderedPolicy]) -> String {
     for p in policies {
         let resource = match p.kind {
             // Content given as a string: exactly the budgeted bytes, whitespace included.
-            PolicyKind::Scp => json!({
+            PolicyKind::Scp | PolicyKind::Signin => json!({
                 "Type": "AWS::Organizations::Policy",
                 "Properties": {
                     "Name": p.name,
                     "Description": p.description,
-                    "Type": "SERVICE_CONTROL_POLICY",
+                    "Type": org_policy_type(p.kind),
                     "Content": p.compact,
                     "Tags": [{"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}],
                 }

@@ -19,4 +19,5 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod scenario;
+pub mod signin;
 pub mod tags;

@@ -264,25 +264,68 @@ pub fn pin_sid(n: usize) -> String {
     format!("DenyVpcOutsideItsRegions{n}")
 }
 
+/// How the statements pinning VPCs to their Regions look in one kind of policy.
+pub struct PinStyle {
+    /// Condition operators of the network statement that scope it (who it applies to), copied
+    /// onto each pin so a pin never reaches further than the network statement.
+    pub scope_operators: &'static [&'static str],
+    /// Add `"Bool": {"aws:ViaAWSService": "false"}` (SCP and identity policy). Off for the
+    /// console sign-in RCP: AWS Sign-In has no `aws:ViaAWSService`, so such a condition would
+    /// never match and the pin would never fire (AWS Sign-In condition-key reference).
+    pub via_aws_service: bool,
+    /// `exempt_vpc_resident_actions` may turn `Action` into `NotAction` (not in an RCP, which
+    /// has no `NotAction`; nor does it matter there: only Sign-In actions are denied).
+    pub not_action: bool,
+    /// Elements between Effect and Resource, in order: `Action` (and `Principal` for an RCP).
+    pub head: Vec<(&'static str, Value)>,
+}
+
+impl PinStyle {
+    /// The SCP's and the identity policy's pins: `Action: "*"`.
+    pub fn scp() -> PinStyle {
+        PinStyle {
+            scope_operators: &["StringEquals"],
+            via_aws_service: true,
+            not_action: true,
+            // Action "*" even with the VPC-resident opt-in: those calls never carry
+            // aws:SourceVpc, so a pin cannot match them, and the list would cost 250
+            // characters per pin.
+            head: vec![("Action", Value::String("*".into()))],
+        }
+    }
+}
+
 /// Rewrite the network statement (`network_index` in `statements`) for the opt-ins and append
 /// the statements pinning each VPC to its Regions. `scope` is the statement's principal
 /// conditions (`StringEquals` of the SCP: IAM users holding the exception; empty for the
 /// identity policy), copied onto the pins so they never reach further than statement 2.
 pub fn apply(statements: &mut Vec<Value>, network_index: usize, opts: &NetworkOptIns) {
+    apply_with(statements, network_index, opts, &PinStyle::scp());
+}
+
+/// [`apply`] for any kind of policy: the pins take `style`'s scope, elements and conditions.
+pub fn apply_with(
+    statements: &mut Vec<Value>,
+    network_index: usize,
+    opts: &NetworkOptIns,
+    style: &PinStyle,
+) {
     if !opts.any() {
         return;
     }
     let Some(Value::Object(stmt)) = statements.get_mut(network_index) else {
         return;
     };
-    if opts.exempt_vpc_resident_actions {
+    if opts.exempt_vpc_resident_actions && style.not_action {
         *stmt = rename_key(std::mem::take(stmt), "Action", "NotAction", not_action());
     }
     let mut scope = Map::new();
     if opts.has_networks() {
         if let Some(Value::Object(cond)) = stmt.get_mut("Condition") {
-            if let Some(Value::Object(se)) = cond.get("StringEquals") {
-                scope = se.clone();
+            for op in style.scope_operators {
+                if let Some(body) = cond.get(*op) {
+                    scope.insert((*op).to_string(), body.clone());
+                }
             }
             let mut out = Map::new();
             for (op, body) in std::mem::take(cond) {
@@ -305,10 +348,19 @@ pub fn apply(statements: &mut Vec<Value>, network_index: usize, opts: &NetworkOp
         }
     }
     for (n, (regions, ids)) in opts.region_groups().into_iter().enumerate() {
-        let mut equals = scope.clone();
-        equals.insert("aws:SourceVpc".into(), list(&ids));
         let mut cond = Map::new();
+        for (op, body) in &scope {
+            cond.insert(op.clone(), body.clone());
+        }
+        let mut equals = match cond.remove("StringEquals") {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        equals.insert("aws:SourceVpc".into(), list(&ids));
+        // StringEquals first, as the guide's statements have it.
+        let rest = std::mem::take(&mut cond);
         cond.insert("StringEquals".into(), Value::Object(equals));
+        cond.extend(rest);
         let mut region = Map::new();
         region.insert("aws:RequestedRegion".into(), list(&regions));
         cond.insert("StringNotEquals".into(), Value::Object(region));
@@ -318,15 +370,17 @@ pub fn apply(statements: &mut Vec<Value>, network_index: usize, opts: &NetworkOp
             vpce.insert("aws:SourceVpce".into(), list(&opts.vpc_endpoints));
             cond.insert("StringNotEqualsIfExists".into(), Value::Object(vpce));
         }
-        let mut via = Map::new();
-        via.insert("aws:ViaAWSService".into(), Value::String("false".into()));
-        cond.insert("Bool".into(), Value::Object(via));
+        if style.via_aws_service {
+            let mut via = Map::new();
+            via.insert("aws:ViaAWSService".into(), Value::String("false".into()));
+            cond.insert("Bool".into(), Value::Object(via));
+        }
         let mut pin = Map::new();
         pin.insert("Sid".into(), Value::String(pin_sid(n + 1)));
         pin.insert("Effect".into(), Value::String("Deny".into()));
-        // Action "*" even with the VPC-resident opt-in: those calls never carry aws:SourceVpc,
-        // so a pin cannot match them, and the list would cost 250 characters per pin.
-        pin.insert("Action".into(), Value::String("*".into()));
+        for (k, v) in &style.head {
+            pin.insert((*k).to_string(), v.clone());
+        }
         pin.insert("Resource".into(), Value::String("*".into()));
         pin.insert("Condition".into(), Value::Object(cond));
         statements.push(Value::Object(pin));

@@ -25,6 +25,53 @@ use crate::policy::PolicyDocument;
 pub const MANAGED_TAG_KEY: &str = "ManagedBy";
 pub const MANAGED_TAG_VALUE: &str = "scpctl";
 pub const FULL_AWS_ACCESS: &str = "FullAWSAccess";
+/// The Allow RCP AWS attaches to every root, OU and account when RCPs are enabled; it cannot
+/// be detached (AWS Organizations User Guide, "Resource control policies").
+pub const RCP_FULL_AWS_ACCESS: &str = "RCPFullAWSAccess";
+
+/// The Organizations policy type a plan deploys: the same planner, observe and execute for
+/// both (the SCP of the guide, the console sign-in RCP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum OrgPolicyType {
+    #[serde(rename = "SERVICE_CONTROL_POLICY")]
+    ServiceControl,
+    #[serde(rename = "RESOURCE_CONTROL_POLICY")]
+    ResourceControl,
+}
+
+impl OrgPolicyType {
+    /// The API's name (`EnablePolicyType`, `CreatePolicy` `Type`, `ListPolicies` `Filter`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControl => "SERVICE_CONTROL_POLICY",
+            OrgPolicyType::ResourceControl => "RESOURCE_CONTROL_POLICY",
+        }
+    }
+
+    /// `SCP` / `RCP`, for messages.
+    pub fn short(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControl => "SCP",
+            OrgPolicyType::ResourceControl => "RCP",
+        }
+    }
+
+    /// The AWS managed Allow policy of this type.
+    pub fn full_access(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControl => FULL_AWS_ACCESS,
+            OrgPolicyType::ResourceControl => RCP_FULL_AWS_ACCESS,
+        }
+    }
+
+    /// The `[limits]` setting of the per-target count (RCPs: AWS's fixed 5).
+    pub fn per_target_setting(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControl => "[limits] scps_per_target",
+            OrgPolicyType::ResourceControl => "AWS's quota of RCPs per target",
+        }
+    }
+}
 
 /// A root, OU or account id, validated against the formats of the Organizations API reference
 /// (`RootId` `^r-[0-9a-z]{4,32}$`, `OrganizationalUnitId` `^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`,
@@ -144,9 +191,11 @@ pub struct AttachedPolicy {
 }
 
 impl AttachedPolicy {
-    /// An Allow SCP: the AWS managed `FullAWSAccess`, or one whose content was read and allows.
+    /// An Allow policy: the AWS managed `FullAWSAccess` (`RCPFullAWSAccess` for RCPs), or one
+    /// whose content was read and allows.
     pub fn is_allow(&self) -> bool {
-        (self.aws_managed && self.name == FULL_AWS_ACCESS) || self.allows == Some(true)
+        (self.aws_managed && (self.name == FULL_AWS_ACCESS || self.name == RCP_FULL_AWS_ACCESS))
+            || self.allows == Some(true)
     }
 }
 
@@ -169,8 +218,8 @@ pub struct ObservedTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
     pub root_id: String,
-    /// The SCP policy type is ENABLED on the root.
-    pub scp_enabled: bool,
+    /// The policy type (SCP or RCP) is ENABLED on the root.
+    pub type_enabled: bool,
     pub policy: Option<ObservedPolicy>,
     /// Targets where the managed policy is already attached (from ListTargetsForPolicy).
     pub attached_to: BTreeSet<String>,
@@ -181,13 +230,14 @@ pub struct Observed {
 /// What the config says should exist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
+    pub policy_type: OrgPolicyType,
     pub name: String,
     pub description: String,
     /// The exact minified document sent to AWS.
     pub content: String,
     pub targets: Vec<TargetId>,
-    /// SCPs a target may hold (`[limits] scps_per_target`).
-    pub scps_per_target: usize,
+    /// Policies of this type a target may hold (`[limits] scps_per_target` for SCPs).
+    pub per_target: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,12 +248,14 @@ pub enum Change {
         policy_type: &'static str,
     },
     CreatePolicy {
+        policy_type: OrgPolicyType,
         policy: String,
         description: String,
         chars: usize,
         cidrs: usize,
     },
     UpdatePolicy {
+        policy_type: OrgPolicyType,
         policy: String,
         policy_id: String,
         description: Option<String>,
@@ -222,8 +274,18 @@ pub enum Change {
         target: TargetId,
     },
     DeletePolicy {
+        policy_type: OrgPolicyType,
         policy: String,
         policy_id: String,
+    },
+    /// AWS Sign-In `PutConsoleAuthorizationConfiguration` for the organization: from then on
+    /// RCPs and SCPs decide console sign-in (not an Organizations call; executed apart).
+    EnableConsoleAuthorization {
+        organization: String,
+    },
+    /// `DeleteConsoleAuthorizationConfiguration` (destroy --disable-console-authorization).
+    DisableConsoleAuthorization {
+        organization: String,
     },
 }
 
@@ -234,15 +296,18 @@ impl fmt::Display for Change {
                 write!(f, "enable the {policy_type} policy type on root {root}")
             }
             Change::CreatePolicy {
+                policy_type,
                 policy,
                 chars,
                 cidrs,
                 ..
             } => write!(
                 f,
-                "create SCP {policy} ({chars} characters, {cidrs} CIDRs), tagged {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}"
+                "create {} {policy} ({chars} characters, {cidrs} CIDRs), tagged {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}",
+                policy_type.short()
             ),
             Change::UpdatePolicy {
+                policy_type,
                 policy,
                 policy_id,
                 description,
@@ -250,7 +315,7 @@ impl fmt::Display for Change {
                 cidrs_added,
                 cidrs_removed,
             } => {
-                write!(f, "update SCP {policy} ({policy_id})")?;
+                write!(f, "update {} {policy} ({policy_id})", policy_type.short())?;
                 if content.is_some() {
                     write!(f, " content")?;
                     for c in cidrs_added {
@@ -272,9 +337,19 @@ impl fmt::Display for Change {
             Change::DetachPolicy { policy, target } => {
                 write!(f, "detach {policy} from {target}")
             }
-            Change::DeletePolicy { policy, policy_id } => {
-                write!(f, "delete SCP {policy} ({policy_id})")
-            }
+            Change::DeletePolicy {
+                policy_type,
+                policy,
+                policy_id,
+            } => write!(f, "delete {} {policy} ({policy_id})", policy_type.short()),
+            Change::EnableConsoleAuthorization { organization } => write!(
+                f,
+                "enable console authorization for organization {organization} (AWS Sign-In, us-east-1): from then on RCPs and SCPs decide console sign-in"
+            ),
+            Change::DisableConsoleAuthorization { organization } => write!(
+                f,
+                "disable console authorization for organization {organization} (AWS Sign-In): RCPs and SCPs no longer decide console sign-in"
+            ),
         }
     }
 }
@@ -282,19 +357,26 @@ impl fmt::Display for Change {
 /// Why a plan was refused. Each names the target or policy and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    #[error("an SCP named {name} ({id}) already exists but was not created by scpctl (no tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}); scpctl never changes a policy it does not manage. Rename [policy] name in the config, or tag that policy {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} to let scpctl manage it")]
+    #[error("a policy named {name} ({id}) already exists but was not created by scpctl (no tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}); scpctl never changes a policy it does not manage. Rename [policy] name in the config, or tag that policy {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} to let scpctl manage it")]
     NotManaged { name: String, id: String },
-    #[error("{target} already has {count} SCPs attached ({names}); the limit is {limit} ([limits] scps_per_target), so {policy} cannot be attached. Detach one of them first (scpctl never detaches policies it did not create)")]
+    #[error("{target} already has {count} {kind}s attached ({names}); the limit is {limit} ({setting}), so {policy} cannot be attached. Detach one of them first (scpctl never detaches policies it did not create)")]
     QuotaExceeded {
+        kind: &'static str,
+        setting: &'static str,
         target: TargetId,
         count: usize,
         limit: usize,
         names: String,
         policy: String,
     },
-    #[error("{target} has no Allow SCP attached (normally FullAWSAccess; attached: {names}); with deny policies alone nothing in it is allowed. Attach FullAWSAccess to it first")]
-    NoAllowScp { target: TargetId, names: String },
-    #[error("{target}: {policy} is the only SCP attached, and AWS requires at least one; attach FullAWSAccess to it before detaching")]
+    #[error("{target} has no Allow {kind} attached (normally {full}; attached: {names}); with deny policies alone nothing in it is allowed. Attach {full} to it first")]
+    NoAllowScp {
+        kind: &'static str,
+        full: &'static str,
+        target: TargetId,
+        names: String,
+    },
+    #[error("{target}: {policy} is the only policy of its type attached, and AWS requires at least one; attach FullAWSAccess (RCPFullAWSAccess for an RCP) to it before detaching")]
     LastPolicy { target: TargetId, policy: String },
 }
 
@@ -315,27 +397,35 @@ fn names(attached: &[AttachedPolicy]) -> String {
         .join(", ")
 }
 
-fn management_account_warning(targets: &[TargetId]) -> Option<String> {
-    targets.iter().any(|t| matches!(t, TargetId::Root(_))).then(|| {
-        "the root is targeted: SCPs never restrict the management account, so its IAM users stay unrestricted; move workloads out of it".to_string()
-    })
+fn management_account_warning(t: OrgPolicyType, targets: &[TargetId]) -> Option<String> {
+    match t {
+        OrgPolicyType::ServiceControl => targets.iter().any(|t| matches!(t, TargetId::Root(_))).then(|| {
+            "the root is targeted: SCPs never restrict the management account, so its IAM users stay unrestricted; move workloads out of it".to_string()
+        }),
+        // Always: the management account is outside every RCP, whatever the targets.
+        OrgPolicyType::ResourceControl => Some(
+            "RCPs do not affect the management account: its IAM users and root user can still sign in from anywhere. Hold it to the networks with account-level statements: `scpctl apply --kind signin --account-policy` run with its credentials".to_string(),
+        ),
+    }
 }
 
 /// The changes that make the organization match `desired`. A no-op gives no changes.
 pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Plan, Vec<PlanError>> {
     let mut errors = Vec::new();
     let mut plan = Plan::default();
+    let t = desired.policy_type;
     plan.warnings
-        .extend(management_account_warning(&desired.targets));
+        .extend(management_account_warning(t, &desired.targets));
 
-    if !observed.scp_enabled {
+    if !observed.type_enabled {
         plan.changes.push(Change::EnablePolicyType {
             root: observed.root_id.clone(),
-            policy_type: "SERVICE_CONTROL_POLICY",
+            policy_type: t.api_name(),
         });
     }
     match &observed.policy {
         None => plan.changes.push(Change::CreatePolicy {
+            policy_type: t,
             policy: desired.name.clone(),
             description: desired.description.clone(),
             chars: desired.content.chars().count(),
@@ -355,6 +445,7 @@ pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Plan, Vec<Pl
                         _ => (vec![], vec![]),
                     };
                 plan.changes.push(Change::UpdatePolicy {
+                    policy_type: t,
                     policy: desired.name.clone(),
                     policy_id: p.id.clone(),
                     description: description_differs.then(|| desired.description.clone()),
@@ -371,22 +462,26 @@ pub fn plan_apply(desired: &Desired, observed: &Observed) -> Result<Plan, Vec<Pl
             continue;
         }
         let observed_target = observed.targets.iter().find(|t| &t.id == target);
-        // With SCPs not yet enabled, AWS attaches FullAWSAccess to every root, OU and account
-        // when they are enabled; what is listed now does not count yet.
-        if let (Some(t), true) = (observed_target, observed.scp_enabled) {
-            if t.attached.len() >= desired.scps_per_target {
+        // With the type not yet enabled, AWS attaches FullAWSAccess (RCPFullAWSAccess) to
+        // every root, OU and account when it is enabled; what is listed now does not count yet.
+        if let (Some(o), true) = (observed_target, observed.type_enabled) {
+            if o.attached.len() >= desired.per_target {
                 errors.push(PlanError::QuotaExceeded {
+                    kind: t.short(),
+                    setting: t.per_target_setting(),
                     target: target.clone(),
-                    count: t.attached.len(),
-                    limit: desired.scps_per_target,
-                    names: names(&t.attached),
+                    count: o.attached.len(),
+                    limit: desired.per_target,
+                    names: names(&o.attached),
                     policy: desired.name.clone(),
                 });
             }
-            if !t.attached.iter().any(AttachedPolicy::is_allow) {
+            if !o.attached.iter().any(AttachedPolicy::is_allow) {
                 errors.push(PlanError::NoAllowScp {
+                    kind: t.short(),
+                    full: t.full_access(),
                     target: target.clone(),
-                    names: names(&t.attached),
+                    names: names(&o.attached),
                 });
             }
         }
@@ -442,11 +537,13 @@ pub fn plan_detach(
 /// Detach the managed policy everywhere, then delete it (refused, like `plan_detach`, for a
 /// policy scpctl did not create).
 pub fn plan_destroy(
+    policy_type: OrgPolicyType,
     policy: &ObservedPolicy,
     targets: &[ObservedTarget],
 ) -> Result<Plan, Vec<PlanError>> {
     let mut plan = plan_detach(policy, targets)?;
     plan.changes.push(Change::DeletePolicy {
+        policy_type,
         policy: policy.name.clone(),
         policy_id: policy.id.clone(),
     });

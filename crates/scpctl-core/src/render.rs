@@ -39,6 +39,8 @@ pub enum PolicyKind {
     Scp,
     /// The identity-based fallback `EnterpriseNetworkRestriction` (seed §5.1).
     Identity,
+    /// The console sign-in resource control policy (`[console]`, issue 19).
+    Signin,
 }
 
 impl PolicyKind {
@@ -47,6 +49,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Scp => limits.scp_max_chars,
             PolicyKind::Identity => IAM_MANAGED_POLICY_MAX_CHARS,
+            PolicyKind::Signin => limits.rcp_max_chars,
         }
     }
 
@@ -55,6 +58,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Scp => Some("[limits] scp_max_chars"),
             PolicyKind::Identity => None,
+            PolicyKind::Signin => Some("[limits] rcp_max_chars"),
         }
     }
 
@@ -62,6 +66,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Scp => "service control policy",
             PolicyKind::Identity => "IAM managed policy",
+            PolicyKind::Signin => "resource control policy",
         }
     }
 }
@@ -120,6 +125,8 @@ pub enum RenderError {
     },
     #[error("--split-statements applies to the SCP only; the identity-based policy has a single statement")]
     SplitIdentity,
+    #[error("--split-statements applies to the SCP only; the console sign-in RCP's network list is one deny and is never split")]
+    SplitSignin,
     #[error(
         "internal error: the rendered {name} failed its self-check: {why}. Please report this."
     )]
@@ -134,6 +141,9 @@ fn default_description(kind: PolicyKind, tag: &ExceptionTag) -> String {
         ),
         PolicyKind::Identity => {
             "Deny requests from outside the enterprise networks unless made via an AWS service. Managed by scpctl.".into()
+        }
+        PolicyKind::Signin => {
+            "Deny console sign-in to IAM users outside the expected networks, except break-glass principals. Managed by scpctl.".into()
         }
     }
 }
@@ -172,13 +182,19 @@ fn render_with(
     check_size: bool,
 ) -> Result<Vec<RenderedPolicy>, RenderError> {
     let tag = &config.policy.exception_tag;
+    if kind == PolicyKind::Signin {
+        if layout == Layout::SplitStatements {
+            return Err(RenderError::SplitSignin);
+        }
+        return render_signin(config, cidrs);
+    }
     let (template, name, description) = match kind {
         PolicyKind::Scp => (
             SCP_TEMPLATE,
             &config.policy.name,
             &config.policy.description,
         ),
-        PolicyKind::Identity => (
+        PolicyKind::Identity | PolicyKind::Signin => (
             IDENTITY_TEMPLATE,
             &config.identity.name,
             &config.identity.description,
@@ -229,6 +245,39 @@ fn render_with(
     Ok(rendered)
 }
 
+/// The console sign-in RCP (`crate::signin`): one document, checked, within `[limits]
+/// rcp_max_chars`.
+fn render_signin(config: &Config, cidrs: &CidrSet) -> Result<Vec<RenderedPolicy>, RenderError> {
+    let document = crate::signin::document(config, cidrs);
+    let compact = serde_json::to_string(&document).expect("a JSON value always serialises");
+    let r = RenderedPolicy {
+        kind: PolicyKind::Signin,
+        name: config.console.name.clone(),
+        description: config.console.description.clone().unwrap_or_else(|| {
+            default_description(PolicyKind::Signin, &config.policy.exception_tag)
+        }),
+        document,
+        compact,
+        limit: config.limits.rcp_max_chars,
+    };
+    if r.chars() > r.limit() {
+        let spelled = cidrs.compact_strings();
+        return Err(too_large(
+            &r,
+            config,
+            cidrs,
+            &spelled,
+            PolicyKind::Signin,
+            Layout::Single,
+        ));
+    }
+    crate::signin::self_check(&r.compact, config, cidrs).map_err(|why| RenderError::SelfCheck {
+        name: r.name.clone(),
+        why,
+    })?;
+    Ok(vec![r])
+}
+
 /// The `[network]` opt-ins (VPCs, endpoints, VPC-resident actions) on the network statement:
 /// statement 2 of the SCP, the one statement of the identity policy.
 fn add_networks(document: &mut Value, kind: PolicyKind, opts: &NetworkOptIns) {
@@ -237,7 +286,7 @@ fn add_networks(document: &mut Value, kind: PolicyKind, opts: &NetworkOptIns) {
     }
     let network_index = match kind {
         PolicyKind::Scp => 1,
-        PolicyKind::Identity => 0,
+        PolicyKind::Identity | PolicyKind::Signin => 0,
     };
     let Some(statement) = document.get_mut("Statement") else {
         return;
@@ -346,13 +395,13 @@ fn self_check(
     }
     let network_sid = match kind {
         PolicyKind::Scp => SID_OUTSIDE_NETWORK,
-        PolicyKind::Identity => SID_IDENTITY,
+        PolicyKind::Identity | PolicyKind::Signin => SID_IDENTITY,
     };
     let pins: Vec<String> = (1..=opts.region_groups().len())
         .map(networks::pin_sid)
         .collect();
     let mut expected_sids: Vec<&str> = match (kind, layout) {
-        (PolicyKind::Identity, _) => vec![SID_IDENTITY],
+        (PolicyKind::Identity | PolicyKind::Signin, _) => vec![SID_IDENTITY],
         (PolicyKind::Scp, Layout::Single) => vec![SID_UNTAGGED, SID_OUTSIDE_NETWORK],
         (PolicyKind::Scp, Layout::SplitStatements) if r.name.ends_with(SPLIT_UNTAGGED_SUFFIX) => {
             vec![SID_UNTAGGED]
@@ -482,6 +531,15 @@ fn too_large(
             "  - [limits] scp_max_chars is {limit}; AWS Organizations accepts {} characters since 2026-05-15. Raise it if your organization does not keep the old figure.",
             crate::config::AWS_SCP_MAX_CHARS
         ));
+    }
+    if kind == PolicyKind::Signin && limit < crate::config::AWS_RCP_MAX_CHARS {
+        advice.push(format!(
+            "  - [limits] rcp_max_chars is {limit}; AWS Organizations accepts {} characters in an RCP. Raise it if your organization does not keep a lower figure.",
+            crate::config::AWS_RCP_MAX_CHARS
+        ));
+    }
+    if kind == PolicyKind::Signin && (!config.network.opt_ins.vpcs.is_empty()) {
+        advice.push("  - Each group of VPCs with its own Regions adds a statement that repeats the scope and break-glass lists: give VPCs the same Regions to share one.".into());
     }
     if kind == PolicyKind::Scp && layout == Layout::Single {
         // Any error (the split is too large as well) means the split is not enough.

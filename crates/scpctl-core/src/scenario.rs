@@ -370,6 +370,8 @@ pub fn scenario(
                 opts,
             );
         }
+        // The console rows depend on [console] and [break_glass]: `signin::scenario`.
+        PolicyKind::Signin => {}
     }
     rows
 }

@@ -98,7 +98,7 @@ fn every_combination_is_decided_as_the_semantics_say_for_both_kinds() {
                     let ctx = request(source, region, via, "s3:GetObject");
                     let ctx = match kind {
                         PolicyKind::Scp => user(ctx, Some("True")),
-                        PolicyKind::Identity => ctx,
+                        PolicyKind::Identity | PolicyKind::Signin => ctx,
                     };
                     let d = evaluate(&policy, &ctx).unwrap();
                     assert_eq!(

@@ -30,7 +30,8 @@ fn desired(targets: &[&str]) -> Desired {
         description: "d".into(),
         content: CONTENT.into(),
         targets: targets.iter().map(|t| ou(t)).collect(),
-        scps_per_target: 10,
+        policy_type: OrgPolicyType::ServiceControl,
+        per_target: 10,
     }
 }
 
@@ -47,7 +48,7 @@ fn managed(content: &str) -> ObservedPolicy {
 fn observed(policy: Option<ObservedPolicy>, targets: Vec<ObservedTarget>) -> Observed {
     Observed {
         root_id: "r-abcd".into(),
-        scp_enabled: true,
+        type_enabled: true,
         policy,
         attached_to: BTreeSet::new(),
         targets,
@@ -117,7 +118,7 @@ fn fresh_organization_gets_enable_create_and_one_attach_per_target() {
             target(OU2, vec![full_access()]),
         ],
     );
-    obs.scp_enabled = false;
+    obs.type_enabled = false;
     let plan = plan_apply(&desired(&[OU1, OU2]), &obs).unwrap();
     assert_eq!(
         actions(&plan),
@@ -206,7 +207,7 @@ fn a_policy_scpctl_did_not_create_is_never_touched() {
     assert!(matches!(&errs[..], [PlanError::NotManaged { .. }]));
     assert!(errs[0].to_string().contains("p-12345678"));
     assert!(matches!(
-        plan_destroy(&p, &[]).unwrap_err()[..],
+        plan_destroy(OrgPolicyType::ServiceControl, &p, &[]).unwrap_err()[..],
         [PlanError::NotManaged { .. }]
     ));
     assert!(matches!(
@@ -261,7 +262,7 @@ fn a_target_at_the_scps_per_target_setting_is_refused_naming_the_target() {
 #[test]
 fn an_organization_keeping_the_old_quota_sets_five() {
     let mut d = desired(&[OU1]);
-    d.scps_per_target = 5;
+    d.per_target = 5;
     let errs = plan_apply(&d, &observed(None, vec![target(OU1, with_others(5))])).unwrap_err();
     assert!(
         errs[0].to_string().contains("the limit is 5"),
@@ -293,7 +294,7 @@ fn a_target_without_an_allow_scp_is_refused_unless_another_policy_allows() {
     assert!(ok.is_ok());
     // Not enabled yet: AWS attaches FullAWSAccess everywhere when SCPs are enabled.
     let mut obs = observed(None, vec![target(OU1, vec![])]);
-    obs.scp_enabled = false;
+    obs.type_enabled = false;
     assert!(plan_apply(&desired(&[OU1]), &obs).is_ok());
 }
 
@@ -341,7 +342,12 @@ fn detach_touches_only_targets_holding_the_policy_and_keeps_one_scp() {
     let errs = plan_detach(&p, &[target(OU1, vec![ours.clone()])]).unwrap_err();
     assert!(matches!(&errs[..], [PlanError::LastPolicy { .. }]));
 
-    let plan = plan_destroy(&p, &[target(OU1, vec![full_access(), ours])]).unwrap();
+    let plan = plan_destroy(
+        OrgPolicyType::ServiceControl,
+        &p,
+        &[target(OU1, vec![full_access(), ours])],
+    )
+    .unwrap();
     assert_eq!(actions(&plan), ["detach_policy", "delete_policy"]);
 }
 
@@ -378,4 +384,59 @@ fn allow_statements_are_recognised() {
     ));
     assert!(!has_allow_statement(CONTENT));
     assert!(!has_allow_statement("{"));
+}
+
+#[test]
+fn the_same_planner_deploys_an_rcp() {
+    let mut d = desired(&["ou-abcd-11111111"]);
+    d.policy_type = OrgPolicyType::ResourceControl;
+    d.per_target = crate::config::AWS_RCPS_PER_TARGET;
+    let rcp_full = AttachedPolicy {
+        id: "p-RCPFullAWSAccess".into(),
+        name: RCP_FULL_AWS_ACCESS.into(),
+        aws_managed: true,
+        allows: None,
+    };
+    let mut obs = observed(
+        None,
+        vec![target("ou-abcd-11111111", vec![rcp_full.clone()])],
+    );
+    obs.type_enabled = false;
+    let plan = plan_apply(&d, &obs).unwrap();
+    assert_eq!(
+        plan.changes[0],
+        Change::EnablePolicyType {
+            root: "r-abcd".into(),
+            policy_type: "RESOURCE_CONTROL_POLICY"
+        }
+    );
+    assert!(plan.changes[1]
+        .to_string()
+        .starts_with("create RCP Restrict"));
+    assert!(
+        plan.warnings[0].contains("RCPs do not affect the management account"),
+        "{:?}",
+        plan.warnings
+    );
+    let json = serde_json::to_string(&plan.changes[1]).unwrap();
+    assert!(
+        json.contains(r#""policy_type":"RESOURCE_CONTROL_POLICY""#),
+        "{json}"
+    );
+    // RCPFullAWSAccess is the Allow; five RCPs fill a target.
+    obs.type_enabled = true;
+    assert!(plan_apply(&d, &obs).is_ok());
+    let full = (0..4).map(|i| custom(&format!("r{i}"), Some(false)));
+    obs.targets = vec![target(
+        "ou-abcd-11111111",
+        std::iter::once(rcp_full).chain(full).collect(),
+    )];
+    let err = plan_apply(&d, &obs).unwrap_err();
+    assert!(
+        err[0].to_string().contains("5 RCPs attached")
+            && err[0]
+                .to_string()
+                .contains("AWS's quota of RCPs per target"),
+        "{err:?}"
+    );
 }

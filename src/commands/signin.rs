@@ -1,0 +1,334 @@
+//! The console sign-in half of `plan`/`apply`/`status`/`destroy --kind signin`: console
+//! authorization (AWS Sign-In), the guards run before it is enabled, and the account-level
+//! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
+//! Organizations planner as the SCP (`deploy.rs`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use aws_config::SdkConfig;
+use scpctl_core::cidr::CidrSet;
+use scpctl_core::config::Config;
+use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType, SetVerdict};
+use scpctl_core::plan::{Change, OrgPolicyType, Plan, TargetId};
+use scpctl_core::policy::PolicyDocument;
+use scpctl_core::signin::{
+    account_statements, arn_matches, principal_of_caller, request, sample, Origin, Phase, ACTIONS,
+};
+use serde_json::json;
+
+use super::deploy::{block_on, confirm};
+use crate::aws::iam::{assume_role, caller};
+use crate::aws::orgs::Orgs;
+use crate::aws::signin::Signin;
+use crate::aws::{sdk_config, CallCounter};
+use crate::cli::{ApplyArgs, Cli, OutputFormat};
+use crate::exit;
+use crate::load::{load, print_warnings};
+
+/// What every signin plan says, whatever the changes.
+pub const CAVEATS: [&str; 2] = [
+    "console access through the IAM Identity Center portal is blocked by network-restricted Sign-In policies: Identity Center users outside the networks lose the portal's console access",
+    "`aws login` and other OAuth clients (signin:AuthorizeOAuth2Access, signin:CreateOAuth2Token) that refresh tokens from outside the networks will fail for the principals the policy reaches",
+];
+
+/// The organization id and whether console authorization is on for it.
+pub async fn observe_console(orgs: &Orgs, signin: &Signin) -> Result<(String, bool)> {
+    let org = orgs.organization_id().await?;
+    let enabled = signin.console_authorization(&org).await?;
+    Ok((org, enabled))
+}
+
+/// Carry out the Sign-In changes of a plan (after the Organizations ones).
+pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
+    let mut done = 0;
+    for c in &plan.changes {
+        match c {
+            Change::EnableConsoleAuthorization { organization } => {
+                signin.enable_console_authorization(organization).await?
+            }
+            Change::DisableConsoleAuthorization { organization } => {
+                signin.disable_console_authorization(organization).await?
+            }
+            _ => continue,
+        }
+        eprintln!("done: {c}");
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Policies of one level (root, OU, account), read once and compiled once.
+type Level = (
+    Vec<(String, Arc<CompiledPolicy>)>,
+    Vec<(String, Arc<CompiledPolicy>)>,
+);
+
+/// The guards before console authorization is enabled: every break-glass principal must
+/// still be able to sign in under the SCPs and RCPs in force (with this RCP added to the
+/// targets), and the caller must be inside the networks or break-glass. Refusals name the
+/// principal, phase, action and the policy and statement that deny.
+#[allow(clippy::too_many_arguments)]
+pub async fn guard(
+    sdk: &SdkConfig,
+    counter: &CallCounter,
+    orgs: &Orgs,
+    config: &Config,
+    cidrs: &CidrSet,
+    rcp: (&str, &str),
+    targets: &[TargetId],
+    apply: &ApplyArgs,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    // The caller.
+    let me = caller(sdk, counter).await?;
+    let principal = principal_of_caller(&me.arn);
+    let break_glass = config
+        .break_glass
+        .principals
+        .iter()
+        .any(|p| arn_matches(p, &principal));
+    if !break_glass {
+        match apply.my_ip {
+            None => problems.push(format!(
+                "you ({principal}) are no [break_glass] principal and --my-ip was not given: pass your public address as AWS sees it (--my-ip IP) so scpctl can check you stay inside the networks"
+            )),
+            Some(ip) if !cidrs.contains(ip) => problems.push(format!(
+                "your address {ip} is outside the networks and you ({principal}) are no [break_glass] principal: once console authorization is on, your console sign-in from there would be refused"
+            )),
+            Some(_) => {}
+        }
+    }
+    if config.break_glass.principals.is_empty() {
+        eprintln!("warning: [break_glass] lists no principal: nobody is exempt from the networks");
+    }
+    // The policies in force, read once per level.
+    let management = orgs.management_account().await?;
+    let root = orgs.root_target().await?;
+    let ours = Arc::new(compile(rcp.1, PolicyType::Rcp, rcp.0)?);
+    let mut cache: BTreeMap<String, Level> = BTreeMap::new();
+    let outside = cidrs
+        .example_outside_v4()
+        .map_or_else(|| "198.51.100.7".to_string(), |a| a.to_string());
+    for bg in &config.break_glass.principals {
+        let account = bg.split(':').nth(4).unwrap_or("*");
+        let chains: Vec<Vec<String>> = if account.len() == 12 && !account.contains(['*', '?']) {
+            if account == management {
+                eprintln!(
+                    "note: {bg} is in the management account, which SCPs and RCPs never reach"
+                );
+                continue;
+            }
+            let mut chain: Vec<String> = orgs.ancestors(account).await?;
+            chain.reverse();
+            chain.push(account.to_string());
+            vec![chain]
+        } else {
+            // A pattern over accounts: every target's own chain stands for them.
+            let mut chains = Vec::new();
+            for t in targets {
+                let mut chain = match t {
+                    TargetId::Root(_) => vec![],
+                    _ => orgs.ancestors(t.as_str()).await?,
+                };
+                chain.reverse();
+                chain.push(t.as_str().to_string());
+                chains.push(chain);
+            }
+            if chains.is_empty() {
+                chains.push(vec![root.as_str().to_string()]);
+            }
+            chains
+        };
+        for chain in chains {
+            let mut set = PolicySet::new();
+            let mut rcp_levels = Vec::new();
+            for level in &chain {
+                if !cache.contains_key(level) {
+                    let read = read_level(orgs, level).await?;
+                    cache.insert(level.clone(), read);
+                }
+                let (scps, rcps) = cache.get(level).cloned().unwrap_or_default();
+                if !scps.is_empty() {
+                    set.add_shared_level(level.clone(), true, scps);
+                }
+                let mut rcps = rcps;
+                if targets.iter().any(|t| t.as_str() == level) {
+                    rcps.retain(|(name, _)| name != rcp.0);
+                    rcps.push((rcp.0.to_string(), ours.clone()));
+                }
+                rcp_levels.push((format!("{level} (RCPs)"), rcps));
+            }
+            // RCPFullAWSAccess can never be detached: RCP levels add denies, never an
+            // implicit deny.
+            for (name, rcps) in rcp_levels {
+                set.add_shared_level(name, false, rcps);
+            }
+            let arn = sample(bg);
+            for phase in [Phase::PreAuth, Phase::PostAuth] {
+                for action in ACTIONS {
+                    let mut ctx = request(action, phase, Some(&arn), &Origin::ip(&outside))
+                        .with("aws:RequestedRegion", crate::aws::signin::SIGNIN_REGION);
+                    if phase == Phase::PostAuth {
+                        let kind = if arn.contains(":user/") {
+                            "User"
+                        } else {
+                            "AssumedRole"
+                        };
+                        ctx = ctx.with("aws:PrincipalType", kind);
+                    }
+                    match set.decide(&ctx) {
+                        SetVerdict::NotDenied { .. } => {}
+                        SetVerdict::Explicit {
+                            policy, statement, ..
+                        } => problems.push(format!(
+                            "break-glass {bg} would be denied {action} ({}) from outside the networks by {statement} in {policy}",
+                            phase.name()
+                        )),
+                        SetVerdict::Implicit { level } => problems.push(format!(
+                            "break-glass {bg} would be denied {action} ({}): no SCP at {level} allows it",
+                            phase.name()
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    problems.dedup();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if apply.allow_self_lockout {
+        for p in &problems {
+            eprintln!("warning: {p} (deploying anyway: --allow-self-lockout)");
+        }
+        return Ok(());
+    }
+    bail!(
+        "refusing to enable console authorization: once it is on, every SCP and RCP that denies the Sign-In actions applies to console sign-in too:\n  - {}\n  Fix the policies (or grant the exception tag to a break-glass IAM user; its tags are not read here), or pass --allow-self-lockout. Nothing was changed",
+        problems.join("\n  - ")
+    )
+}
+
+fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
+    let doc = PolicyDocument::from_json(content)
+        .map_err(|e| anyhow::anyhow!("{name}: cannot read its content: {e}"))?;
+    CompiledPolicy::new(&doc, kind).map_err(|e| {
+        anyhow::anyhow!("{name}: the evaluator cannot decide it ({e}); scpctl cannot prove the break-glass principals keep console access")
+    })
+}
+
+async fn read_level(orgs: &Orgs, level: &str) -> Result<Level> {
+    let mut out: Level = (Vec::new(), Vec::new());
+    for (t, kind) in [
+        (OrgPolicyType::ServiceControl, PolicyType::Scp),
+        (OrgPolicyType::ResourceControl, PolicyType::Rcp),
+    ] {
+        for (name, content) in orgs.policies_on(level, t).await? {
+            let p = Arc::new(compile(&content, kind, &name)?);
+            match t {
+                OrgPolicyType::ServiceControl => out.0.push((name, p)),
+                OrgPolicyType::ResourceControl => out.1.push((name, p)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `apply --kind signin --account-policy`: the account's Sign-In statements, then console
+/// authorization for the account; shown first, asked, read back with GetResourcePolicy.
+pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
+    let loaded = load(&cli.config)?;
+    print_warnings(&loaded);
+    let wanted = account_statements(&loaded.config, &loaded.cidrs.set, args.all_principals)
+        .map_err(crate::problems::Problems)?;
+    block_on(async {
+        let counter = CallCounter::default();
+        let base = sdk_config(&args.deploy.aws).await;
+        let me = caller(&base, &counter).await?;
+        let account = match args.deploy.targets.accounts.as_slice() {
+            [] => me.account.clone(),
+            [one] => one.clone(),
+            _ => bail!("--account-policy takes at most one --account"),
+        };
+        let sdk = if account == me.account {
+            base
+        } else {
+            assume_role(&base, &account, &args.role_name).await
+        };
+        let signin = Signin::new(&sdk, &counter);
+        let (missing, extra) = signin.diff(&account, &wanted).await?;
+        let enabled = signin.console_authorization(&account).await?;
+        for c in CAVEATS {
+            eprintln!("warning: {c}");
+        }
+        for s in &extra {
+            eprintln!("warning: account {account} holds a statement scpctl does not derive from the config: {s} (left alone)");
+        }
+        let mut changes: Vec<String> = missing
+            .iter()
+            .map(|s| format!("put statement: {s}"))
+            .collect();
+        if !enabled {
+            changes.push(format!("enable console authorization for account {account}: from then on its statements decide console sign-in"));
+        }
+        if cli.output == OutputFormat::Text {
+            if changes.is_empty() {
+                println!("No changes: account {account} matches the config.");
+            } else {
+                println!("{} change(s) in account {account}:", changes.len());
+                for c in &changes {
+                    println!("  + {c}");
+                }
+            }
+        }
+        if !changes.is_empty() && !args.dry_run {
+            if !enabled && args.my_ip.is_none_or(|ip| !loaded.cidrs.set.contains(ip)) {
+                let principal = principal_of_caller(&me.arn);
+                let exempt = loaded
+                    .config
+                    .break_glass
+                    .principals
+                    .iter()
+                    .any(|p| arn_matches(p, &principal));
+                if !exempt && !args.allow_self_lockout {
+                    bail!("refusing to enable console authorization for account {account}: you ({principal}) are no [break_glass] principal and --my-ip is missing or outside the networks; pass --my-ip IP or --allow-self-lockout. Nothing was changed");
+                }
+            }
+            confirm(
+                args.yes,
+                &format!("Make these {} change(s)?", changes.len()),
+            )?;
+            for s in &missing {
+                let id = signin.put_statement(&account, s).await?;
+                eprintln!("done: put statement {id}: {s}");
+            }
+            if !enabled {
+                signin.enable_console_authorization(&account).await?;
+                eprintln!("done: console authorization enabled for account {account}");
+            }
+        }
+        let policy = if changes.is_empty() || args.dry_run {
+            None
+        } else {
+            signin.resource_policy(&account).await?
+        };
+        match cli.output {
+            OutputFormat::Json => println!(
+                "{}",
+                json!({"account": account, "changes": changes, "resource_policy": policy, "api_calls": counter.snapshot()})
+            ),
+            OutputFormat::Text | OutputFormat::Jsonl => {
+                if let Some(p) = &policy {
+                    println!(
+                        "Sign-In resource policy of account {account} as AWS holds it:\n{}",
+                        serde_json::to_string_pretty(p)?
+                    );
+                }
+            }
+        }
+        tracing::info!("AWS requests: {}", counter.summary());
+        Ok(exit::SUCCESS)
+    })?
+}

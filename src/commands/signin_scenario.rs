@@ -1,0 +1,125 @@
+//! `simulate --scenario --kind signin`: the console rows (inside, outside, break-glass, a
+//! role, the root user under both `include_root` settings), each evaluated in both Sign-In
+//! phases against the RCP rendered from the config.
+
+use anyhow::{Context, Result};
+use scpctl_core::eval::{CompiledPolicy, PolicyType};
+use scpctl_core::policy::PolicyDocument;
+use scpctl_core::render::{render, Layout, PolicyKind};
+use scpctl_core::signin::{request, scenario};
+use serde_json::json;
+
+use super::simulate::decision_text;
+use crate::cli::{Cli, OutputFormat};
+use crate::exit;
+use crate::load::Loaded;
+
+pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
+    let mut config = loaded.config.clone();
+    let mut policies = Vec::new();
+    let mut name = String::new();
+    for include_root in [false, true] {
+        config.console.include_root = include_root;
+        let r = render(
+            &config,
+            &loaded.cidrs.set,
+            PolicyKind::Signin,
+            Layout::Single,
+        )?;
+        let doc = PolicyDocument::from_json(&r[0].compact)
+            .context("internal: rendered policy does not parse")?;
+        policies.push(CompiledPolicy::new(&doc, PolicyType::Rcp)?);
+        name = r[0].name.clone();
+    }
+    let cases = scenario(&loaded.config, &loaded.cidrs.set);
+    let mut rows = Vec::new();
+    for c in &cases {
+        let p = &policies[usize::from(c.include_root)];
+        let d = p.evaluate(&request(
+            c.action,
+            c.phase,
+            c.principal_arn.as_deref(),
+            &c.origin,
+        ));
+        let agrees = d.statement.as_deref() == c.expected;
+        rows.push((c, d, agrees));
+    }
+    let disagreements = rows.iter().filter(|(_, _, ok)| !ok).count();
+    match cli.output {
+        OutputFormat::Json => {
+            let out: Vec<_> = rows
+                .iter()
+                .map(|(c, d, ok)| {
+                    json!({
+                        "source": c.source,
+                        "request": c.title,
+                        "phase": c.phase.name(),
+                        "principal_arn": c.principal_arn,
+                        "include_root": c.include_root,
+                        "expected_denied": c.expected.is_some(),
+                        "expected_statement": c.expected,
+                        "denied": d.denied,
+                        "statement": d.statement,
+                        "agrees": ok,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"policy": name, "rows": out}))?
+            );
+        }
+        OutputFormat::Text | OutputFormat::Jsonl => {
+            println!("Console sign-in scenario for {name} (Sign-In actions, both phases):");
+            let header = [
+                "SOURCE".to_string(),
+                "REQUEST".into(),
+                "EXPECTED".into(),
+                "POLICY GIVES".into(),
+            ];
+            let table: Vec<[String; 4]> = rows
+                .iter()
+                .map(|(c, d, ok)| {
+                    [
+                        c.source.to_string(),
+                        c.title.clone(),
+                        decision_text(c.expected.is_some(), c.expected),
+                        format!(
+                            "{}{}",
+                            decision_text(d.denied, d.statement.as_deref()),
+                            if *ok { "" } else { "   <-- differs" }
+                        ),
+                    ]
+                })
+                .collect();
+            let widths: Vec<usize> = (0..4)
+                .map(|i| {
+                    table
+                        .iter()
+                        .chain([&header])
+                        .map(|r| r[i].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for row in std::iter::once(&header).chain(&table) {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
+                println!("{}", cells.join("  ").trim_end());
+            }
+            println!(
+                "{} of {} rows agree.",
+                rows.len() - disagreements,
+                rows.len()
+            );
+        }
+    }
+    Ok(if disagreements == 0 {
+        exit::SUCCESS
+    } else {
+        exit::SCENARIO_MISMATCH
+    })
+}

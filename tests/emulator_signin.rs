@@ -1,0 +1,276 @@
+//! The console sign-in RCP against a real moto server (RESOURCE_CONTROL_POLICY), with AWS
+//! Sign-In, which the emulator lacks, answered by a small in-test fake behind
+//! `AWS_ENDPOINT_URL_SIGNIN`. moto skips duplicate and size checks: scpctl enforces AWS's.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_organizations::types::PolicyType;
+use support::*;
+
+const NAME: &str = "RestrictConsoleSignInToExpectedNetworks";
+
+/// A fake AWS Sign-In control plane: console authorization on or off per target, and the
+/// paths it was called on.
+#[derive(Clone, Default)]
+struct FakeSignin {
+    enabled: Arc<Mutex<bool>>,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSignin {
+    fn start(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let me = self.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let me = me.clone();
+                std::thread::spawn(move || me.serve(stream));
+            }
+        });
+        url
+    }
+
+    fn serve(&self, stream: std::net::TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut out = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                    return;
+                }
+                if h == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let target = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["targetId"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            self.calls.lock().unwrap().push(path.clone());
+            let mut enabled = self.enabled.lock().unwrap();
+            match path.as_str() {
+                "/put-console-authorization-configuration" => *enabled = true,
+                "/delete-console-authorization-configuration" => *enabled = false,
+                _ => {}
+            }
+            let answer = serde_json::json!({
+                "targetId": target, "scope": "ORGANIZATION", "consoleAuthorizationEnabled": *enabled
+            })
+            .to_string();
+            drop(enabled);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
+            if out.write_all(response.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+fn config_with_break_glass(account: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, path) = project(CIDRS);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "[break_glass]\nprincipals = [\"arn:aws:iam::{account}:role/BreakGlass\"]\n"
+    ));
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn rcps_named(emu: &Emulator) -> Vec<String> {
+    emu.block_on(async {
+        let out = emu
+            .orgs
+            .list_policies()
+            .filter(PolicyType::ResourceControlPolicy)
+            .send()
+            .await
+            .unwrap();
+        out.policies()
+            .iter()
+            .filter(|p| p.name() == Some(NAME))
+            .map(|p| p.id().unwrap().to_string())
+            .collect()
+    })
+}
+
+#[test]
+fn apply_signin_attaches_the_rcp_enables_console_authorization_and_reruns_as_a_noop() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 2);
+    let (_dir, config) = config_with_break_glass(&org.account);
+    let fake = FakeSignin::default();
+    let url = fake.start();
+    let run = |args: &[&str]| {
+        emu.scpctl()
+            .env("AWS_ENDPOINT_URL_SIGNIN", &url)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .assert()
+    };
+    let mut args = vec!["--output", "json", "apply", "--kind", "signin", "--yes"];
+    for ou in &org.ous {
+        args.extend(["--ou", ou.as_str()]);
+    }
+
+    // Without --my-ip the caller (an IAM user, not break-glass) is refused before any write.
+    let refused = run(&args).failure();
+    assert!(
+        stderr_of(&refused).contains("--my-ip was not given"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(rcps_named(&emu).is_empty());
+    fake.calls();
+
+    args.extend(["--my-ip", "192.0.2.10"]);
+    let first = run(&args).success();
+    let doc = stdout_json(&first);
+    let acts = actions(&doc);
+    assert_eq!(
+        acts.last().map(String::as_str),
+        Some("enable_console_authorization")
+    );
+    assert!(acts.contains(&"create_policy".to_string()), "{acts:?}");
+    assert_eq!(acts.iter().filter(|a| *a == "attach_policy").count(), 2);
+    assert!(
+        doc["warnings"]
+            .to_string()
+            .contains("RCPs do not affect the management account"),
+        "{doc}"
+    );
+    let calls = fake.calls();
+    assert_eq!(
+        calls,
+        [
+            "/get-console-authorization-configuration",
+            "/put-console-authorization-configuration"
+        ]
+    );
+    eprintln!("first apply api_calls: {}", doc["api_calls"]);
+
+    // Independently: one RCP, the rendered text, attached beside RCPFullAWSAccess.
+    let ids = rcps_named(&emu);
+    assert_eq!(ids.len(), 1);
+    let rendered = emu
+        .scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(["render", "--kind", "signin"])
+        .assert()
+        .success();
+    assert_eq!(
+        policy_content(&emu, &ids[0]),
+        stdout_of(&rendered).trim_end()
+    );
+
+    // The re-run reads and writes nothing.
+    let again = run(&args).success();
+    let doc = stdout_json(&again);
+    assert_eq!(doc["changes"], serde_json::json!([]));
+    assert!(writes(&doc).is_empty(), "{doc}");
+    assert_eq!(fake.calls(), ["/get-console-authorization-configuration"]);
+    eprintln!("no-op apply api_calls: {}", doc["api_calls"]);
+
+    // status: in force; destroy leaves console authorization on by default.
+    let status = run(&["--output", "json", "status", "--kind", "signin"]).success();
+    let doc = stdout_json(&status);
+    assert_eq!(doc["in_force"], true, "{doc}");
+    assert_eq!(doc["console_authorization"]["enabled"], true);
+    run(&["destroy", "--kind", "signin", "--yes"]).success();
+    assert!(rcps_named(&emu).is_empty());
+    assert!(*fake.enabled.lock().unwrap());
+    fake.calls();
+    run(&[
+        "destroy",
+        "--kind",
+        "signin",
+        "--yes",
+        "--disable-console-authorization",
+    ])
+    .success();
+    assert!(!*fake.enabled.lock().unwrap());
+}
+
+#[test]
+fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    // The guide's SCP on the OU denies untagged IAM users everything, sign-in included.
+    let (dir, config) = project(CIDRS);
+    let scp_args = ["apply", "--yes", "--ou", org.ous[0].as_str()];
+    emu.scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(scp_args)
+        .assert()
+        .success();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    // The member account sits under the root; move nothing: the break-glass user's account
+    // chain is root -> account, so put the SCP on the account itself.
+    let account_args = ["apply", "--yes", "--account", org.account.as_str()];
+    emu.scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(account_args)
+        .assert()
+        .success();
+    text.push_str(&format!(
+        "[break_glass]\nprincipals = [\"arn:aws:iam::{}:user/breakglass\"]\n",
+        org.account
+    ));
+    std::fs::write(&config, text).unwrap();
+    let fake = FakeSignin::default();
+    let url = fake.start();
+    let out = emu
+        .scpctl()
+        .env("AWS_ENDPOINT_URL_SIGNIN", &url)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "apply",
+            "--kind",
+            "signin",
+            "--yes",
+            "--my-ip",
+            "192.0.2.10",
+            "--root",
+        ])
+        .assert()
+        .failure();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("would be denied signin:Authenticate (post-auth)")
+            && err.contains("DenyIAMUsersWithoutAccessException"),
+        "{err}"
+    );
+    assert!(rcps_named(&emu).is_empty());
+    assert!(!*fake.enabled.lock().unwrap());
+    drop(dir);
+}
