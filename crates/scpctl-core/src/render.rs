@@ -511,13 +511,23 @@ fn too_large(
     let over = chars - limit;
     let entries = cidrs.len();
     let list_chars: usize = spelled.iter().map(|s| s.chars().count() + 3).sum();
-    let per_entry = (list_chars / entries.max(1)).max(1);
-    let remove = over.div_ceil(per_entry);
+    // What the entries cost on average (each with its quotes and comma), and what the document
+    // costs without them: the entries that fit are the room left over that average.
+    let per_entry = list_chars as f64 / entries.max(1) as f64;
+    let fixed = chars.saturating_sub(list_chars);
+    let cheapest = spelled
+        .iter()
+        .map(|s| s.chars().count() + 3)
+        .min()
+        .unwrap_or(0);
     let mut advice = Vec::new();
-    if remove < entries {
+    if entries > 0 && fixed + cheapest <= limit {
+        let keep = (((limit - fixed) as f64 / per_entry).floor() as usize).clamp(1, entries - 1);
+        let remove = entries - keep;
         advice.push(format!(
-            "  - Shorten the list by about {remove} of its {entries} entries (about {per_entry} characters each): replace scattered \
-             addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you."
+            "  - Shorten the list by about {remove} of its {entries} entries (about {:.0} characters each): replace scattered \
+             addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you.",
+            per_entry
         ));
     } else {
         // Never ask for more entries than the list has: the fixed part alone does not fit.
@@ -736,6 +746,47 @@ mod tests {
             .to_string();
         assert!(!msg.contains("Shorten the list"), "{msg}");
         assert!(msg.contains("Even one CIDR entry would not fit"), "{msg}");
+    }
+
+    #[test]
+    fn shorten_advice_for_a_long_list_is_what_really_fits() {
+        // 3,000 scattered hosts: about 600 fit in 10,240 characters, so about 2,400 must go
+        // (an average rounded down once asked for more entries than the list had).
+        let (c, _) = config(&["192.0.2.0/24"]);
+        let set = CidrSet::build(&scattered(3000), CidrOptions::default(), "t")
+            .unwrap()
+            .set;
+        let msg = render(&c, &set, PolicyKind::Scp, Layout::Single)
+            .unwrap_err()
+            .to_string();
+        let remove: usize = msg
+            .split("Shorten the list by about ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{msg}"));
+        let ok = |n: u32| {
+            let s = CidrSet::build(&scattered(n), CidrOptions::default(), "t")
+                .unwrap()
+                .set;
+            render(&c, &s, PolicyKind::Scp, Layout::Single).is_ok()
+        };
+        // The largest count that fits, by bisection.
+        let (mut lo, mut hi) = (1u32, 3000u32);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if ok(mid) {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        let fits = lo as usize;
+        let exact = 3000 - fits;
+        assert!(
+            remove.abs_diff(exact) * 100 <= exact * 2,
+            "advice {remove}, exact {exact}"
+        );
     }
 
     #[test]
