@@ -3,9 +3,8 @@
 //! may hold records in the time range, fetch them with a bound on requests in flight and hand
 //! the bytes to the workers.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use aws_config::SdkConfig;
-use aws_sdk_s3::error::DisplayErrorContext;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::impact::TimeRange;
 use tokio::sync::mpsc::Sender;
@@ -20,7 +19,8 @@ pub fn parse_url(url: &str) -> Option<(String, String)> {
 }
 
 pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let mut b = aws_sdk_s3::config::Builder::from(config);
+    let mut b = aws_sdk_s3::config::Builder::from(config)
+        .retry_classifier(super::ConnectionRetries::shared());
     // An endpoint of our own (an emulator, a proxy) serves buckets by path, not by host name.
     if config.endpoint_url().is_some() {
         b = b.force_path_style(true);
@@ -52,9 +52,8 @@ pub async fn send_objects(
         .send();
     let (mut listed, mut kept) = (0u64, 0u64);
     while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(&e)))
-            .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+        let page =
+            page.map_err(|e| super::explain(&format!("cannot list s3://{bucket}/{prefix}"), &e))?;
         let keys: Vec<String> = page
             .contents()
             .iter()
@@ -68,7 +67,13 @@ pub async fn send_objects(
             .map(|key| async move {
                 let name = format!("s3://{bucket}/{key}");
                 let got = async {
-                    let out = client.get_object().bucket(bucket).key(&key).send().await?;
+                    let out = client
+                        .get_object()
+                        .bucket(bucket)
+                        .key(&key)
+                        .send()
+                        .await
+                        .map_err(|e| super::explain("GetObject", &e))?;
                     let body = out.body.collect().await?;
                     Ok::<_, anyhow::Error>(body.into_bytes().to_vec())
                 }
