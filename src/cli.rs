@@ -362,8 +362,10 @@ pub struct TargetArgs {
 /// of one or more accounts (`--account`, through `--role-name`) instead of the SCP.
 #[derive(Debug, Args, Clone)]
 pub struct IdentityArgs {
-    /// Which policy: the SCP (default), or the identity-based fallback for IAM users, groups
-    /// and roles (with --user, --group, --role; --account then names the accounts to work in).
+    /// Which policy: the SCP (default); the console sign-in RCP (signin), which also turns on
+    /// console authorization for the organization; or the identity-based fallback for IAM users,
+    /// groups and roles (identity, with --user, --group, --role; --account then names the
+    /// accounts to work in).
     #[arg(long, value_enum, default_value_t = Kind::Scp)]
     pub kind: Kind,
 
@@ -384,7 +386,8 @@ pub struct IdentityArgs {
     #[arg(long)]
     pub inline: bool,
 
-    /// --kind identity with --account: the role assumed in each member account.
+    /// With --account (--kind identity, or --kind signin --account-policy): the role assumed in
+    /// each member account.
     #[arg(
         long,
         value_name = "NAME",
@@ -396,11 +399,6 @@ pub struct IdentityArgs {
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
-    /// Which policy to deploy: the SCP, or the console sign-in RCP (signin), which also turns
-    /// on console authorization for the organization.
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
-    pub kind: Kind,
-
     #[command(flatten)]
     pub targets: TargetArgs,
 
@@ -447,15 +445,6 @@ pub struct ApplyArgs {
     /// (IAM users, the root user, federated roles) to the networks, not only IAM users.
     #[arg(long, requires = "account_policy")]
     pub all_principals: bool,
-
-    /// With --account-policy --account ID: the role assumed in that account.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "OrganizationAccountAccessRole",
-        value_parser = parse_role_name
-    )]
-    pub role_name: String,
 }
 
 #[derive(Debug, Args)]
@@ -474,10 +463,6 @@ pub struct DetachArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
-    /// Which policy to destroy (signin: the console sign-in RCP).
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
-    pub kind: Kind,
-
     /// --kind signin: also turn console authorization off for the organization (by default it
     /// stays on: other RCPs and account statements may rely on it).
     #[arg(long)]
@@ -508,10 +493,6 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Which policy (signin: the RCP and whether console authorization is in force).
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
-    pub kind: Kind,
-
     #[command(flatten)]
     pub aws: AwsArgs,
 
@@ -774,8 +755,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "scenario")]
     pub policy_dir: Option<PathBuf>,
 
-    /// An SCP chain, root first: each level needs an Allow that matches. Files of one level
-    /// joined with +, e.g. root-full.json+root-deny.json,ou.json,account.json.
+    /// An SCP chain, root first: each level needs an Allow that matches. Levels separated by
+    /// commas (ROOT,OU,...,ACCOUNT), several files of one level joined with +.
     #[arg(
         long,
         value_name = "FILES",

@@ -447,7 +447,7 @@ fn simulate_scenario_agrees_with_the_guide() {
         .assert()
         .success();
     let out = stdout_of(&a);
-    assert!(out.contains("12 of 12 rows agree with the guide."), "{out}");
+    assert!(out.contains("13 of 13 rows agree with the guide."), "{out}");
     assert!(
         out.contains("§4.6 step 3") && out.contains("wrong case") && out.contains("VPC endpoint")
     );

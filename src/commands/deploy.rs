@@ -255,10 +255,10 @@ async fn plan_and_maybe_apply(
     args: &DeployArgs,
     apply: Option<&ApplyArgs>,
 ) -> Result<u8> {
-    let policy_type = org_type(args.kind)?;
+    let policy_type = org_type(args.identity.kind)?;
     // Usage errors (bad target ids) before the config's warnings.
     let mut target_ids = targets(&args.targets)?;
-    let (scp, limits) = rendered_with_limits(cli, super::policy_kind(args.kind)?)?;
+    let (scp, limits) = rendered_with_limits(cli, super::policy_kind(args.identity.kind)?)?;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let orgs = orgs.for_type(policy_type);
     let observed = orgs
@@ -344,7 +344,7 @@ pub fn plan(cli: &Cli, args: &DeployArgs) -> Result<u8> {
 
 pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     if args.account_policy {
-        if args.deploy.kind != Kind::Signin {
+        if args.deploy.identity.kind != Kind::Signin {
             return Err(Usage(Problems(vec![
                 "--account-policy applies to --kind signin only".into(),
             ]))
@@ -407,7 +407,7 @@ fn policy_name(cli: &Cli, t: OrgPolicyType) -> Result<String> {
 pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
     block_on(async {
         // Usage errors first, then the config.
-        let t = org_type(args.deploy.kind)?;
+        let t = org_type(args.deploy.identity.kind)?;
         let mut target_ids = targets(&args.deploy.targets)?;
         let name = policy_name(cli, t)?;
         let (orgs, counter) = connect(&args.deploy.aws, args.deploy.concurrency).await;
@@ -438,7 +438,7 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
 
 pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
     block_on(async {
-        let t = org_type(args.kind)?;
+        let t = org_type(args.identity.kind)?;
         if args.disable_console_authorization && t != OrgPolicyType::ResourceControl {
             return Err(Usage(Problems(vec![
                 "--disable-console-authorization applies to --kind signin only".into(),

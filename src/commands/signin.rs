@@ -235,7 +235,7 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         let sdk = if account == me.account {
             base
         } else {
-            assume_role(&base, &account, &args.role_name).await
+            assume_role(&base, &account, &args.deploy.identity.role_name).await
         };
         let signin = Signin::new(&sdk, &counter);
         let (missing, extra) = signin.diff(&account, &wanted).await?;

@@ -53,8 +53,8 @@ fn print_break_glass(report: &[(String, BreakGlassState)]) {
 }
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
-    let t = org_type(args.kind)?;
-    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.kind)?)?;
+    let t = org_type(args.identity.kind)?;
+    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.identity.kind)?)?;
     let principals = loaded.config.break_glass.principals;
     let signin_kind = t == scpctl_core::plan::OrgPolicyType::ResourceControl;
     block_on(async {

@@ -727,7 +727,7 @@ fn describe_toml_error(message: &str, path: Option<&str>) -> String {
 }
 
 /// The starter config written by `scpctl init`: documentation ranges, every option explained.
-pub const STARTER_CONFIG: &str = include_str!("../templates/starter.toml");
+pub const STARTER_CONFIG: &str = include_str!("../../../templates/starter.toml");
 
 #[cfg(test)]
 mod tests {

@@ -22,8 +22,8 @@ pub use crate::config::AWS_SCP_MAX_CHARS as SCP_MAX_CHARS;
 /// whitespace against it, but we send the same minified text anyway.
 pub const IAM_MANAGED_POLICY_MAX_CHARS: usize = 6144;
 
-pub const SCP_TEMPLATE: &str = include_str!("../templates/scp.json");
-pub const IDENTITY_TEMPLATE: &str = include_str!("../templates/identity.json");
+pub const SCP_TEMPLATE: &str = include_str!("../../../templates/scp.json");
+pub const IDENTITY_TEMPLATE: &str = include_str!("../../../templates/identity.json");
 
 pub const SID_UNTAGGED: &str = "DenyIAMUsersWithoutAccessException";
 pub const SID_OUTSIDE_NETWORK: &str = "DenyIAMUsersOutsideApprovedNetwork";

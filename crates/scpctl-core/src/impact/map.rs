@@ -191,7 +191,7 @@ fn network<'r>(source: Option<&'r str>, vpce: Option<&'r str>, kind: PrincipalKi
     }
 }
 
-/// Map one record (DESIGN.md, "CloudTrail records as request contexts").
+/// Map one record (the design notes, "CloudTrail records as request contexts").
 pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
     let event_source = text(&r.event_source);
     // The Sign-In policy sees sign-ins only; the other policies everything but sign-ins.

@@ -1,6 +1,6 @@
 //! The record-to-request rules as data: one table that the local replay reads here and that a
 //! SQL generator (issue 24, Athena) can read too, so the two cannot drift. Each rule follows
-//! DESIGN.md, "CloudTrail records as request contexts", and the CloudTrail User Guide's
+//! the design notes' "CloudTrail records as request contexts", and the CloudTrail User Guide's
 //! "CloudTrail record contents" and "CloudTrail userIdentity element" pages.
 //!
 //! Nothing here evaluates a policy: the rules only say which request a record stands for, or

@@ -1,4 +1,4 @@
-//! The record mapping, one test per identity type and per source form (DESIGN.md, "CloudTrail
+//! The record mapping, one test per identity type and per source form (the design notes, "CloudTrail
 //! records as request contexts"). Records are written here by hand, in CloudTrail's shape.
 
 use super::*;
