@@ -551,6 +551,22 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
+    /// A policy the organization already runs (repeatable): each record is decided through it
+    /// too, and the report tells "denied today already" from "newly denied by this policy".
+    /// An SCP, or an RCP (statements with Principal "*").
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+
+    /// Every *.json file in DIR, as --policy.
+    #[arg(long, value_name = "DIR")]
+    pub policy_dir: Option<PathBuf>,
+
+    /// The SCPs in force on each caller account's path root -> OUs -> account, read from
+    /// Organizations (and the RCPs too for --kind signin), evaluated as a chain: "denied today
+    /// already" apart from "newly denied by this policy".
+    #[arg(long)]
+    pub org_policies: bool,
+
     /// S3 objects fetched at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub concurrency: u16,

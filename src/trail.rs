@@ -159,6 +159,9 @@ struct DeniedLine<'a> {
     event_name: Option<&'a str>,
     #[serde(rename = "eventTime")]
     event_time: Option<&'a str>,
+    /// With the policies in force given: why they deny it already (absent: newly denied).
+    #[serde(rename = "deniedToday", skip_serializing_if = "Option::is_none")]
+    denied_today: Option<&'a str>,
 }
 
 /// Gzip (by its magic bytes, whatever the name) or plain JSON.
@@ -198,6 +201,7 @@ fn process(name: &str, raw: Vec<u8>, shared: &Shared, tally: &mut Tally, cache: 
                     Outcome::Decided {
                         request,
                         denied_by: Some(sid),
+                        denied_today,
                     },
                 ) = (shared.jsonl, &outcome)
                 {
@@ -210,6 +214,7 @@ fn process(name: &str, raw: Vec<u8>, shared: &Shared, tally: &mut Tally, cache: 
                         event_source: record.event_source.as_deref(),
                         event_name: record.event_name.as_deref(),
                         event_time: record.event_time.as_deref(),
+                        denied_today: denied_today.as_deref(),
                     };
                     if serde_json::to_writer(&mut lines, &line).is_ok() {
                         lines.push(b'\n');
@@ -217,7 +222,7 @@ fn process(name: &str, raw: Vec<u8>, shared: &Shared, tally: &mut Tally, cache: 
                 }
                 tally.add(&outcome, shared.cidrs);
             }
-            Err(e) => error = Some(format!("cannot evaluate the policy: {e}")),
+            Err(e) => error = Some(e.to_string()),
         }
     });
     if let Some(e) = error {

@@ -34,6 +34,7 @@ pub fn sdk_type(t: OrgPolicyType) -> PolicyType {
 /// until ..."): poll ListRoots until ENABLED, at most this long.
 const ENABLE_TIMEOUT: Duration = Duration::from_secs(120);
 
+#[derive(Clone)]
 pub struct Orgs {
     client: Client,
     /// The policy type this planner reads and writes (SCP unless `for_type`).
@@ -101,9 +102,9 @@ impl Orgs {
             .ok_or_else(|| anyhow!("DescribeOrganization returned no organization id"))
     }
 
-    /// Name and content of every policy of type `t` attached directly to `target` (for the
-    /// guards: the SCPs and RCPs in force, evaluated offline).
-    pub async fn policies_on(
+    /// Id and name of every policy of type `t` attached directly to `target`
+    /// (ListPoliciesForTarget); none when the type is not enabled (nothing is in force).
+    pub async fn policy_ids_on(
         &self,
         target: &str,
         t: OrgPolicyType,
@@ -123,24 +124,46 @@ impl Orgs {
             Err(e) if error_code(&e) == Some("PolicyTypeNotEnabledException") => return Ok(vec![]),
             Err(e) => return Err(failed(&format!("ListPoliciesForTarget {target}"), e)),
         };
-        let mut out = Vec::new();
-        for p in pages.iter().flat_map(|p| p.policies()) {
-            let id = p.id().unwrap_or_default();
-            let described = self
-                .client
-                .describe_policy()
-                .policy_id(id)
-                .send()
-                .await
-                .map_err(|e| failed(&format!("DescribePolicy {id}"), e))?;
-            let content = described
-                .policy()
-                .and_then(|d| d.content())
-                .unwrap_or_default()
-                .to_string();
-            out.push((p.name().unwrap_or(id).to_string(), content));
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .filter_map(|p| {
+                let id = p.id()?;
+                Some((id.to_string(), p.name().unwrap_or(id).to_string()))
+            })
+            .collect())
+    }
+
+    /// A policy's content (DescribePolicy).
+    pub async fn policy_content(&self, id: &str) -> Result<String> {
+        let described = self
+            .client
+            .describe_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .map_err(|e| failed(&format!("DescribePolicy {id}"), e))?;
+        Ok(described
+            .policy()
+            .and_then(|d| d.content())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// The parent (OU or root) of an account or OU (ListParents); `None` when the child is not
+    /// in the organization (an account outside it).
+    pub async fn parent(&self, child: &str) -> Result<Option<String>> {
+        match self.client.list_parents().child_id(child).send().await {
+            Ok(out) => Ok(out
+                .parents()
+                .first()
+                .and_then(|p| p.id())
+                .map(str::to_string)),
+            Err(e) if is_missing_target(&e) || error_code(&e) == Some("ChildNotFoundException") => {
+                Ok(None)
+            }
+            Err(e) => Err(failed(&format!("ListParents {child}"), e)),
         }
-        Ok(out)
     }
 
     /// The organization's root and whether SCPs are enabled on it.

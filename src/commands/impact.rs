@@ -10,12 +10,14 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType};
 use scpctl_core::impact::{
-    candidate_addresses, MapOptions, PrincipalReport, ReplayOptions, Replayer, TagSource, Tally,
-    TimeRange,
+    candidate_addresses, Existing, InForce, MapOptions, PrincipalReport, ReplayOptions, Replayer,
+    TagSource, Tally, TimeRange,
 };
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
+use scpctl_core::signin::SID_CONSOLE;
 use serde::Serialize;
 use serde_json::json;
 
@@ -121,16 +123,15 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         .context("internal: no policy rendered")?;
     let policy = PolicyDocument::from_json(&doc.compact)
         .context("internal: the rendered policy does not parse")?;
-    let network_sid = match kind {
-        PolicyKind::Scp => SID_OUTSIDE_NETWORK,
-        PolicyKind::Identity => SID_IDENTITY,
-        PolicyKind::Signin => {
-            return Err(crate::problems::Usage(crate::problems::Problems(vec![
-                "impact --kind signin (replaying sign-in records through the Sign-In RCP) is not built yet; use --kind scp or identity".into(),
-            ]))
-            .into())
-        }
+    let (network_sid, policy_type) = match kind {
+        PolicyKind::Scp => (SID_OUTSIDE_NETWORK, PolicyType::Scp),
+        PolicyKind::Identity => (SID_IDENTITY, PolicyType::Identity),
+        PolicyKind::Signin => (SID_CONSOLE, PolicyType::Rcp),
     };
+    let policy = CompiledPolicy::new(&policy, policy_type)
+        .with_context(|| format!("cannot evaluate {}", doc.name))?;
+    // The policies in force, from files (checked before any work starts).
+    let files = super::in_force::policy_files(&args.policies, args.policy_dir.as_deref())?;
 
     // Inputs: local paths checked before any work starts; S3 URLs read in turn.
     let mut local = Vec::new();
@@ -164,15 +165,17 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let (management_account, management_looked_up) = match &args.management_account {
         Some(a) => (Some(twelve_digits("--management-account", a)?), false),
         // AWS is reached anyway: ask Organizations, and say so when it cannot tell.
-        None if args.tags_from_iam || !remote.is_empty() => match lookup_management(args) {
-            Ok(a) => (Some(a), true),
-            Err(e) => {
-                eprintln!(
-                    "warning: management account unknown ({e:#}); pass --management-account ID"
-                );
-                (None, false)
+        None if args.tags_from_iam || args.org_policies || !remote.is_empty() => {
+            match lookup_management(args) {
+                Ok(a) => (Some(a), true),
+                Err(e) => {
+                    eprintln!(
+                        "warning: management account unknown ({e:#}); pass --management-account ID"
+                    );
+                    (None, false)
+                }
             }
-        },
+        }
         None => (None, false),
     };
     let map = MapOptions {
@@ -184,16 +187,18 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             .collect::<Result<_>>()?,
         time: time.clone(),
         users_only: kind == PolicyKind::Identity,
+        signin: kind == PolicyKind::Signin,
     };
-    let replayer = Replayer::new(
+    let (existing, in_force) = existing(args, kind, files)?;
+    let replayer = Replayer::compiled(
         policy,
         ReplayOptions {
             map,
             tags,
             candidate_addresses: candidate_addresses(&loaded.cidrs.set),
+            existing,
         },
-    )
-    .with_context(|| format!("cannot evaluate {}", doc.name))?;
+    );
 
     let out = Out::new();
     let shared = Shared {
@@ -276,6 +281,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         tally: &tally,
         problems: &problems,
         files,
+        in_force: in_force.as_ref().map(|f| f.describe()),
+        api_calls: in_force.as_ref().and_then(|f| f.api_calls()),
+        signin: kind == PolicyKind::Signin,
     };
     let written = match cli.output {
         OutputFormat::Jsonl => true,
@@ -335,6 +343,86 @@ fn produce(
     })
 }
 
+/// What the report says about the policies in force.
+enum InForceSource {
+    Files(usize),
+    Org {
+        source: std::sync::Arc<super::in_force::OrgInForce>,
+        counter: crate::aws::CallCounter,
+        rcps: bool,
+        files: usize,
+    },
+}
+
+impl InForceSource {
+    fn describe(&self) -> String {
+        match self {
+            InForceSource::Files(n) => format!("{n} policy file(s) (--policy, --policy-dir)"),
+            InForceSource::Org {
+                source,
+                rcps,
+                files,
+                ..
+            } => format!(
+                "the {} attached on each account's path root -> OUs -> account, read from Organizations for {} account(s){}",
+                if *rcps { "SCPs and RCPs" } else { "SCPs" },
+                source.accounts_read(),
+                if *files > 0 { format!(", and {files} policy file(s)") } else { String::new() }
+            ),
+        }
+    }
+
+    fn api_calls(&self) -> Option<BTreeMap<String, u64>> {
+        match self {
+            InForceSource::Files(_) => None,
+            InForceSource::Org { counter, .. } => Some(counter.snapshot()),
+        }
+    }
+}
+
+/// `--policy`, `--policy-dir`, `--org-policies`: what each record is also decided through.
+fn existing(
+    args: &ImpactArgs,
+    kind: PolicyKind,
+    files: super::in_force::Attached,
+) -> Result<(Existing, Option<InForceSource>)> {
+    if args.org_policies {
+        let rcps = kind == PolicyKind::Signin;
+        let n = files.len();
+        let counter = crate::aws::CallCounter::default();
+        let orgs = super::deploy::block_on(async {
+            let base = crate::aws::sdk_config(&args.aws).await;
+            crate::aws::orgs::Orgs::new(&base, &counter, 1)
+        })?;
+        let concurrency = usize::from(args.concurrency).min(8);
+        let source = std::sync::Arc::new(super::in_force::OrgInForce::new(
+            orgs,
+            concurrency,
+            rcps,
+            files,
+        )?);
+        return Ok((
+            Existing::PerAccount(source.clone()),
+            Some(InForceSource::Org {
+                source,
+                counter,
+                rcps,
+                files: n,
+            }),
+        ));
+    }
+    if files.is_empty() {
+        return Ok((Existing::None, None));
+    }
+    let n = files.len();
+    let mut set = PolicySet::new();
+    set.add_shared_level("policies", false, files);
+    Ok((
+        Existing::Same(std::sync::Arc::new(InForce::new(set))),
+        Some(InForceSource::Files(n)),
+    ))
+}
+
 struct Report<'a> {
     policy: &'a str,
     network_sid: &'a str,
@@ -344,6 +432,11 @@ struct Report<'a> {
     tally: &'a Tally,
     problems: &'a [Problem],
     files: u64,
+    /// The policies in force, when given.
+    in_force: Option<String>,
+    /// AWS calls made to read them (`--org-policies`).
+    api_calls: Option<BTreeMap<String, u64>>,
+    signin: bool,
 }
 
 fn codes<K: Copy + Ord>(
@@ -387,6 +480,12 @@ impl Report<'_> {
             apart: u64,
             skipped: u64,
             problems: usize,
+            /// With the policies in force given: records they deny already.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            denied_today: Option<u64>,
+            /// With the policies in force given: records only the new policy denies.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            newly_denied: Option<u64>,
         }
         #[derive(Serialize)]
         struct Doc<'a> {
@@ -399,8 +498,16 @@ impl Report<'_> {
             undecided_network: serde_json::Map<String, serde_json::Value>,
             skipped: serde_json::Map<String, serde_json::Value>,
             problems: &'a [Problem],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            in_force: Option<&'a str>,
+            /// Why the policies in force deny, with counts.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            denied_today_by: Option<&'a BTreeMap<String, u64>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            api_calls: Option<&'a BTreeMap<String, u64>>,
         }
         let t = self.tally;
+        let with = self.in_force.is_some();
         let principals = self.principals();
         let doc = Doc {
             policy: self.policy,
@@ -415,12 +522,17 @@ impl Report<'_> {
                 apart: t.apart.values().sum(),
                 skipped: t.skipped.values().sum(),
                 problems: self.problems.len(),
+                denied_today: with.then(|| t.denied_today.values().sum()),
+                newly_denied: with.then_some(t.newly_denied),
             },
             principals,
             apart: codes(&t.apart, |r| r.code()),
             undecided_network: codes(&t.undecided_network, |r| r.code()),
             skipped: codes(&t.skipped, |r| r.code()),
             problems: self.problems,
+            in_force: self.in_force.as_deref(),
+            denied_today_by: with.then_some(&t.denied_today),
+            api_calls: self.api_calls.as_ref(),
         };
         out.with(|w| {
             serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
@@ -438,6 +550,19 @@ impl Report<'_> {
         );
         let _ = writeln!(s, "tags: {}", self.tags);
         let _ = writeln!(s, "{}", self.management_note());
+        if let Some(f) = &self.in_force {
+            let _ = writeln!(s, "policies in force: {f}");
+        }
+        let what = if self.signin {
+            "sign-in(s)"
+        } else {
+            "request(s)"
+        };
+        let verb = if self.signin {
+            "would be refused"
+        } else {
+            "would be denied"
+        };
         let principals = self.principals();
         let mut account = "";
         for p in &principals {
@@ -457,9 +582,16 @@ impl Report<'_> {
                 .iter()
                 .map(|(sid, n)| format!("{sid} {n}"))
                 .collect();
-            let _ = write!(s, "    {} request(s), {denied} would be denied", p.requests);
+            let _ = write!(s, "    {} {what}, {denied} {verb}", p.requests);
             if !by.is_empty() {
                 let _ = write!(s, ": {}", by.join(", "));
+            }
+            if self.in_force.is_some() {
+                let _ = write!(
+                    s,
+                    "; {} newly denied, {} denied today already",
+                    p.newly_denied, p.denied_today
+                );
             }
             if p.undecided > 0 {
                 let _ = write!(s, "; {} undecided (address unknown)", p.undecided);
@@ -505,12 +637,23 @@ impl Report<'_> {
             }
         }
         if principals.is_empty() {
-            let _ = writeln!(s, "\nNo request in these records would be denied.");
+            let _ = writeln!(s, "\nNo {what} in these records {verb}.");
         }
         let denied_principals = principals.iter().filter(|p| !p.denied.is_empty()).count();
+        if self.in_force.is_some() {
+            let today: u64 = t.denied_today.values().sum();
+            let _ = writeln!(
+                s,
+                "\nof {} decided records:\n  denied today already (by the policies in force): {today:>8}\n  newly denied by this policy:                     {:>8}",
+                t.decided, t.newly_denied
+            );
+            for (why, n) in &t.denied_today {
+                let _ = writeln!(s, "    today {n:>8}  {why}");
+            }
+        }
         let _ = writeln!(
             s,
-            "\ntotals: {} records, {} decided, {} would be denied ({} principal(s)), {} apart, {} skipped",
+            "\ntotals: {} records, {} decided, {} {verb} ({} principal(s)), {} apart, {} skipped",
             t.records,
             t.decided,
             t.denied,

@@ -5,6 +5,7 @@ mod docs;
 mod exception;
 mod identity;
 mod impact;
+mod in_force;
 mod init;
 mod render;
 mod signin;

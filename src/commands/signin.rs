@@ -3,7 +3,6 @@
 //! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
 //! Organizations planner as the SCP (`deploy.rs`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -12,13 +11,13 @@ use scpctl_core::cidr::CidrSet;
 use scpctl_core::config::Config;
 use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType, SetVerdict};
 use scpctl_core::plan::{Change, OrgPolicyType, Plan, TargetId};
-use scpctl_core::policy::PolicyDocument;
 use scpctl_core::signin::{
     account_statements, arn_matches, principal_of_caller, request, sample, Origin, Phase, ACTIONS,
 };
 use serde_json::json;
 
 use super::deploy::{block_on, confirm};
+use super::in_force::OrgPolicies;
 use crate::aws::iam::{assume_role, caller};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
@@ -58,12 +57,6 @@ pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
     }
     Ok(done)
 }
-
-/// Policies of one level (root, OU, account), read once and compiled once.
-type Level = (
-    Vec<(String, Arc<CompiledPolicy>)>,
-    Vec<(String, Arc<CompiledPolicy>)>,
-);
 
 /// The guards before console authorization is enabled: every break-glass principal must
 /// still be able to sign in under the SCPs and RCPs in force (with this RCP added to the
@@ -107,7 +100,8 @@ pub async fn guard(
     let management = orgs.management_account().await?;
     let root = orgs.root_target().await?;
     let ours = Arc::new(compile(rcp.1, PolicyType::Rcp, rcp.0)?);
-    let mut cache: BTreeMap<String, Level> = BTreeMap::new();
+    // Each target's policies listed once, each policy described and compiled once.
+    let in_force = OrgPolicies::new(orgs.clone(), 4);
     let outside = cidrs
         .example_outside_v4()
         .map_or_else(|| "198.51.100.7".to_string(), |a| a.to_string());
@@ -145,11 +139,14 @@ pub async fn guard(
             let mut set = PolicySet::new();
             let mut rcp_levels = Vec::new();
             for level in &chain {
-                if !cache.contains_key(level) {
-                    let read = read_level(orgs, level).await?;
-                    cache.insert(level.clone(), read);
-                }
-                let (scps, rcps) = cache.get(level).cloned().unwrap_or_default();
+                let scps = in_force
+                    .level(level, OrgPolicyType::ServiceControl)
+                    .await
+                    .map_err(cannot_prove)?;
+                let rcps = in_force
+                    .level(level, OrgPolicyType::ResourceControl)
+                    .await
+                    .map_err(cannot_prove)?;
                 if !scps.is_empty() {
                     set.add_shared_level(level.clone(), true, scps);
                 }
@@ -211,29 +208,12 @@ pub async fn guard(
     )
 }
 
-fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
-    let doc = PolicyDocument::from_json(content)
-        .map_err(|e| anyhow::anyhow!("{name}: cannot read its content: {e}"))?;
-    CompiledPolicy::new(&doc, kind).map_err(|e| {
-        anyhow::anyhow!("{name}: the evaluator cannot decide it ({e}); scpctl cannot prove the break-glass principals keep console access")
-    })
+fn cannot_prove(e: anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e:#}; scpctl cannot prove the break-glass principals keep console access")
 }
 
-async fn read_level(orgs: &Orgs, level: &str) -> Result<Level> {
-    let mut out: Level = (Vec::new(), Vec::new());
-    for (t, kind) in [
-        (OrgPolicyType::ServiceControl, PolicyType::Scp),
-        (OrgPolicyType::ResourceControl, PolicyType::Rcp),
-    ] {
-        for (name, content) in orgs.policies_on(level, t).await? {
-            let p = Arc::new(compile(&content, kind, &name)?);
-            match t {
-                OrgPolicyType::ServiceControl => out.0.push((name, p)),
-                OrgPolicyType::ResourceControl => out.1.push((name, p)),
-            }
-        }
-    }
-    Ok(out)
+fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
+    super::in_force::compile(content, kind, name).map_err(cannot_prove)
 }
 
 /// `apply --kind signin --account-policy`: the account's Sign-In statements, then console

@@ -24,7 +24,7 @@ struct Subject {
     rendered: bool,
 }
 
-fn read_policy(path: &Path) -> Result<PolicyDocument> {
+pub(super) fn read_policy(path: &Path) -> Result<PolicyDocument> {
     let text = read_text(path, "policy file")?;
     PolicyDocument::from_json(&text)
         .with_context(|| format!("{}: not a policy document", path.display()))
@@ -66,7 +66,7 @@ fn compile(path: &Path, kind: PolicyType) -> Result<(String, CompiledPolicy)> {
 }
 
 /// Every `*.json` file in `dir`, in name order.
-fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(super) fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read policy directory {}", dir.display()))?;
     let mut files = Vec::new();

@@ -42,9 +42,11 @@ fn setup() -> (Replayer, CidrSet) {
             accounts: Default::default(),
             time: TimeRange::parse(Some("2024-05-01"), None).unwrap(),
             users_only: false,
+            signin: false,
         },
         tags,
         candidate_addresses: candidate_addresses(&cidrs),
+        existing: Default::default(),
     };
     (
         Replayer::new(PolicyDocument::from_json(&doc.compact).unwrap(), opts).unwrap(),
@@ -112,8 +114,8 @@ proptest! {
                 for (address, via) in replayer.combinations(&req) {
                     let fresh = &mut VerdictCache::default();
                     let ctx = replayer.context(&req, address, via);
-                    assert_eq!(replayer.verdict(&req, address, via, fresh).unwrap(), replayer.verdict_uncached(&ctx).unwrap());
-                    assert_eq!(replayer.verdict(&req, address, via, &mut cache).unwrap(), replayer.verdict_uncached(&ctx).unwrap());
+                    assert_eq!(replayer.verdict(&req, address, via, None, fresh), replayer.verdict_uncached(&ctx, None));
+                    assert_eq!(replayer.verdict(&req, address, via, None, &mut cache), replayer.verdict_uncached(&ctx, None));
                 }
             }
         });

@@ -54,6 +54,28 @@ pub(crate) struct CompiledStatement {
 }
 
 impl CompiledStatement {
+    /// Every lower-cased context key this statement can read: its condition keys and the keys
+    /// of the policy variables in its values and resources.
+    pub(crate) fn read_keys(&self, out: &mut Vec<String>) {
+        for c in &self.conditions {
+            out.push(c.key_lower.clone());
+            for v in &c.values {
+                if let PolicyValue::Dynamic(t) = v {
+                    out.extend(t.var_keys().map(str::to_string));
+                }
+            }
+        }
+        let patterns = match &self.resources {
+            Resources::Any => return,
+            Resources::Resource(ps) | Resources::NotResource(ps) => ps,
+        };
+        for p in patterns {
+            if let ResourcePattern::Dynamic(t) = p {
+                out.extend(t.var_keys().map(str::to_string));
+            }
+        }
+    }
+
     /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
     fn action_matches(&self, action: &str) -> bool {
         // [ACTION] NotAction: every action except those listed.

@@ -306,6 +306,24 @@ impl CompiledPolicy {
         self.statements.get(index).map_or("", |s| s.label.as_str())
     }
 
+    /// Every context key (lower-cased, sorted, once each) a decision of this policy can read
+    /// besides the action, the resource and the management-account flag: condition keys,
+    /// policy-variable keys, and for SCPs and RCPs `aws:principalarn` (the service-linked role
+    /// exemption reads it). Two requests equal on these, the action, the resource and the flag
+    /// are decided alike: the replay caches verdicts by that projection.
+    pub fn read_keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.statements {
+            s.read_keys(&mut out);
+        }
+        if matches!(self.kind, PolicyType::Scp | PolicyType::Rcp) {
+            out.push("aws:principalarn".into());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Decide without traces or notes.
     pub fn decide(&self, ctx: &RequestContext) -> Verdict {
         if let Some(rule) = exemption(self.kind, ctx) {

@@ -147,6 +147,31 @@ impl PolicySet {
         });
     }
 
+    /// Every context key any policy of the set can read ([`CompiledPolicy::read_keys`]).
+    pub fn read_keys(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .levels
+            .iter()
+            .flat_map(|l| l.policies.iter().flat_map(|(_, p)| p.read_keys()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Level names and the labels of their policies, in evaluation order.
+    pub fn describe(&self) -> Vec<(&str, Vec<&str>)> {
+        self.levels
+            .iter()
+            .map(|l| {
+                (
+                    l.name.as_str(),
+                    l.policies.iter().map(|(n, _)| n.as_str()).collect(),
+                )
+            })
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.levels.iter().all(|l| l.policies.is_empty())
     }

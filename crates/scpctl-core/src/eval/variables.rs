@@ -77,6 +77,14 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// The lower-cased keys its variables read.
+    pub(crate) fn var_keys<'s>(&'s self) -> impl Iterator<Item = &'s str> + 's {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+    }
+
     pub(crate) fn has_variables(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Var { .. }))
     }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use super::record::Record;
+pub use super::rules::SigninPhase;
 use super::rules::{
     self, ApartReason, IdentityRule, NetworkUnknown, PrincipalKind, SkipReason,
     API_CALL_EVENT_TYPE, AWS_INTERNAL, CONSOLE_HOSTS, IDENTITY_TYPES, SERVICE_HOST_VIA,
@@ -23,6 +24,9 @@ pub struct MapOptions {
     pub accounts: HashSet<String>,
     /// The policy is the identity-based one, attached to IAM users only.
     pub users_only: bool,
+    /// `impact --kind signin`: the sign-in records ([`rules::SIGNIN_EVENTS`]) are the
+    /// requests; every other record is skipped.
+    pub signin: bool,
     pub time: TimeRange,
 }
 
@@ -73,12 +77,29 @@ pub struct Request<'r> {
     pub region: Option<&'r str>,
     pub time: Option<&'r str>,
     pub network: Network<'r>,
+    /// A sign-in request: the phase Sign-In evaluates it in. `None` for API calls.
+    pub phase: Option<SigninPhase>,
 }
 
 impl Request<'_> {
     /// Every context key the record gives, in a fixed order, network keys included when known
     /// (unknown network keys are the replay's business). Tags are added by the replay.
+    /// Before authentication Sign-In knows only who is signing in (`signin:PrincipalArn`) and
+    /// from where: no other principal key.
     pub fn for_each_key(&self, mut f: impl FnMut(&'static str, &str)) {
+        if self.phase == Some(SigninPhase::PreAuth) {
+            f("signin:PrincipalArn", self.principal_arn);
+            if let Some(r) = self.region {
+                f("aws:RequestedRegion", r);
+            }
+            if let Some(t) = self.time {
+                f("aws:CurrentTime", t);
+            }
+            if let Some(v) = self.network.vpce {
+                f("aws:SourceVpce", v);
+            }
+            return;
+        }
         f("aws:PrincipalType", self.kind.principal_type());
         f("aws:PrincipalArn", self.principal_arn);
         f("aws:PrincipalAccount", self.account);
@@ -173,13 +194,28 @@ fn network<'r>(source: Option<&'r str>, vpce: Option<&'r str>, kind: PrincipalKi
 /// Map one record (the design notes, "CloudTrail records as request contexts").
 pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
     let event_source = text(&r.event_source);
+    // The Sign-In policy sees sign-ins only; the other policies everything but sign-ins.
+    let signin = match (opts.signin, event_source, text(&r.event_name)) {
+        (false, _, _) => None,
+        (true, Some(source), Some(name)) => match rules::signin_event(source, name) {
+            Some(e) => Some(e),
+            None if SKIPPED_EVENT_SOURCES.iter().any(|(n, why)| {
+                *why == SkipReason::ConsoleSignIn && n.eq_ignore_ascii_case(source)
+            }) =>
+            {
+                return Mapped::Skip(SkipReason::SignInEventNotGoverned)
+            }
+            None => return Mapped::Skip(SkipReason::NotSignIn),
+        },
+        (true, _, _) => return Mapped::Skip(SkipReason::NotSignIn),
+    };
     // Not API calls a policy authorizes.
-    if let Some(t) = text(&r.event_type) {
+    if let (None, Some(t)) = (signin, text(&r.event_type)) {
         if let Some((_, why)) = SKIPPED_EVENT_TYPES.iter().find(|(n, _)| *n == t) {
             return Mapped::Skip(*why);
         }
     }
-    if let Some(s) = event_source {
+    if let (None, Some(s)) = (signin, event_source) {
         if let Some((_, why)) = SKIPPED_EVENT_SOURCES
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(s))
@@ -265,16 +301,22 @@ pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
     }
 
     // What.
-    match text(&r.event_type) {
-        None => {}
-        Some(t) if t == API_CALL_EVENT_TYPE => {}
-        Some(_) => return Mapped::Apart(ApartReason::UnlistedEventType, who),
-    }
-    let (Some(source), Some(name)) = (event_source, text(&r.event_name)) else {
-        return Mapped::Apart(ApartReason::NoAction, who);
-    };
-    let Some(prefix) = rules::action_prefix(source) else {
-        return Mapped::Apart(ApartReason::NoAction, who);
+    let action = match signin {
+        Some(e) => e.action.to_string(),
+        None => {
+            match text(&r.event_type) {
+                None => {}
+                Some(t) if t == API_CALL_EVENT_TYPE => {}
+                Some(_) => return Mapped::Apart(ApartReason::UnlistedEventType, who),
+            }
+            let (Some(source), Some(name)) = (event_source, text(&r.event_name)) else {
+                return Mapped::Apart(ApartReason::NoAction, who);
+            };
+            let Some(prefix) = rules::action_prefix(source) else {
+                return Mapped::Apart(ApartReason::NoAction, who);
+            };
+            format!("{prefix}:{name}")
+        }
     };
 
     // From where.
@@ -286,7 +328,7 @@ pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
         principal_arn,
         account,
         partition: parts.map(|p| p.0),
-        action: format!("{prefix}:{name}"),
+        action,
         user_name: if kind == PrincipalKind::User {
             text(&id.user_name)
         } else {
@@ -301,6 +343,7 @@ pub fn map_record<'r>(r: &'r Record<'_>, opts: &MapOptions) -> Mapped<'r> {
         region: text(&r.aws_region),
         time: text(&r.event_time),
         network,
+        phase: signin.map(|e| e.phase),
     })
 }
 

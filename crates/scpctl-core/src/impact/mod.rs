@@ -19,7 +19,8 @@ pub mod time;
 pub use map::{map_record, MapOptions, Mapped, Request};
 pub use record::{read_records, FileProblem, FileSummary, Record};
 pub use replay::{
-    candidate_addresses, Outcome, ReplayOptions, Replayer, Sid, TagSource, VerdictCache,
+    candidate_addresses, AccountPolicies, Existing, InForce, Outcome, PoliciesByAccount,
+    ReplayError, ReplayOptions, Replayer, Sid, TagSource, VerdictCache, Verdicts,
 };
 pub use tally::{suggest_cidrs, PrincipalReport, PrincipalStats, Tally};
 pub use time::TimeRange;

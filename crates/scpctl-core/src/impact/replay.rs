@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::eval::{evaluate, EvalError, RequestContext};
-use crate::policy::{ActionSpec, PolicyDocument};
+use crate::eval::{CompiledPolicy, EvalError, PolicySet, PolicyType, RequestContext, SetVerdict};
+use crate::policy::PolicyDocument;
 
 use super::map::{map_record, AddressKey, MapOptions, Mapped, Request};
 use super::record::Record;
@@ -95,6 +95,65 @@ impl<'s> Iterator for TagIter<'s> {
     }
 }
 
+/// The policies an organization already runs, evaluated with the new one (`--policy`,
+/// `--policy-dir`, `--org-policies`): compiled once, with the keys they read.
+#[derive(Debug, Clone, Default)]
+pub struct InForce {
+    set: PolicySet,
+    /// [`PolicySet::read_keys`], sorted.
+    keys: Vec<String>,
+}
+
+impl InForce {
+    pub fn new(set: PolicySet) -> InForce {
+        let keys = set.read_keys();
+        InForce { set, keys }
+    }
+
+    pub fn set(&self) -> &PolicySet {
+        &self.set
+    }
+
+    /// Why the set denies `ctx` today, or `None`: `Sid in policy`, or the implicit deny of a
+    /// chain level.
+    pub fn denial(&self, ctx: &RequestContext) -> Option<Sid> {
+        match self.set.decide(ctx) {
+            SetVerdict::NotDenied { .. } => None,
+            SetVerdict::Explicit {
+                policy, statement, ..
+            } => Some(Sid::from(format!("{statement} in {policy}"))),
+            SetVerdict::Implicit { level } => Some(Sid::from(format!(
+                "implicit deny: no SCP at {level} allows it"
+            ))),
+        }
+    }
+}
+
+/// The policies in force for a caller's account.
+#[derive(Debug, Clone)]
+pub enum AccountPolicies {
+    InForce(Arc<InForce>),
+    /// Not in the organization: its policies do not apply (counted apart).
+    OutsideOrganization,
+}
+
+/// Where the policies in force per account come from (Organizations, read at the edge). Called
+/// from the replay's threads; implementations cache per account.
+pub trait PoliciesByAccount: Send + Sync + std::fmt::Debug {
+    fn policies(&self, account: &str) -> Result<AccountPolicies, String>;
+}
+
+/// The policies already in force, if any are given.
+#[derive(Debug, Clone, Default)]
+pub enum Existing {
+    #[default]
+    None,
+    /// The same for every account (`--policy`, `--policy-dir`).
+    Same(Arc<InForce>),
+    /// Per account (`--org-policies`).
+    PerAccount(Arc<dyn PoliciesByAccount>),
+}
+
 /// Everything the replay needs besides the records.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayOptions {
@@ -103,6 +162,8 @@ pub struct ReplayOptions {
     /// Addresses to try when a record's address is unknown: at least one inside and one outside
     /// the policy's CIDRs for each family the CIDRs have (absent is always tried too).
     pub candidate_addresses: Vec<IpAddr>,
+    /// The policies an organization already runs: each record is also decided through them.
+    pub existing: Existing,
 }
 
 /// The verdict on one record.
@@ -120,19 +181,39 @@ pub enum Outcome<'r> {
         request: Request<'r>,
         /// The Sid of the Deny statement that applies, `None` when not denied.
         denied_by: Option<Sid>,
+        /// Why the policies already in force deny it (`None`: not denied today, or none given).
+        denied_today: Option<Sid>,
     },
 }
 
 /// A statement's Sid, shared (a verdict is handed out for every record).
 pub type Sid = Arc<str>;
 
-/// Verdicts by the projection of a request onto what the policy reads: the fast path. One per
+/// The verdicts of one request: the new policy's and the existing policies'.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    /// The Sid of the new policy's Deny that applies.
+    pub new: Option<Sid>,
+    /// Why the policies in force deny it today.
+    pub today: Option<Sid>,
+}
+
+/// An error that stops the replay.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("cannot read the policies in force for account {account}: {why}")]
+    Policies { account: String, why: String },
+}
+
+/// Verdicts by the projection of a request onto what the policies read: the fast path. One per
 /// thread.
 #[derive(Debug, Default)]
 pub struct VerdictCache {
-    map: HashMap<String, Option<Sid>>,
+    map: HashMap<String, Verdicts>,
     /// The key being built, reused from record to record.
     key: String,
+    /// The last account's policies in force (records of one account come in runs).
+    last: Option<(String, AccountPolicies)>,
     pub hits: u64,
     pub misses: u64,
 }
@@ -140,52 +221,70 @@ pub struct VerdictCache {
 /// Entries kept before the cache starts over: memory stays bounded whatever the input.
 const CACHE_MAX: usize = 200_000;
 
-/// A parsed policy and the options, shared by every thread (read-only).
+/// A compiled policy and the options, shared by every thread (read-only).
 #[derive(Debug, Clone)]
 pub struct Replayer {
-    policy: PolicyDocument,
+    policy: Arc<CompiledPolicy>,
     opts: ReplayOptions,
-    /// Lower-cased condition keys the policy reads, or `None` when the fast path is off.
-    read_keys: Option<Vec<String>>,
-    /// Whether any statement's Action/NotAction is not just `*`.
-    action_matters: bool,
+    /// Lower-cased context keys the policy reads, sorted ([`CompiledPolicy::read_keys`]).
+    read_keys: Vec<String>,
 }
 
 impl Replayer {
-    /// The policy is checked once here, so an unsupported policy fails before any record.
+    /// The policy is checked once here (as an identity-style policy), so an unsupported policy
+    /// fails before any record.
     pub fn new(policy: PolicyDocument, opts: ReplayOptions) -> Result<Replayer, EvalError> {
-        evaluate(&policy, &RequestContext::new("sts:GetCallerIdentity"))?;
-        let mut keys = Vec::new();
-        let mut variables = false;
-        let mut action_matters = false;
-        for s in &policy.statements {
-            for c in &s.conditions {
-                keys.push(c.key.to_lowercase());
-                variables |= c.values.iter().any(|v| v.contains("${"));
-            }
-            action_matters |= match &s.action {
-                ActionSpec::Action(p) => !p.iter().all(|p| p == "*"),
-                ActionSpec::NotAction(_) => true,
-            };
-        }
-        keys.sort();
-        keys.dedup();
-        Ok(Replayer {
-            policy,
+        Ok(Replayer::compiled(
+            CompiledPolicy::new(&policy, PolicyType::Identity)?,
             opts,
-            // A policy variable would read keys not named in the conditions: no fast path.
-            read_keys: (!variables).then_some(keys),
-            action_matters,
-        })
+        ))
+    }
+
+    /// A policy compiled with its own type (SCP, RCP, identity).
+    pub fn compiled(policy: CompiledPolicy, opts: ReplayOptions) -> Replayer {
+        let read_keys = policy.read_keys();
+        Replayer {
+            policy: Arc::new(policy),
+            opts,
+            read_keys,
+        }
     }
 
     pub fn options(&self) -> &ReplayOptions {
         &self.opts
     }
 
+    /// The policies in force for `account` (`None` when none are given), through the
+    /// thread's cache of the last account.
+    pub fn in_force(
+        &self,
+        account: &str,
+        cache: &mut VerdictCache,
+    ) -> Result<Option<AccountPolicies>, ReplayError> {
+        match &self.opts.existing {
+            Existing::None => Ok(None),
+            Existing::Same(p) => Ok(Some(AccountPolicies::InForce(p.clone()))),
+            Existing::PerAccount(source) => {
+                if let Some((a, p)) = &cache.last {
+                    if a == account {
+                        return Ok(Some(p.clone()));
+                    }
+                }
+                let p = source
+                    .policies(account)
+                    .map_err(|why| ReplayError::Policies {
+                        account: account.to_string(),
+                        why,
+                    })?;
+                cache.last = Some((account.to_string(), p.clone()));
+                Ok(Some(p))
+            }
+        }
+    }
+
     /// The network values a mapped request may have: one pair when the record gives them,
     /// else every combination of the candidate addresses (and absent) with the possible
-    /// `aws:ViaAWSService` values.
+    /// `aws:ViaAWSService` values (Sign-In has no `aws:ViaAWSService`: one value, not sent).
     pub fn combinations(&self, req: &Request<'_>) -> Vec<(Option<IpAddr>, bool)> {
         let addresses: Vec<Option<IpAddr>> = match req.network.address {
             Ok(ip) => vec![Some(ip)],
@@ -198,10 +297,11 @@ impl Replayer {
                 .chain([None])
                 .collect(),
         };
-        let vias: &[bool] = match req.network.via_aws_service {
-            Some(true) => &[true],
-            Some(false) => &[false],
-            None => &[false, true],
+        let vias: &[bool] = match (req.phase, req.network.via_aws_service) {
+            (Some(_), _) => &[false],
+            (None, Some(true)) => &[true],
+            (None, Some(false)) => &[false],
+            (None, None) => &[false, true],
         };
         addresses
             .iter()
@@ -210,7 +310,7 @@ impl Replayer {
     }
 
     /// Every key and value of the request context for one combination: the one source of
-    /// both the context handed to `evaluate` and the fast path's cache key.
+    /// both the context handed to the evaluator and the fast path's cache key.
     fn emit(
         &self,
         req: &Request<'_>,
@@ -219,14 +319,19 @@ impl Replayer {
         f: &mut dyn FnMut(&str, &str),
     ) {
         req.for_each_key(|k, v| f(k, v));
-        let mut key = String::new();
-        for (k, v) in self.opts.tags.tags(req.kind, req.principal_arn) {
-            key.clear();
-            key.push_str("aws:PrincipalTag/");
-            key.push_str(k);
-            f(&key, v);
+        // Tags are known after authentication only.
+        if req.phase != Some(super::map::SigninPhase::PreAuth) {
+            let mut key = String::new();
+            for (k, v) in self.opts.tags.tags(req.kind, req.principal_arn) {
+                key.clear();
+                key.push_str("aws:PrincipalTag/");
+                key.push_str(k);
+                f(&key, v);
+            }
         }
-        f("aws:ViaAWSService", if via { "true" } else { "false" });
+        if req.phase.is_none() {
+            f("aws:ViaAWSService", if via { "true" } else { "false" });
+        }
         if let Some(ip) = address {
             // Spelled on the stack: an IPv6 literal is at most 45 characters (RFC 4291 form
             // with an embedded IPv4 address), and 64 bytes hold any `Display` of one.
@@ -241,7 +346,7 @@ impl Replayer {
         }
     }
 
-    /// The request context for one combination, as `evaluate` takes it.
+    /// The request context for one combination, as the evaluator takes it.
     pub fn context(&self, req: &Request<'_>, address: Option<IpAddr>, via: bool) -> RequestContext {
         let mut ctx = RequestContext::new(&req.action);
         self.emit(req, address, via, &mut |k, v| {
@@ -250,30 +355,42 @@ impl Replayer {
         ctx
     }
 
-    /// The cache key: the action when any statement names actions, and the keys the policy
-    /// reads with their values, each followed by a NUL, so no two projections share a key. A
-    /// value holding a NUL itself (only a crafted record can) gets no key: no fast path.
-    /// `None` when the fast path is off.
+    /// The cache key: the account when the policies in force differ per account, the action,
+    /// and the keys any policy reads with their values, each followed by a NUL, so no two
+    /// projections share a key. A value holding a NUL itself (only a crafted record can) gets
+    /// no key: no fast path.
     fn cache_key(
         &self,
         req: &Request<'_>,
         address: Option<IpAddr>,
         via: bool,
+        today: Option<&InForce>,
         s: &mut String,
     ) -> bool {
-        let Some(keys) = self.read_keys.as_ref() else {
-            return false;
-        };
         s.clear();
-        if self.action_matters {
-            s.push_str(&req.action.to_lowercase());
+        if matches!(self.opts.existing, Existing::PerAccount(_)) {
+            s.push_str(req.account);
             s.push('\0');
         }
-        let mut clean = !req.action.contains('\0');
+        // Always the action: even a policy on `"Action": "*"` decides sts:GetCallerIdentity
+        // apart (never denied).
+        s.push_str(&req.action.to_ascii_lowercase());
+        s.push('\0');
+        let mut clean = !req.action.contains('\0') && !req.account.contains('\0');
+        let reads = |keys: &[String], k: &str| {
+            if k.is_ascii() {
+                keys.binary_search_by(|r| cmp_ignore_ascii_case(r, k))
+                    .is_ok()
+            } else {
+                // Key names compare as `RequestContext` does: Unicode lower case.
+                let lower = k.to_lowercase();
+                keys.contains(&lower)
+            }
+        };
         self.emit(req, address, via, &mut |k, v| {
-            if let Some(read) = keys.iter().find(|r| r.eq_ignore_ascii_case(k)) {
+            if reads(&self.read_keys, k) || today.is_some_and(|t| reads(&t.keys, k)) {
                 clean &= !v.contains('\0');
-                s.push_str(read);
+                s.extend(k.chars().flat_map(char::to_lowercase));
                 s.push('\0');
                 s.push_str(v);
                 s.push('\0');
@@ -282,29 +399,30 @@ impl Replayer {
         clean
     }
 
-    /// The verdict for one combination: the Sid of the Deny that applies, or `None`. The
-    /// fast path: `evaluate` reads only the action and the condition keys a policy names (and
-    /// no policy variable: the fast path is off for a policy with one), so two requests equal
-    /// on those are decided alike; each thread caches verdicts by that projection.
+    /// The verdicts for one combination. The fast path: a decision reads only the action and
+    /// the context keys the policies read ([`CompiledPolicy::read_keys`], policy variables
+    /// included), so two requests equal on those are decided alike; each thread caches
+    /// verdicts by that projection.
     pub fn verdict(
         &self,
         req: &Request<'_>,
         address: Option<IpAddr>,
         via: bool,
+        today: Option<&InForce>,
         cache: &mut VerdictCache,
-    ) -> Result<Option<Sid>, EvalError> {
+    ) -> Verdicts {
         let mut key = std::mem::take(&mut cache.key);
-        let keyed = self.cache_key(req, address, via, &mut key);
+        let keyed = self.cache_key(req, address, via, today, &mut key);
         if keyed {
             if let Some(v) = cache.map.get(key.as_str()) {
                 cache.hits += 1;
                 let v = v.clone();
                 cache.key = key;
-                return Ok(v);
+                return v;
             }
         }
         cache.misses += 1;
-        let v = self.verdict_uncached(&self.context(req, address, via))?;
+        let v = self.verdict_uncached(&self.context(req, address, via), today);
         if keyed {
             if cache.map.len() >= CACHE_MAX {
                 cache.map.clear();
@@ -312,14 +430,16 @@ impl Replayer {
             cache.map.insert(key.clone(), v.clone());
         }
         cache.key = key;
-        Ok(v)
+        v
     }
 
-    /// The verdict without the fast path: `evaluate` itself (for tests and checks).
-    pub fn verdict_uncached(&self, ctx: &RequestContext) -> Result<Option<Sid>, EvalError> {
-        let d = evaluate(&self.policy, ctx)?;
-        Ok(d.denied
-            .then(|| Sid::from(d.statement.unwrap_or_else(|| "(no Sid)".into()))))
+    /// The verdicts without the fast path (for tests and checks).
+    pub fn verdict_uncached(&self, ctx: &RequestContext, today: Option<&InForce>) -> Verdicts {
+        let v = self.policy.decide(ctx);
+        Verdicts {
+            new: v.deny.map(|i| Sid::from(self.policy.statement_label(i))),
+            today: today.and_then(|t| t.denial(ctx)),
+        }
     }
 
     /// Replay one record.
@@ -327,7 +447,7 @@ impl Replayer {
         &self,
         record: &'r Record<'_>,
         cache: &mut VerdictCache,
-    ) -> Result<Outcome<'r>, EvalError> {
+    ) -> Result<Outcome<'r>, ReplayError> {
         let request = match map_record(record, &self.opts.map) {
             Mapped::Skip(why) => return Ok(Outcome::Skipped(why)),
             Mapped::Apart(reason, principal) => {
@@ -339,16 +459,30 @@ impl Replayer {
             }
             Mapped::Request(r) => r,
         };
+        let today = match self.in_force(request.account, cache)? {
+            None => None,
+            Some(AccountPolicies::InForce(p)) => Some(p),
+            Some(AccountPolicies::OutsideOrganization) => {
+                return Ok(Outcome::Apart {
+                    reason: ApartReason::OutsideOrganization,
+                    principal: Some((request.account, request.principal_arn)),
+                    network: None,
+                })
+            }
+        };
+        let today = today.as_deref();
         // The common case, everything known: one verdict, no list of combinations.
         if let (Ok(ip), Some(via)) = (request.network.address, request.network.via_aws_service) {
+            let v = self.verdict(&request, Some(ip), via, today, cache);
             return Ok(Outcome::Decided {
-                denied_by: self.verdict(&request, Some(ip), via, cache)?,
+                denied_by: v.new,
+                denied_today: v.today,
                 request,
             });
         }
-        let mut verdict: Option<Option<Sid>> = None;
+        let mut verdict: Option<Verdicts> = None;
         for (address, via) in self.combinations(&request) {
-            let v = self.verdict(&request, address, via, cache)?;
+            let v = self.verdict(&request, address, via, today, cache);
             match &verdict {
                 None => verdict = Some(v),
                 Some(first) if *first == v => {}
@@ -361,11 +495,20 @@ impl Replayer {
                 }
             }
         }
+        let v = verdict.unwrap_or_default();
         Ok(Outcome::Decided {
-            denied_by: verdict.flatten(),
+            denied_by: v.new,
+            denied_today: v.today,
             request,
         })
     }
+}
+
+/// ASCII case-insensitive ordering, matching the lower-cased sorted key lists.
+fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// The source address worth reporting: a known `aws:SourceIp` (not a VPC-internal address).
@@ -387,5 +530,9 @@ pub fn candidate_addresses(cidrs: &crate::cidr::CidrSet) -> Vec<IpAddr> {
     v
 }
 
+#[cfg(test)]
+mod existing_tests;
+#[cfg(test)]
+mod signin_tests;
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,9 @@ pub enum ApartReason {
     NoEventTime,
     /// Network keys unknown (see [`NetworkUnknown`]) and the verdict depends on their values.
     VerdictDependsOnNetwork,
+    /// `--org-policies`: the caller's account is not in the organization, whose SCPs and RCPs
+    /// therefore do not apply to it.
+    OutsideOrganization,
 }
 
 impl ApartReason {
@@ -69,6 +72,7 @@ impl ApartReason {
             ApartReason::UnlistedEventType => "unlisted_event_type",
             ApartReason::NoEventTime => "no_event_time",
             ApartReason::VerdictDependsOnNetwork => "verdict_depends_on_network",
+            ApartReason::OutsideOrganization => "outside_organization",
         }
     }
 
@@ -106,6 +110,9 @@ impl ApartReason {
             ApartReason::VerdictDependsOnNetwork => {
                 "network keys unknown and the verdict depends on their values"
             }
+            ApartReason::OutsideOrganization => {
+                "an account outside the organization (its SCPs and RCPs do not apply)"
+            }
         }
     }
 
@@ -118,6 +125,7 @@ impl ApartReason {
                 | ApartReason::ManagementAccount
                 | ApartReason::AccountNotSelected
                 | ApartReason::NotAttached
+                | ApartReason::OutsideOrganization
         )
     }
 }
@@ -134,6 +142,11 @@ pub enum SkipReason {
     FederationBeforePrincipal,
     /// `eventTime` outside `--since`/`--until`.
     OutsideTimeRange,
+    /// `impact --kind signin`: an API call, not a sign-in (the Sign-In policy does not see it).
+    NotSignIn,
+    /// `impact --kind signin`: a `signin.amazonaws.com` event that none of the three Sign-In
+    /// actions governs (`SwitchRole`, `ExitRole`, `GetSigninToken`, ...).
+    SignInEventNotGoverned,
 }
 
 impl SkipReason {
@@ -146,6 +159,8 @@ impl SkipReason {
             SkipReason::VpceEvent => "aws_vpce_event",
             SkipReason::FederationBeforePrincipal => "saml_or_web_identity_federation",
             SkipReason::OutsideTimeRange => "outside_time_range",
+            SkipReason::NotSignIn => "not_a_sign_in",
+            SkipReason::SignInEventNotGoverned => "sign_in_event_not_governed",
         }
     }
 }
@@ -165,6 +180,68 @@ pub const SKIPPED_EVENT_TYPES: &[(&str, SkipReason)] = &[
 /// `eventSource` values whose events are skipped whatever their `eventType`.
 pub const SKIPPED_EVENT_SOURCES: &[(&str, SkipReason)] =
     &[("signin.amazonaws.com", SkipReason::ConsoleSignIn)];
+
+/// Which principal key AWS Sign-In puts in the request: `signin:PrincipalArn` before
+/// authentication, `aws:PrincipalArn` (with the other principal keys) after it (AWS Sign-In
+/// condition-key reference; [`crate::signin::Phase`]).
+pub use crate::signin::Phase as SigninPhase;
+
+/// One sign-in event the Sign-In policy governs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigninEvent {
+    pub event_source: &'static str,
+    pub event_name: &'static str,
+    /// The Sign-In action it stands for.
+    pub action: &'static str,
+    pub phase: SigninPhase,
+}
+
+/// `impact --kind signin`: the sign-in records replayed through the Sign-In policy, and the
+/// action and phase each stands for. Every other record is skipped: API calls
+/// ([`SkipReason::NotSignIn`]) and the other `signin.amazonaws.com` events
+/// ([`SkipReason::SignInEventNotGoverned`]); for the SCP and identity policy these records
+/// stay skipped as [`SkipReason::ConsoleSignIn`] (tables above).
+/// - `ConsoleLogin` (`eventType` `AwsConsoleSignIn`, CloudTrail User Guide, "AWS console
+///   sign-in events"): the password (or root) sign-in, `signin:Authenticate`, evaluated before
+///   authentication: the principal is named by `signin:PrincipalArn` only.
+/// - The OAuth operations (Service Authorization Reference, AWS Sign-In: `CreateOAuth2Token`
+///   and `CreateOAuth2TokenWithIAM` authorize `signin:CreateOAuth2Token`): a signed-in principal
+///   authorizing a client, or a client redeeming a code or refreshing a token on its behalf;
+///   both after authentication (`aws:PrincipalArn`). CloudTrail logs an operation under its
+///   name as `eventName`.
+pub const SIGNIN_EVENTS: &[SigninEvent] = &[
+    SigninEvent {
+        event_source: "signin.amazonaws.com",
+        event_name: "ConsoleLogin",
+        action: "signin:Authenticate",
+        phase: SigninPhase::PreAuth,
+    },
+    SigninEvent {
+        event_source: "signin.amazonaws.com",
+        event_name: "AuthorizeOAuth2Access",
+        action: "signin:AuthorizeOAuth2Access",
+        phase: SigninPhase::PostAuth,
+    },
+    SigninEvent {
+        event_source: "signin.amazonaws.com",
+        event_name: "CreateOAuth2Token",
+        action: "signin:CreateOAuth2Token",
+        phase: SigninPhase::PostAuth,
+    },
+    SigninEvent {
+        event_source: "signin.amazonaws.com",
+        event_name: "CreateOAuth2TokenWithIAM",
+        action: "signin:CreateOAuth2Token",
+        phase: SigninPhase::PostAuth,
+    },
+];
+
+/// The governed sign-in event a record is, by `eventSource` and `eventName`.
+pub fn signin_event(event_source: &str, event_name: &str) -> Option<&'static SigninEvent> {
+    SIGNIN_EVENTS
+        .iter()
+        .find(|e| e.event_source.eq_ignore_ascii_case(event_source) && e.event_name == event_name)
+}
 
 /// The `aws:PrincipalType` a record's caller has, when the policy can apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -26,6 +26,10 @@ pub struct PrincipalStats {
     pub denied: BTreeMap<String, u64>,
     /// Requests whose verdict depends on unknown network keys.
     pub undecided: u64,
+    /// Requests the policies already in force deny (`--policy`, `--org-policies`).
+    pub denied_today: u64,
+    /// Requests the new policy denies and the policies in force do not.
+    pub newly_denied: u64,
     /// Source addresses outside the CIDRs, with counts (capped, see `other_addresses`).
     pub outside: HashMap<IpAddr, u64>,
     pub other_addresses: u64,
@@ -66,6 +70,8 @@ impl PrincipalStats {
         self.kind = self.kind.or(o.kind);
         self.requests += o.requests;
         self.undecided += o.undecided;
+        self.denied_today += o.denied_today;
+        self.newly_denied += o.newly_denied;
         for (k, v) in o.denied {
             *self.denied.entry(k).or_default() += v;
         }
@@ -136,7 +142,14 @@ pub struct Tally {
     pub records: u64,
     /// Records decided (denied or not).
     pub decided: u64,
+    /// Decided records the new policy denies.
     pub denied: u64,
+    /// Decided records the policies already in force deny, by why (`Sid in policy`, or an
+    /// implicit deny); empty when none are given.
+    pub denied_today: BTreeMap<String, u64>,
+    /// Decided records the new policy denies and the policies in force do not: what enforcing
+    /// it changes.
+    pub newly_denied: u64,
     pub apart: BTreeMap<ApartReason, u64>,
     /// Records apart because their verdict depends on unknown network keys, by why unknown.
     pub undecided_network: BTreeMap<NetworkUnknown, u64>,
@@ -168,8 +181,26 @@ impl Tally {
                     }
                 }
             }
-            Outcome::Decided { request, denied_by } => {
+            Outcome::Decided {
+                request,
+                denied_by,
+                denied_today,
+            } => {
                 self.decided += 1;
+                if let Some(why) = denied_today {
+                    match self.denied_today.get_mut(why.as_ref()) {
+                        Some(c) => *c += 1,
+                        None => {
+                            self.denied_today.insert(why.to_string(), 1);
+                        }
+                    }
+                    self.principal(request.account, request.principal_arn)
+                        .denied_today += 1;
+                } else if denied_by.is_some() {
+                    self.newly_denied += 1;
+                    self.principal(request.account, request.principal_arn)
+                        .newly_denied += 1;
+                }
                 let p = self.principal(request.account, request.principal_arn);
                 p.kind = Some(request.kind);
                 p.requests += 1;
@@ -226,6 +257,10 @@ impl Tally {
         self.records += o.records;
         self.decided += o.decided;
         self.denied += o.denied;
+        self.newly_denied += o.newly_denied;
+        for (k, v) in o.denied_today {
+            *self.denied_today.entry(k).or_default() += v;
+        }
         for (k, v) in o.apart {
             *self.apart.entry(k).or_default() += v;
         }
@@ -252,7 +287,7 @@ impl Tally {
                 m.iter()
                     .map(move |(arn, p)| (account.as_str(), arn.as_str(), p))
             })
-            .filter(|(_, _, p)| p.denied_total() > 0 || p.undecided > 0)
+            .filter(|(_, _, p)| p.denied_total() > 0 || p.undecided > 0 || p.denied_today > 0)
             .collect();
         v.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         v
@@ -312,6 +347,10 @@ pub struct PrincipalReport {
     pub requests: u64,
     pub denied: BTreeMap<String, u64>,
     pub undecided: u64,
+    /// With the policies in force given: requests they deny already.
+    pub denied_today: u64,
+    /// With the policies in force given: requests only the new policy denies.
+    pub newly_denied: u64,
     pub outside_addresses: Vec<AddressCount>,
     pub other_outside_addresses: u64,
     pub top_denied_actions: Vec<ActionCount>,
@@ -339,6 +378,8 @@ impl PrincipalReport {
             requests: p.requests,
             denied: p.denied.clone(),
             undecided: p.undecided,
+            denied_today: p.denied_today,
+            newly_denied: p.newly_denied,
             suggested_cidrs: only_network.then(|| suggest_cidrs(outside.iter().map(|(a, _)| *a))),
             outside_addresses: outside
                 .iter()
