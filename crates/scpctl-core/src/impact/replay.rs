@@ -268,6 +268,9 @@ impl Replayer {
         if self.action_matters {
             s.push_str(&req.action.to_lowercase());
             s.push('\0');
+        } else if req.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
+            // `evaluate` exempts it whatever the statements name: never share its verdict.
+            s.push_str("sts:getcalleridentity\0");
         }
         let mut clean = !req.action.contains('\0');
         self.emit(req, address, via, &mut |k, v| {
