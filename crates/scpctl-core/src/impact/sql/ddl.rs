@@ -68,7 +68,7 @@ OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'";
         TableLayout::OrgProjection => format!(
             "-- Organization trail, partition projection: one table for every account and Region.\n\
              -- The account partition is injected: queries must name the accounts (impact --account ID).\n\
-             -- projection.region.values lists the Regions to read (--region, or edit the list).\n\
+             -- projection.region.values lists the Regions to read (--trail-region, or edit the list).\n\
              CREATE EXTERNAL TABLE {table} (\n{COLUMNS}\n)\n\
              PARTITIONED BY (account STRING, region STRING, `timestamp` STRING)\n{serde}\n\
              LOCATION {location}\n\

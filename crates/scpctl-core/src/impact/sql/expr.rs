@@ -350,9 +350,8 @@ impl Expr {
 
     /// Fold the leaves over the fields `known` decides (a constant value or absent).
     pub fn fold(&self, known: &dyn Fn(Field) -> Option<Option<String>>) -> Expr {
-        let leaf = |f: Field, test: &dyn Fn(Option<&str>) -> bool| match known(f) {
-            Some(v) => Some(Expr::Const(test(v.as_deref()))),
-            None => None,
+        let leaf = |f: Field, test: &dyn Fn(Option<&str>) -> bool| {
+            known(f).map(|v| Expr::Const(test(v.as_deref())))
         };
         match self {
             Expr::Const(_) | Expr::Action(_) => self.clone(),

@@ -295,7 +295,7 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
          CASE WHEN f_sourceip IS NOT NULL AND NOT ({in_cidrs}) THEN f_sourceip END AS outside\n  FROM m\n),\n\
          r AS (\n  SELECT *,\n    CASE WHEN pre IS NOT NULL THEN pre WHEN known IS NOT NULL THEN known\n      \
          WHEN vpce IS NULL THEN COALESCE({}, '~') ELSE COALESCE({}, '~') END AS verdict\n  FROM v\n),\n\
-         o AS (\n  SELECT event_id, account, parn, pkind, action, etime, outside,\n    \
+         o AS (\n  SELECT event_id, account, parn, pkind, action, etime, outside, sip, es, en,\n    \
          CASE WHEN verdict LIKE 'skip:%' THEN 'skip' WHEN verdict LIKE 'apart:%' OR verdict = '~' THEN 'apart'\n      \
          WHEN verdict = '' THEN 'allowed' ELSE 'denied' END AS status,\n    \
          CASE WHEN verdict LIKE 'skip:%' OR verdict LIKE 'apart:%' OR verdict = '' OR verdict = '~' THEN CAST(NULL AS VARCHAR) ELSE verdict END AS sid,\n    \
@@ -308,7 +308,8 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
         quote(ApartReason::VerdictDependsOnNetwork.code()),
     );
     let tail = if spec.per_record {
-        "SELECT event_id AS eventid, status, sid, reason FROM o".to_string()
+        "SELECT event_id AS eventid, status, sid, reason, account, parn, sip, es, en, etime FROM o"
+            .to_string()
     } else {
         // Per principal: what the report shows, grouped where the data lives.
         "SELECT status, reason, net, account, parn, pkind, sid,\n  \
