@@ -1,7 +1,7 @@
 //! `impact --engine athena` against moto's Athena: the query is started, polled until it
 //! succeeds and its result pages read back into the local report; results that are not this
 //! query's are refused. Moto runs no SQL: it returns results seeded through its
-//! `/moto-api/static/athena/query-results` endpoint (moto/athena/models.py, get_query_results).
+//! `/moto-api/static/athena/query-results` endpoint (moto's Athena backend, get_query_results).
 
 mod support;
 
@@ -203,5 +203,8 @@ fn rows_that_are_not_this_querys_are_refused_naming_the_value() {
     );
     let a = impact(&emu, &config, "json").failure();
     let err = stderr_of(&a);
-    assert!(err.contains("unknown status") && err.contains("weird"), "{err}");
+    assert!(
+        err.contains("unknown status") && err.contains("weird"),
+        "{err}"
+    );
 }

@@ -12,7 +12,7 @@ use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
 
 use super::quote;
 
-/// A request-context key the mapped record can give (DESIGN.md, "CloudTrail records as
+/// A request-context key the mapped record can give (the design notes, "CloudTrail records as
 /// request contexts"); any other key is never present in a replayed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {

@@ -38,7 +38,7 @@ fn code(prefix: &str, c: &str) -> String {
     quote(&format!("{prefix}:{c}"))
 }
 
-/// The mapping stages (DESIGN.md, "CloudTrail records as request contexts"), each `CASE` row
+/// The mapping stages (the design notes, "CloudTrail records as request contexts"), each `CASE` row
 /// taken from the tables in `rules.rs`, in the order `map::map_record` applies them.
 pub(super) fn mapping(
     spec: &QuerySpec<'_>,
