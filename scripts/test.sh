@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCPCTL_MOTO_SERVER=$(localstack/moto.sh path)
 SCPCTL_CFN_LINT=$(localstack/moto.sh cfn-lint)
-export SCPCTL_MOTO_SERVER SCPCTL_CFN_LINT
+SCPCTL_PARITY_PYTHON=$(localstack/moto.sh python)
+export SCPCTL_MOTO_SERVER SCPCTL_CFN_LINT SCPCTL_PARITY_PYTHON
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

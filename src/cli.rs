@@ -507,7 +507,10 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ImpactArgs {
     /// CloudTrail files or directories (.json, .json.gz), or s3://BUCKET/PREFIX.
-    #[arg(required = true, value_name = "PATH|s3://BUCKET/PREFIX")]
+    #[arg(
+        required_unless_present = "engine",
+        value_name = "PATH|s3://BUCKET/PREFIX"
+    )]
     pub inputs: Vec<String>,
 
     /// Which rendered policy to replay.
@@ -575,8 +578,82 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
 
+    /// Amazon Athena instead of files (`--engine athena`).
+    #[command(flatten)]
+    pub athena: AthenaArgs,
+
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// `impact --engine athena`: the same verdicts computed by one query where the trail lives.
+#[derive(Debug, Args)]
+pub struct AthenaArgs {
+    /// Where to evaluate: `athena` runs one query over the CloudTrail table (no PATH).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "ENGINE",
+        conflicts_with = "inputs",
+        requires = "table"
+    )]
+    pub engine: Option<Engine>,
+
+    /// The CloudTrail table: DATABASE.TABLE (see --emit-ddl).
+    #[arg(long, value_name = "DB.TABLE")]
+    pub table: Option<String>,
+
+    /// How the table is partitioned.
+    #[arg(long, value_enum, default_value_t = TableLayoutArg::OrgProjection)]
+    pub layout: TableLayoutArg,
+
+    /// Only this trail Region's partitions (repeatable).
+    #[arg(long = "trail-region", value_name = "REGION")]
+    pub trail_regions: Vec<String>,
+
+    /// Read every partition when --since/--until are not both given (billed per byte).
+    #[arg(long)]
+    pub allow_full_scan: bool,
+
+    /// Print the query and run nothing.
+    #[arg(long, requires = "engine")]
+    pub emit_sql: bool,
+
+    /// Print the CREATE EXTERNAL TABLE the query expects and run nothing.
+    #[arg(long, requires = "engine")]
+    pub emit_ddl: bool,
+
+    /// For --emit-ddl: the trail's S3 location, e.g. s3://BUCKET/AWSLogs/o-ORGID.
+    #[arg(long, value_name = "s3://...")]
+    pub trail_location: Option<String>,
+
+    /// The Athena workgroup.
+    #[arg(long, value_name = "NAME", default_value = "primary")]
+    pub workgroup: String,
+
+    /// Where Athena writes results (unless the workgroup sets it).
+    #[arg(long, value_name = "s3://...")]
+    pub output_location: Option<String>,
+
+    /// One JSON line per event (eventid, status, sid, reason) instead of the report.
+    #[arg(long, requires = "engine")]
+    pub per_record: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Amazon Athena (Trino) over the CloudTrail table.
+    Athena,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableLayoutArg {
+    /// Organization trail with partition projection: account (injected), region, timestamp.
+    OrgProjection,
+    /// AWS's single account and Region table with projection: timestamp.
+    Projection,
+    /// Manual partitions: account, region, year, month, day.
+    Partitioned,
 }
 
 /// Which Sign-In evaluation phase `simulate --kind signin` models.

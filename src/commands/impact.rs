@@ -26,7 +26,7 @@ use crate::exit;
 use crate::load::{load, read_text};
 use crate::trail::{self, Job, Out, Problem, Shared};
 
-fn twelve_digits(flag: &str, v: &str) -> Result<String> {
+pub(super) fn twelve_digits(flag: &str, v: &str) -> Result<String> {
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         Ok(v.to_string())
     } else {
@@ -35,7 +35,7 @@ fn twelve_digits(flag: &str, v: &str) -> Result<String> {
 }
 
 /// `--tags-file`: `{"<principal ARN>": {"<key>": "<value>"}}`.
-fn read_tags(path: &std::path::Path) -> Result<TagSource> {
+pub(super) fn read_tags(path: &std::path::Path) -> Result<TagSource> {
     let text = read_text(path, "tags file")?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("tags file {}: not JSON", path.display()))?;
@@ -69,7 +69,7 @@ fn read_tags(path: &std::path::Path) -> Result<TagSource> {
 }
 
 /// The management account from Organizations (DescribeOrganization).
-fn lookup_management(args: &ImpactArgs) -> Result<String> {
+pub(super) fn lookup_management(args: &ImpactArgs) -> Result<String> {
     super::deploy::block_on(async {
         let counter = crate::aws::CallCounter::default();
         let base = crate::aws::sdk_config(&args.aws).await;
@@ -81,7 +81,7 @@ fn lookup_management(args: &ImpactArgs) -> Result<String> {
 
 /// `--tags-from-iam`: users' tags in the caller's account and each `--account` (through
 /// `--role-name`), one GetAccountAuthorizationDetails page at a time.
-fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
+pub(super) fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
     let accounts: Vec<String> = args
         .accounts
         .iter()
@@ -114,6 +114,9 @@ fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
 }
 
 pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
+    if args.athena.engine.is_some() {
+        return super::impact_athena::run(cli, args);
+    }
     let started = Instant::now();
     let loaded = load(&cli.config)?;
     let kind: PolicyKind = super::policy_kind(args.kind)?;
@@ -423,20 +426,20 @@ fn existing(
     ))
 }
 
-struct Report<'a> {
-    policy: &'a str,
-    network_sid: &'a str,
-    tags: String,
-    management_account: Option<&'a str>,
-    management_looked_up: bool,
-    tally: &'a Tally,
-    problems: &'a [Problem],
-    files: u64,
+pub(super) struct Report<'a> {
+    pub(super) policy: &'a str,
+    pub(super) network_sid: &'a str,
+    pub(super) tags: String,
+    pub(super) management_account: Option<&'a str>,
+    pub(super) management_looked_up: bool,
+    pub(super) tally: &'a Tally,
+    pub(super) problems: &'a [Problem],
+    pub(super) files: u64,
     /// The policies in force, when given.
-    in_force: Option<String>,
+    pub(super) in_force: Option<String>,
     /// AWS calls made to read them (`--org-policies`).
-    api_calls: Option<BTreeMap<String, u64>>,
-    signin: bool,
+    pub(super) api_calls: Option<BTreeMap<String, u64>>,
+    pub(super) signin: bool,
 }
 
 fn codes<K: Copy + Ord>(
@@ -469,7 +472,7 @@ impl Report<'_> {
 
     /// The JSON document, serialised straight to the output (no intermediate tree: a report
     /// of many principals stays cheap).
-    fn write_json(&self, out: &Out) -> bool {
+    pub(super) fn write_json(&self, out: &Out) -> bool {
         #[derive(Serialize)]
         struct Totals {
             files: u64,
@@ -540,7 +543,7 @@ impl Report<'_> {
         })
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let t = self.tally;
         let mut s = String::new();
         let _ = writeln!(

@@ -5,6 +5,7 @@ mod docs;
 mod exception;
 mod identity;
 mod impact;
+mod impact_athena;
 mod in_force;
 mod init;
 mod render;

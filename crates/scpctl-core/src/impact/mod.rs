@@ -7,12 +7,14 @@
 //! - `replay`: one request -> one verdict through `eval::evaluate`, trying every value of
 //!   unknown network keys;
 //! - `tally`: per-principal statistics, mergeable across threads, and CIDR suggestions;
+//! - `sql`: the same mapping and verdicts as one Trino query, for Athena;
 //! - `time`: `--since`/`--until` and the dates in S3 keys.
 
 pub mod map;
 pub mod record;
 pub mod replay;
 pub mod rules;
+pub mod sql;
 pub mod tally;
 pub mod time;
 

@@ -371,6 +371,9 @@ impl Replayer {
         if matches!(self.opts.existing, Existing::PerAccount(_)) {
             s.push_str(req.account);
             s.push('\0');
+        } else if req.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
+            // `evaluate` exempts it whatever the statements name: never share its verdict.
+            s.push_str("sts:getcalleridentity\0");
         }
         // Always the action: even a policy on `"Action": "*"` decides sts:GetCallerIdentity
         // apart (never denied).

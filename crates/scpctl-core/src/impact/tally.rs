@@ -66,6 +66,40 @@ impl PrincipalStats {
         }
     }
 
+    /// `n` decided requests at once (a row of `impact --engine athena`'s aggregation): seen
+    /// from `first` to `last`, from an outside address or not, denied by a Sid with an action.
+    pub fn add_counts(
+        &mut self,
+        n: u64,
+        first: Option<&str>,
+        last: Option<&str>,
+        outside: Option<IpAddr>,
+        denied: Option<(&str, &str)>,
+    ) {
+        self.requests += n;
+        self.seen(first);
+        self.seen(last);
+        if let Some(ip) = outside {
+            add_capped(
+                &mut self.outside,
+                ip,
+                n,
+                ADDRESSES_PER_PRINCIPAL,
+                &mut self.other_addresses,
+            );
+        }
+        if let Some((sid, action)) = denied {
+            *self.denied.entry(sid.to_string()).or_default() += n;
+            add_capped(
+                &mut self.denied_actions,
+                action.to_string(),
+                n,
+                ACTIONS_PER_PRINCIPAL,
+                &mut self.other_actions,
+            );
+        }
+    }
+
     fn merge(&mut self, o: PrincipalStats) {
         self.kind = self.kind.or(o.kind);
         self.requests += o.requests;
@@ -234,6 +268,11 @@ impl Tally {
                 }
             }
         }
+    }
+
+    /// The statistics of one principal, created empty when new.
+    pub fn principal_mut(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {
+        self.principal(account, arn)
     }
 
     fn principal(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {

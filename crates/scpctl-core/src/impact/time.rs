@@ -129,7 +129,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 }
 
 /// `YYYY-MM-DD` plus `n` days (for a valid date).
-fn add_days(date: &str, n: u32) -> String {
+pub(crate) fn add_days(date: &str, n: u32) -> String {
     let (mut y, mut m, mut d): (u32, u32, u32) = (
         date[..4].parse().unwrap_or(0),
         date[5..7].parse().unwrap_or(1),
