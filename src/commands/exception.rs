@@ -190,7 +190,7 @@ async fn rows_in(
 ) -> Result<Vec<Row>> {
     let today = today();
     Ok(iam
-        .all_user_tags(concurrency)
+        .all_user_tags(account, concurrency)
         .await?
         .into_iter()
         .filter_map(|(user, tags)| {
