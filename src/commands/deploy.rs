@@ -219,7 +219,8 @@ async fn execute(
     content: &str,
     policy_id: Option<String>,
 ) -> Result<usize> {
-    let progress = |c: &Change| eprintln!("done: {c}");
+    let changes = crate::progress::Changes::new(plan.changes.len());
+    let progress = |c: &Change| changes.done(c);
     orgs.execute(&plan.changes, content, policy_id, &progress)
         .await?;
     Ok(plan.changes.len())
