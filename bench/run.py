@@ -8,8 +8,12 @@ Writes docs/benchmarks.md (Markdown tables) and prints it.
   moto emulator behind the fault proxy adding LATENCY ms to every call; baseline: the same work
   as a sequential boto3 script. Wall time (median of REPEAT runs) and API calls (counted by the
   proxy, independently of either tool).
-- `exception list` over 1,000 users (sequential, scpctl --concurrency 1, scpctl default) and
-  `--all-accounts` over 20 accounts, same method.
+- `exception list` over 1,000 and 10,000 users (baseline: ListUsers then ListUserTags per user,
+  sequential; scpctl: GetAccountAuthorizationDetails a page of 1,000 users at a time; scpctl where
+  that is denied: ListUserTags per user, 8 at a time) and `--all-accounts` over 20 accounts, same
+  method. The sequential baseline at 10,000 users takes about 10 minutes a run: it runs once.
+- `--only exceptions` runs only the exception benches and writes their sections alone (to merge
+  into docs/benchmarks.md by hand).
 - render: wall time of `scpctl validate` for 1k, 10k, 100k CIDRs; peak memory comes from the
   memory bench (a child process per size: a child of this Python process would inherit its
   high-water mark, which exec keeps).
@@ -74,16 +78,26 @@ class Emulator:
             text=True,
         )
         self.url = self.proxy.stdout.readline().split()[-1]
+        # A second proxy in front of the same emulator, for a caller without
+        # iam:GetAccountAuthorizationDetails.
+        self.denying = subprocess.Popen(
+            [proxy, "--upstream", f"127.0.0.1:{self.port}", "--latency-ms", str(latency_ms),
+             "--deny", "GetAccountAuthorizationDetails"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.denying_url = self.denying.stdout.readline().split()[-1]
 
     def close(self):
         self.proxy.kill()
+        self.denying.kill()
         self.moto.kill()
 
     def reset(self):
         urllib.request.urlopen(urllib.request.Request(self.direct + "/moto-api/reset", method="POST")).read()
 
-    def counts(self):
-        return json.load(urllib.request.urlopen(self.url + "/__faultproxy/counts"))
+    def counts(self, via=None):
+        return json.load(urllib.request.urlopen((via or self.url) + "/__faultproxy/counts"))
 
     def session(self):
         return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
@@ -91,10 +105,10 @@ class Emulator:
     def client(self, name, session=None):
         return (session or self.session()).client(name, endpoint_url=self.direct)
 
-    def env(self):
+    def env(self, via=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
-            AWS_ENDPOINT_URL=self.url,
+            AWS_ENDPOINT_URL=via or self.url,
             AWS_ACCESS_KEY_ID="test",
             AWS_SECRET_ACCESS_KEY="test",
             AWS_REGION="us-east-1",
@@ -116,23 +130,23 @@ def seed_org(emu, n_ous):
     ]
 
 
-def timed(emu, cmd):
-    """Wall seconds and the proxy's call counts for one command."""
-    before = emu.counts()
+def timed(emu, cmd, via=None):
+    """Wall seconds and the proxy's call counts for one command (through the proxy at `via`)."""
+    before = emu.counts(via)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=emu.env(), capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=emu.env(via), capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
-    after = emu.counts()
+    after = emu.counts(via)
     calls = after["total"] - before["total"]
     writes = sum(after["writes"].values()) - sum(before["writes"].values())
     return wall, calls, writes
 
 
-def median_run(emu, repeat, cmd):
+def median_run(emu, repeat, cmd, via=None):
     """Median wall time over `repeat` runs, with the calls and writes of the first."""
-    results = [timed(emu, cmd) for _ in range(repeat)]
+    results = [timed(emu, cmd, via) for _ in range(repeat)]
     return statistics.median(r[0] for r in results), results[0][1], results[0][2]
 
 
@@ -174,12 +188,22 @@ def deploy_bench(emu, scpctl, config, content_file, sizes, repeat, concurrency):
 
 
 def seed_users(emu, iam, n, tagged_every=10):
-    for i in range(n):
-        name = f"user{i:04d}"
-        iam.create_user(UserName=name)
+    """`n` users, every 10th tagged (one in five of those with the wrong case), 8 at a time
+    straight to the emulator (no latency)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        tags = []
         if i % tagged_every == 0:
             value = "True" if i % (tagged_every * 5) else "true"
-            iam.tag_user(UserName=name, Tags=[{"Key": "AccessException", "Value": value}])
+            tags = [{"Key": "AccessException", "Value": value}]
+        if tags:
+            iam.create_user(UserName=f"user{i:05d}", Tags=tags)
+        else:
+            iam.create_user(UserName=f"user{i:05d}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(n)))
 
 
 def member_iam(emu, account):
@@ -195,17 +219,23 @@ def member_iam(emu, account):
     return emu.client("iam", session)
 
 
-def exception_bench(emu, scpctl, config, users, accounts, users_per_account, repeat):
+def exception_bench(emu, scpctl, config, user_sizes, accounts, users_per_account, repeat):
+    """Rows per size of one account, and for --all-accounts: (name, (wall, calls, writes), runs)."""
     py = sys.executable
     base = [py, os.path.join(HERE, "baselines.py"), "exception-list"]
     tool = [scpctl, "--config", config, "exception", "list"]
-    emu.reset()
-    seed_users(emu, emu.client("iam"), users)
-    one = {
-        "baseline (boto3, sequential)": median_run(emu, repeat, base),
-        "scpctl --concurrency 1": median_run(emu, repeat, tool + ["--concurrency", "1"]),
-        "scpctl (default --concurrency 8)": median_run(emu, repeat, tool),
-    }
+    one = {}
+    for users in user_sizes:
+        emu.reset()
+        seed_users(emu, emu.client("iam"), users)
+        # The sequential baseline takes about 1 s per 16 users: at 10,000 users, one run.
+        slow = 1 if users >= 10000 else repeat
+        one[users] = [
+            ("baseline (boto3, sequential ListUserTags)", median_run(emu, slow, base), slow),
+            ("scpctl (GetAccountAuthorizationDetails pages)", median_run(emu, repeat, tool), repeat),
+            ("scpctl where GetAccountAuthorizationDetails is denied (ListUserTags, 8 at a time)",
+             median_run(emu, slow, tool, via=emu.denying_url), slow),
+        ]
     emu.reset()
     orgs = emu.client("organizations")
     orgs.create_organization(FeatureSet="ALL")
@@ -213,12 +243,30 @@ def exception_bench(emu, scpctl, config, users, accounts, users_per_account, rep
         account = orgs.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"]
         seed_users(emu, member_iam(emu, account), users_per_account)
     seed_users(emu, emu.client("iam"), users_per_account)
-    every = {
-        "baseline (boto3, sequential)": median_run(emu, repeat, base + ["--all-accounts"]),
-        "scpctl --all-accounts --concurrency 1": median_run(emu, repeat, tool + ["--all-accounts", "--concurrency", "1"]),
-        "scpctl --all-accounts (default)": median_run(emu, repeat, tool + ["--all-accounts"]),
-    }
+    every = [
+        ("baseline (boto3, sequential)", median_run(emu, repeat, base + ["--all-accounts"]), repeat),
+        ("scpctl --all-accounts", median_run(emu, repeat, tool + ["--all-accounts"]), repeat),
+        ("scpctl --all-accounts where GetAccountAuthorizationDetails is denied",
+         median_run(emu, repeat, tool + ["--all-accounts"], via=emu.denying_url), repeat),
+    ]
     return one, every
+
+
+def exception_sections(w, one, every, accounts, per_account):
+    def table(rows):
+        w("| run | wall time | API calls | speed-up vs baseline |")
+        w("|---|---|---:|---:|")
+        base_wall = rows[0][1][0]
+        for name, (wall, calls, _), runs in rows:
+            note = "" if runs > 1 else " (1 run)"
+            w(f"| {name} | {fmt(wall)}{note} | {calls} | {base_wall / wall:.1f}x |")
+        w("")
+
+    for users, rows in one.items():
+        w(f"## exception list: {users:,} users in one account\n")
+        table(rows)
+    w(f"## exception list --all-accounts: {accounts} accounts, {per_account} users each\n")
+    table(every)
 
 
 def render_bench(scpctl, sizes, repeat):
@@ -268,10 +316,11 @@ def main():
     p.add_argument("--latency-ms", type=int, default=50)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="small sizes, one run: a smoke test of the script")
+    p.add_argument("--only", choices=["exceptions"], help="only these benches, their sections alone")
     args = p.parse_args()
 
     ou_sizes = [1, 3] if args.quick else [1, 10, 50]
-    users, accounts, per_account = (50, 3, 5) if args.quick else (1000, 20, 25)
+    user_sizes, accounts, per_account = ([50], 3, 5) if args.quick else ([1000, 10000], 20, 25)
     render_sizes = [1000, 10000] if args.quick else [1000, 10000, 100000]
     repeat = 1 if args.quick else args.repeat
 
@@ -285,14 +334,23 @@ def main():
 
     emu = Emulator(args.moto, args.proxy, args.latency_ms)
     try:
-        deploy = deploy_bench(emu, args.scpctl, config, content_file, ou_sizes, repeat, 8)
-        one, every = exception_bench(emu, args.scpctl, config, users, accounts, per_account, repeat)
+        if args.only != "exceptions":
+            deploy = deploy_bench(emu, args.scpctl, config, content_file, ou_sizes, repeat, 8)
+        one, every = exception_bench(emu, args.scpctl, config, user_sizes, accounts, per_account, repeat)
     finally:
         emu.close()
-    render = render_bench(args.scpctl, render_sizes, repeat)
-
     out = []
     w = out.append
+    if args.only == "exceptions":
+        w(f"<!-- bench/run.py --only exceptions on {time.strftime('%Y-%m-%d')}; machine: {machine()} -->\n")
+        exception_sections(w, one, every, accounts, per_account)
+        text = "\n".join(out) + "\n"
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(text)
+        return
+    render = render_bench(args.scpctl, render_sizes, repeat)
+
     w("# Benchmarks\n")
     w(f"Generated by `scripts/bench.sh` on {time.strftime('%Y-%m-%d')}; machine: {machine()}.")
     w(f"AWS is the moto emulator behind `faultproxy --latency-ms {args.latency_ms}`: every call pays {args.latency_ms} ms, as a")
@@ -306,20 +364,7 @@ def main():
         w(f"| {n} | {fmt(sf[0])}, {sf[1]} calls ({sf[2]} writes) | {fmt(bf[0])}, {bf[1]} calls ({bf[2]} writes) | "
           f"{bf[0] / sf[0]:.1f}x | {fmt(sa[0])}, {sa[1]} calls ({sa[2]} writes) | {fmt(ba[0])}, {ba[1]} calls ({ba[2]} writes) | {ba[0] / sa[0]:.1f}x |")
     w("")
-    w(f"## exception list: {users} users in one account\n")
-    w("| run | wall time | API calls | speed-up vs baseline |")
-    w("|---|---|---:|---:|")
-    base_wall = one["baseline (boto3, sequential)"][0]
-    for name, (wall, calls, _) in one.items():
-        w(f"| {name} | {fmt(wall)} | {calls} | {base_wall / wall:.1f}x |")
-    w("")
-    w(f"## exception list --all-accounts: {accounts} accounts, {per_account} users each\n")
-    w("| run | wall time | API calls | speed-up vs baseline |")
-    w("|---|---|---:|---:|")
-    base_wall = every["baseline (boto3, sequential)"][0]
-    for name, (wall, calls, _) in every.items():
-        w(f"| {name} | {fmt(wall)} | {calls} | {base_wall / wall:.1f}x |")
-    w("")
+    exception_sections(w, one, every, accounts, per_account)
     w("## render: time and peak memory\n")
     w("`scpctl validate` (read the CIDR file, parse, validate, aggregate, render, self-check) over scattered")
     w("IPv4 hosts, whole process, start-up included. Lists this long do not fit one SCP; the size error and")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks, each beside its baseline, in one run: writes docs/benchmarks.md.
-#   scripts/bench.sh            full run (about 10 minutes after the release build)
+#   scripts/bench.sh            full run (about 25 minutes after the release build: the sequential
+#                               baseline alone reads 10,000 users one call at a time)
+#   scripts/bench.sh --only exceptions --out FILE   the exception benches alone, into FILE
 #   scripts/bench.sh --quick    small sizes, one repetition: checks that the script works
 set -euo pipefail
 cd "$(dirname "$0")/.."

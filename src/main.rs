@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod load;
 mod problems;
+mod progress;
 mod trail;
 
 use std::process::ExitCode;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     aws::set_verbosity(cli.verbose);
+    progress::set_quiet(cli.quiet);
     match commands::run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) if problems::is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),

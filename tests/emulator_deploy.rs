@@ -187,7 +187,11 @@ fn a_config_change_updates_the_policy_in_place_and_status_shows_the_drift() {
     let emu = Emulator::start();
     let org = seed_org(&emu, 1);
     let (_dir, config) = project(CIDRS);
-    deploy(&emu, &config, &with_ous(&["apply", "--yes"], &org.ous)).success();
+    let applied = deploy(&emu, &config, &with_ous(&["apply", "--yes"], &org.ous)).success();
+    // Each change on its own line; no progress bar on a stderr that is not a terminal.
+    let err = stderr_of(&applied);
+    assert!(err.contains("done: "), "{err}");
+    assert_no_progress(&err);
     let id = policies_named(&emu, SCP_NAME)[0].clone();
 
     std::fs::write(

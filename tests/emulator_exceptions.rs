@@ -405,6 +405,15 @@ fn exceptions_across_member_accounts_through_assume_role() {
     expected.sort();
     assert_eq!(seen, expected);
 
+    // The text form, with and without --quiet: the same lines, and no progress output on a
+    // stderr that is not a terminal.
+    let text = exception(&emu, &config, &["list", "--all-accounts"]).success();
+    let quiet = exception(&emu, &config, &["--quiet", "list", "--all-accounts"]).success();
+    assert_eq!(stdout_of(&text), stdout_of(&quiet));
+    assert!(stdout_of(&text).contains("svc-mgmt  granted"));
+    assert_no_progress(&stderr_of(&text));
+    assert_no_progress(&stderr_of(&quiet));
+
     exception(&emu, &config, &["list", "--account", "12345"])
         .code(1)
         .stderr(predicate::str::contains("exactly 12 digits"));

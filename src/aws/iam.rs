@@ -5,7 +5,7 @@
 use anyhow::{anyhow, Result};
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::SdkConfig;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{EntityType, Tag};
 use aws_sdk_iam::Client;
 use aws_sdk_organizations::config::SharedCredentialsProvider;
 use futures_util::stream::{self, StreamExt};
@@ -15,6 +15,19 @@ use scpctl_core::tags::same_key;
 use super::{error_code, CallCounter};
 
 pub type Tags = Vec<(String, String)>;
+
+/// One user as GetAccountAuthorizationDetails lists it.
+struct UserWithTags {
+    name: String,
+    arn: String,
+    tags: Tags,
+}
+
+/// IAM's largest page of GetAccountAuthorizationDetails (`MaxItems`, 1 to 1,000).
+const GAAD_MAX_ITEMS: i32 = 1000;
+/// The codes IAM answers a call the caller may not make with (the query protocol's
+/// `AccessDenied`; `AccessDeniedException` in case of a JSON endpoint in front).
+const DENIED: [&str; 2] = ["AccessDenied", "AccessDeniedException"];
 
 /// An SDK error in a few lines (see `aws::explain`).
 fn failed<E, R>(
@@ -142,9 +155,85 @@ impl Iam {
         Ok(())
     }
 
-    /// Every user with its tags. ListUsers does not return tags, so they are read per user,
+    /// Every user of the account with its tags, a page of up to 1,000 users per call
+    /// (GetAccountAuthorizationDetails). Where that is denied, `ListUsers` and one
+    /// `ListUserTags` per user, `concurrency` at a time, as said at `-v`. `account` names the
+    /// account in that message.
+    pub async fn all_user_tags(
+        &self,
+        account: &str,
+        concurrency: usize,
+    ) -> Result<Vec<(String, Tags)>> {
+        match self.user_tags_by_page().await? {
+            Some(users) => Ok(users.into_iter().map(|u| (u.name, u.tags)).collect()),
+            None => {
+                tracing::info!(
+                    "account {account}: iam:GetAccountAuthorizationDetails is denied (AccessDenied); \
+                     reading tags with one ListUserTags call per user instead (allow it for one call per 1,000 users)"
+                );
+                self.user_tags_one_by_one(concurrency).await
+            }
+        }
+    }
+
+    /// Every user with its tags through GetAccountAuthorizationDetails (`Filter=User`), following
+    /// `Marker` while `IsTruncated`: IAM returns at most `MaxItems` (1 to 1,000; 100 by default)
+    /// and may return fewer even when more follow (IAM API reference,
+    /// GetAccountAuthorizationDetails). `None` where the caller may not call it (AccessDenied).
+    async fn user_tags_by_page(&self) -> Result<Option<Vec<UserWithTags>>> {
+        let mut users = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = match self
+                .client
+                .get_account_authorization_details()
+                .filter(EntityType::User)
+                .max_items(GAAD_MAX_ITEMS)
+                .set_marker(marker.clone())
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if matches!(error_code(&e), Some(c) if DENIED.contains(&c)) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(failed("GetAccountAuthorizationDetails", e)),
+            };
+            for user in page.user_detail_list() {
+                let (Some(name), Some(arn)) = (user.user_name(), user.arn()) else {
+                    continue;
+                };
+                let tags = user
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                users.push(UserWithTags {
+                    name: name.to_string(),
+                    arn: arn.to_string(),
+                    tags,
+                });
+            }
+            if !page.is_truncated() {
+                return Ok(Some(users));
+            }
+            match page.marker() {
+                Some(next) if marker.as_deref() != Some(next) => marker = Some(next.to_string()),
+                next => {
+                    return Err(anyhow!(
+                        "GetAccountAuthorizationDetails said more users follow but gave {} marker after {} users; \
+                         nothing was written",
+                        next.map_or("no".to_string(), |m| format!("the same {m:?}")),
+                        users.len()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Every user with its tags, one `ListUserTags` per user (ListUsers does not return tags),
     /// `concurrency` at a time; a user deleted in between is left out.
-    pub async fn all_user_tags(&self, concurrency: usize) -> Result<Vec<(String, Tags)>> {
+    async fn user_tags_one_by_one(&self, concurrency: usize) -> Result<Vec<(String, Tags)>> {
         let mut users = Vec::new();
         let mut pages = self.client.list_users().into_paginator().items().send();
         while let Some(user) = pages.next().await {
@@ -185,36 +274,14 @@ impl Iam {
         Ok(arns)
     }
 
-    /// Every user's ARN and tags in one call per page: GetAccountAuthorizationDetails with
-    /// Filter=User (needs `iam:GetAccountAuthorizationDetails`). IAM may return fewer than
-    /// MaxItems and sets IsTruncated with a Marker: follow it to the end.
+    /// Every user's ARN and tags, a page at a time (see `user_tags_by_page`); `impact
+    /// --tags-from-iam` needs `iam:GetAccountAuthorizationDetails`, and says so when denied.
     pub async fn users_with_tags(&self) -> Result<Vec<(String, Tags)>> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .get_account_authorization_details()
-                .filter(aws_sdk_iam::types::EntityType::User)
-                .max_items(1000)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| failed("GetAccountAuthorizationDetails", e))?;
-            for u in page.user_detail_list() {
-                if let Some(arn) = u.arn() {
-                    let tags = u
-                        .tags()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string()))
-                        .collect();
-                    out.push((arn.to_string(), tags));
-                }
-            }
-            match page.marker() {
-                Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(out),
-            }
+        match self.user_tags_by_page().await? {
+            Some(users) => Ok(users.into_iter().map(|u| (u.arn, u.tags)).collect()),
+            None => Err(anyhow!(
+                "GetAccountAuthorizationDetails is denied: --tags-from-iam reads users' tags with it; allow iam:GetAccountAuthorizationDetails (in IAMReadOnlyAccess and SecurityAudit) or pass --tags-file"
+            )),
         }
     }
 }

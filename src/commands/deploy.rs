@@ -232,7 +232,8 @@ async fn execute(
     content: &str,
     policy_id: Option<String>,
 ) -> Result<usize> {
-    let progress = |c: &Change| eprintln!("done: {c}");
+    let changes = crate::progress::Changes::new(plan.changes.len());
+    let progress = |c: &Change| changes.done(c);
     orgs.execute(&plan.changes, content, policy_id, &progress)
         .await?;
     // Console authorization changes are AWS Sign-In's, counted where they are made.

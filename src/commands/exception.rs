@@ -1,8 +1,6 @@
 //! `scpctl exception grant|revoke|list|sweep`: read a user's tags, let the core decide what to
 //! write, show it, write it.
 
-use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
@@ -190,7 +188,7 @@ async fn rows_in(
 ) -> Result<Vec<Row>> {
     let today = today();
     Ok(iam
-        .all_user_tags(concurrency)
+        .all_user_tags(account, concurrency)
         .await?
         .into_iter()
         .filter_map(|(user, tags)| {
@@ -214,12 +212,10 @@ async fn rows_all_accounts(
     let base = sdk_config(&args.account.aws).await;
     let me = caller(&base, counter).await?;
     let accounts = Orgs::new(&base, counter, 1).active_accounts().await?;
-    let total = accounts.len();
-    let finished = AtomicUsize::new(0);
-    let show_progress = std::io::stderr().is_terminal();
+    let bar = crate::progress::bar(accounts.len(), "accounts");
     let results: Vec<(String, Result<Vec<Row>>)> = stream::iter(accounts)
         .map(|(account, _name)| {
-            let (base, me, finished) = (&base, &me, &finished);
+            let (base, me, bar) = (&base, &me, &bar);
             async move {
                 let config: SdkConfig = if account == me.account {
                     base.clone()
@@ -228,19 +224,14 @@ async fn rows_all_accounts(
                 };
                 let iam = Iam::new(&config, counter);
                 let rows = rows_in(&iam, &account, keys, args.concurrency.into()).await;
-                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                if show_progress {
-                    eprint!("\raccounts: {n}/{total}");
-                }
+                bar.inc(1);
                 (account, rows)
             }
         })
         .buffer_unordered(ACCOUNT_CONCURRENCY)
         .collect()
         .await;
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let mut rows = Vec::new();
     for (account, result) in results {
         match result {

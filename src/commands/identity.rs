@@ -317,7 +317,8 @@ async fn execute(
     }
     confirm(yes, &format!("Make these {total} change(s)?"))?;
     let inline = inline_document(&policy.compact).unwrap_or_else(|| policy.compact.clone());
-    let progress = |c: &_| eprintln!("done: {c}");
+    let changes = crate::progress::Changes::new(total);
+    let progress = |c: &scpctl_core::identity_plan::IdentityChange| changes.done(c);
     let results: Vec<Result<()>> = stream::iter(plans.iter())
         .map(|(id, plan)| {
             let account = accounts.iter().find(|a| a.id == *id);

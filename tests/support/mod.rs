@@ -260,6 +260,15 @@ pub fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).to_string()
 }
 
+/// Progress bars are drawn only on a terminal: a test's stderr (a pipe) holds no carriage
+/// return, no terminal escape and no bar.
+pub fn assert_no_progress(stderr: &str) {
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\x1b') && !stderr.contains("=>"),
+        "progress output on a stderr that is not a terminal: {stderr:?}"
+    );
+}
+
 pub fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stdout).to_string()
 }

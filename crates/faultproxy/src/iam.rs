@@ -66,7 +66,7 @@ fn form_encode(s: &str) -> String {
         .collect()
 }
 
-fn form_value(body: &str, key: &str) -> Option<String> {
+pub(crate) fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
         (k == key).then(|| form_decode(v))

@@ -8,9 +8,11 @@
 //!   attachment error ("Quotas for AWS Organizations"; "AttachPolicy" errors);
 //! - enforces what moto skips in IAM (`iam`): policy size, inline aggregate size per entity,
 //!   managed policies attached per entity;
+//! - pages IAM's `GetAccountAuthorizationDetails` as IAM does (`paging`), which moto does not;
 //! - counts calls per operation, so tests can assert "no writes on a no-op apply".
 
 mod iam;
+mod paging;
 pub use iam::IamLimits;
 
 use std::collections::BTreeMap;
@@ -98,6 +100,9 @@ pub struct Config {
     pub limits: Limits,
     /// IAM's quotas enforced in strict mode (AWS's defaults).
     pub iam_limits: IamLimits,
+    /// The most users one `GetAccountAuthorizationDetails` page holds, whatever `MaxItems`
+    /// asks (IAM may return fewer than asked): 1,000, IAM's largest page, by default.
+    pub iam_page_size: usize,
     pub seed: u64,
     pub rules: Vec<Rule>,
 }
@@ -126,6 +131,7 @@ impl Config {
             strict: true,
             limits: Limits::default(),
             iam_limits: IamLimits::default(),
+            iam_page_size: 1000,
             seed: 1,
             rules: Vec::new(),
         }
@@ -166,6 +172,7 @@ struct State {
     rng: u64,
     matched: Vec<u64>,
     counts: Counts,
+    pages: paging::Pages,
 }
 
 /// A running proxy; stops when dropped.
@@ -185,6 +192,7 @@ impl Proxy {
             matched: vec![0; config.rules.len()],
             config,
             counts: Counts::default(),
+            pages: paging::Pages::default(),
         }));
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -214,6 +222,11 @@ impl Proxy {
         let mut s = self.state.lock().expect("proxy state");
         s.matched = vec![0; rules.len()];
         s.config.rules = rules;
+    }
+
+    /// The most users one `GetAccountAuthorizationDetails` page holds from now on.
+    pub fn set_iam_page_size(&self, users: usize) {
+        self.state.lock().expect("proxy state").config.iam_page_size = users;
     }
 
     pub fn reset_counts(&self) {
@@ -356,6 +369,19 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Answer {
     if fault == Some(Fault::LostResponse) {
         forward(upstream, parts, body).await?;
         return answer_fault(Fault::Status(500), protocol);
+    }
+    if fault.is_none() && op == "IAM.GetAccountAuthorizationDetails" {
+        match paging::answer(&state, upstream, &parts, &body).await {
+            Ok(Some(xml)) => {
+                return Ok(Response::builder()
+                    .status(200)
+                    .header("content-type", "text/xml")
+                    .body(Full::new(Bytes::from(xml)))
+                    .expect("a valid response"))
+            }
+            Ok(None) => {}
+            Err(f) => return answer_fault(f, protocol),
+        }
     }
     if let Some(f) = fault {
         if strict_fault_counts(&f) {
