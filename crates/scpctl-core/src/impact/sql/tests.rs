@@ -298,6 +298,7 @@ fn the_interpreted_program_agrees_with_the_replay_on_every_record() {
                     map: map.clone(),
                     tags: tags.clone(),
                     candidate_addresses: candidates.clone(),
+                    existing: Default::default(),
                 },
             )
             .unwrap();
