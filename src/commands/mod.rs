@@ -74,6 +74,28 @@ pub fn policy_kind(k: Kind) -> Result<PolicyKind> {
     }
 }
 
+/// Print a table of four columns, padded to the widest cell, the header first.
+pub fn print_table(header: &[String; 4], table: &[[String; 4]]) {
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            table
+                .iter()
+                .chain([header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(header).chain(table) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
 /// `1234 of 5,120 characters (24%)`
 pub fn budget(chars: usize, limit: usize) -> String {
     let with_commas = |n: usize| {

@@ -92,24 +92,7 @@ pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
                     ]
                 })
                 .collect();
-            let widths: Vec<usize> = (0..4)
-                .map(|i| {
-                    table
-                        .iter()
-                        .chain([&header])
-                        .map(|r| r[i].chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for row in std::iter::once(&header).chain(&table) {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect();
-                println!("{}", cells.join("  ").trim_end());
-            }
+            super::print_table(&header, &table);
             println!(
                 "{} of {} rows agree.",
                 rows.len() - disagreements,

@@ -505,24 +505,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                 "GUIDE EXPECTS".into(),
                 "POLICY GIVES".into(),
             ];
-            let widths: Vec<usize> = (0..4)
-                .map(|i| {
-                    table
-                        .iter()
-                        .chain([&header])
-                        .map(|r| r[i].chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for row in std::iter::once(&header).chain(&table) {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect();
-                println!("{}", cells.join("  ").trim_end());
-            }
+            super::print_table(&header, &table);
             println!(
                 "{} of {} rows agree with the guide.",
                 rows.len() - disagreements,
