@@ -88,17 +88,22 @@ impl Orgs {
         sdk_type(self.policy_type)
     }
 
-    /// The organization's id (`o-...`).
-    pub async fn organization_id(&self) -> Result<String> {
-        let out = self
-            .client
+    /// DescribeOrganization's organization.
+    async fn describe(&self) -> Result<aws_sdk_organizations::types::Organization> {
+        self.client
             .describe_organization()
             .send()
             .await
-            .map_err(|e| failed("DescribeOrganization", e))?;
-        out.organization()
-            .and_then(|o| o.id())
-            .map(str::to_string)
+            .map_err(|e| failed("DescribeOrganization", e))?
+            .organization
+            .ok_or_else(|| anyhow!("DescribeOrganization returned no organization"))
+    }
+
+    /// The organization's id (`o-...`).
+    pub async fn organization_id(&self) -> Result<String> {
+        self.describe()
+            .await?
+            .id
             .ok_or_else(|| anyhow!("DescribeOrganization returned no organization id"))
     }
 
@@ -225,15 +230,9 @@ impl Orgs {
 
     /// The organization's management account id.
     pub async fn management_account(&self) -> Result<String> {
-        let out = self
-            .client
-            .describe_organization()
-            .send()
-            .await
-            .map_err(|e| failed("DescribeOrganization", e))?;
-        out.organization()
-            .and_then(|o| o.master_account_id())
-            .map(str::to_string)
+        self.describe()
+            .await?
+            .master_account_id
             .ok_or_else(|| anyhow!("DescribeOrganization returned no management account"))
     }
 
