@@ -30,13 +30,12 @@ const GAAD_MAX_ITEMS: i32 = 1000;
 const DENIED: [&str; 2] = ["AccessDenied", "AccessDeniedException"];
 
 /// An SDK error in a few lines (see `aws::explain`).
-fn failed<E, R>(
+fn failed<E>(
     what: &str,
-    err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, super::Raw>,
 ) -> anyhow::Error
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     super::explain(what, &err)
 }

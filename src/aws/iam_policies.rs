@@ -22,10 +22,9 @@ use super::{error_code, CallCounter};
 
 mod execute;
 
-fn failed<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
+fn failed<E>(what: &str, err: SdkError<E, super::Raw>) -> anyhow::Error
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     super::explain(what, &err)
 }
@@ -35,10 +34,9 @@ fn is_missing<E: aws_sdk_iam::error::ProvideErrorMetadata, R>(e: &SdkError<E, R>
 }
 
 /// Ok(None) for NoSuchEntity, the explained error otherwise.
-fn missing_ok<T, E, R>(what: &str, r: Result<T, SdkError<E, R>>) -> Result<Option<T>>
+fn missing_ok<T, E>(what: &str, r: Result<T, SdkError<E, super::Raw>>) -> Result<Option<T>>
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match r {
         Ok(v) => Ok(Some(v)),
@@ -387,10 +385,9 @@ impl IamPolicies {
 }
 
 /// A delete or detach of something already gone is done.
-fn done_if_missing<T, E, R>(what: &str, r: Result<T, SdkError<E, R>>) -> Result<()>
+fn done_if_missing<T, E>(what: &str, r: Result<T, SdkError<E, super::Raw>>) -> Result<()>
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     missing_ok(what, r).map(|_| ())
 }

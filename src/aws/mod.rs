@@ -57,6 +57,9 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `--timeout` default: one operation, all retries included.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 45;
 
+/// The raw HTTP answer every SDK error carries.
+pub type Raw = aws_smithy_runtime_api::http::Response;
+
 /// `-v` count, so error messages can show the SDK's full cause chain only when asked.
 static VERBOSE: AtomicU8 = AtomicU8::new(0);
 /// The endpoint of the last request sent (scheme, host and port), to name it when it fails.
@@ -245,10 +248,9 @@ impl ClassifyRetry for ConnectionRetries {
 /// What a failed AWS call means, in a few lines: the endpoint that could not be reached, the
 /// missing credentials and how to provide them, or the service's own error with a hint. The
 /// SDK's full cause chain only at `-v`.
-pub fn explain<E, R>(what: &str, err: &SdkError<E, R>) -> anyhow::Error
+pub fn explain<E>(what: &str, err: &SdkError<E, Raw>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let verbose = VERBOSE.load(Ordering::Relaxed) > 0;
     let chain = || {
@@ -265,6 +267,18 @@ where
         }
     };
     if let Some(service) = err.as_service_error() {
+        if service.code().is_none() && service.message().is_none_or(str::is_empty) {
+            // No AWS error in the answer at all: usually an endpoint that does not serve this
+            // API (an emulator without it, a proxy, a wrong --endpoint-url).
+            let status = err
+                .raw_response()
+                .map_or("no".to_string(), |r| r.status().as_u16().to_string());
+            let endpoint = LAST_ENDPOINT.lock().map(|e| e.clone()).unwrap_or_default();
+            return anyhow::anyhow!(
+                "{what}: {endpoint} answered HTTP {status} without an AWS error: does it serve this AWS API? (check --endpoint-url / AWS_ENDPOINT_URL_<SERVICE>){}",
+                details(false)
+            );
+        }
         let code = service.code().unwrap_or("error");
         let message = service.message().unwrap_or_default();
         let hint = service_hint(code, service);

@@ -45,10 +45,9 @@ pub struct Orgs {
 }
 
 /// An SDK error in a few lines (see `aws::explain`).
-fn failed<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
+fn failed<E>(what: &str, err: SdkError<E, super::Raw>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     super::explain(what, &err)
 }
@@ -696,12 +695,11 @@ impl Orgs {
 
 /// A write retried on conflicts, for which the error `already_done` means the wanted state is
 /// already there (a re-run after a crash, or a retry after a lost answer).
-async fn idempotent<T, E, R, F, Fut>(what: &str, already_done: &str, call: F) -> Result<()>
+async fn idempotent<T, E, F, Fut>(what: &str, already_done: &str, call: F) -> Result<()>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = std::result::Result<T, SdkError<E, R>>>,
+    Fut: std::future::Future<Output = std::result::Result<T, SdkError<E, super::Raw>>>,
 {
     match retry_conflicts(what, call).await {
         Ok(_) => Ok(()),

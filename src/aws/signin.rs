@@ -45,10 +45,14 @@ impl aws_sdk_signin::config::endpoint::ResolveEndpoint for Fixed {
 }
 
 /// A Sign-In error in a few lines; AccessDenied says who must call and with what permission.
-fn failed<E, R>(what: &str, target: &str, permission: &str, err: SdkError<E, R>) -> anyhow::Error
+fn failed<E>(
+    what: &str,
+    target: &str,
+    permission: &str,
+    err: SdkError<E, super::Raw>,
+) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let base = super::explain(what, &err);
     match error_code(&err) {
