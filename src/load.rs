@@ -23,13 +23,30 @@ pub const MAX_TEXT_BYTES: u64 = 64 << 20;
 /// block), a device such as `/dev/zero` or `/dev/urandom` (endless), a file over
 /// [`MAX_TEXT_BYTES`], bytes that are not UTF-8. A UTF-8 byte-order mark is dropped.
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    let bytes = read_regular(path, what, MAX_TEXT_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{what} {} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// The bytes of a regular file of at most `max` bytes: a directory, a FIFO (which would block),
+/// a device such as `/dev/zero` (endless) or a larger file is refused at once, naming the path.
+pub fn read_regular(path: &Path, what: &str, max: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {shown} not found"),
         _ => anyhow::anyhow!("cannot read {what} {shown}: {e}"),
     })?;
-    check_regular(&meta, path, what)?;
+    check_regular(&meta, path, what, max)?;
     // Opened without blocking, and checked again on the open file: a path swapped for a FIFO
     // between the two checks still cannot make scpctl wait forever.
     let mut options = std::fs::OpenOptions::new();
@@ -45,27 +62,18 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
     let meta = file
         .metadata()
         .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
-    check_regular(&meta, path, what)?;
+    check_regular(&meta, path, what, max)?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(MAX_TEXT_BYTES + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_TEXT_BYTES {
-        return Err(too_big(path, what));
+    if bytes.len() as u64 > max {
+        return Err(too_big(path, what, max));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{what} {shown} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
+    Ok(bytes)
 }
 
-fn check_regular(meta: &std::fs::Metadata, path: &Path, what: &str) -> Result<()> {
+fn check_regular(meta: &std::fs::Metadata, path: &Path, what: &str, max: u64) -> Result<()> {
     let shown = path.display();
     if meta.is_dir() {
         anyhow::bail!("{what} {shown} is a directory; give the path of a file");
@@ -75,17 +83,17 @@ fn check_regular(meta: &std::fs::Metadata, path: &Path, what: &str) -> Result<()
             "{what} {shown} is not a regular file (a FIFO, socket or device such as /dev/zero); scpctl reads regular files only"
         );
     }
-    if meta.len() > MAX_TEXT_BYTES {
-        return Err(too_big(path, what));
+    if meta.len() > max {
+        return Err(too_big(path, what, max));
     }
     Ok(())
 }
 
-fn too_big(path: &Path, what: &str) -> anyhow::Error {
+fn too_big(path: &Path, what: &str, max: u64) -> anyhow::Error {
     anyhow::anyhow!(
         "{what} {} is larger than {} MiB, the most scpctl reads",
         path.display(),
-        MAX_TEXT_BYTES >> 20
+        max >> 20
     )
 }
 

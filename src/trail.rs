@@ -164,11 +164,26 @@ struct DeniedLine<'a> {
     denied_today: Option<&'a str>,
 }
 
+/// The most one log file may decompress to. CloudTrail delivers a file every few minutes per
+/// account and Region, megabytes each; a file beyond this is no log file (or a gzip bomb) and is
+/// reported, not read: memory stays bounded whatever an S3 prefix holds.
+const MAX_DECOMPRESSED: u64 = 1 << 30;
+
 /// Gzip (by its magic bytes, whatever the name) or plain JSON.
 fn decompress(raw: Vec<u8>) -> std::io::Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 12);
-        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out)?;
+        // A hint, not a promise: at most 64 MiB reserved up front.
+        let hint = raw.len().saturating_mul(12).min(64 << 20);
+        let mut out = Vec::with_capacity(hint);
+        flate2::read::MultiGzDecoder::new(raw.as_slice())
+            .take(MAX_DECOMPRESSED + 1)
+            .read_to_end(&mut out)?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(std::io::Error::other(format!(
+                "it decompresses to more than {} MiB, far more than a CloudTrail log file holds; skipped",
+                MAX_DECOMPRESSED >> 20
+            )));
+        }
         Ok(out)
     } else {
         Ok(raw)
@@ -266,9 +281,11 @@ pub fn worker(shared: &Shared, jobs: &Mutex<Receiver<Job>>) -> Tally {
         match job {
             Job::Path(path) => {
                 let name = path.display().to_string();
-                match std::fs::read(&path) {
+                // Regular files only (a FIFO or /dev/zero named as input would block or never
+                // end), at most what one log file may decompress to.
+                match crate::load::read_regular(&path, "trail file", MAX_DECOMPRESSED) {
                     Ok(raw) => process(&name, raw, shared, &mut tally, &mut cache),
-                    Err(e) => shared.problem(&name, None, format!("cannot read: {e}")),
+                    Err(e) => shared.problem(&name, None, format!("{e:#}")),
                 }
             }
             Job::Bytes { name, bytes } => process(&name, bytes, shared, &mut tally, &mut cache),

@@ -208,6 +208,18 @@ fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>
     }
 }
 
+/// [`confirm`] for a list of changes: with `--output json` (or jsonl) the plan went to stdout as
+/// data, or nowhere, so a person at the prompt sees it on stderr first. Never write unseen.
+pub fn confirm_changes<C: std::fmt::Display>(cli: &Cli, yes: bool, changes: &[C]) -> Result<()> {
+    if !yes && cli.output != OutputFormat::Text && std::io::stdin().is_terminal() {
+        eprintln!("{} change(s):", changes.len());
+        for c in changes {
+            eprintln!("  + {c}");
+        }
+    }
+    confirm(yes, &format!("Make these {} change(s)?", changes.len()))
+}
+
 /// Ask on the terminal; without one, refuse unless `--yes` was given.
 pub fn confirm(yes: bool, question: &str) -> Result<()> {
     if yes {
@@ -322,10 +334,7 @@ async fn plan_and_maybe_apply(
         )
         .await?;
     }
-    confirm(
-        apply.yes,
-        &format!("Make these {} change(s)?", plan.changes.len()),
-    )?;
+    confirm_changes(cli, apply.yes, &plan.changes)?;
     let policy_id = observed.policy.as_ref().map(|p| p.id.clone());
     let mut done = execute(&orgs, &plan, &scp.compact, policy_id).await?;
     if let Some(signin) = &signin {
@@ -383,10 +392,7 @@ async fn run_removal(
     if cli.output == OutputFormat::Text {
         print_plan(cli, &plan, counter, None);
     }
-    confirm(
-        yes,
-        &format!("Make these {} change(s)?", plan.changes.len()),
-    )?;
+    confirm_changes(cli, yes, &plan.changes)?;
     let done = execute(orgs, &plan, "", Some(policy_id.to_string())).await?;
     print_plan(cli, &plan, counter, Some(done));
     if cli.output == OutputFormat::Text {
@@ -473,10 +479,7 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
                 return Ok(exit::SUCCESS);
             }
             print_plan(cli, &plan, &counter, None);
-            confirm(
-                args.yes,
-                &format!("Make these {} change(s)?", plan.changes.len()),
-            )?;
+            confirm_changes(cli, args.yes, &plan.changes)?;
             super::signin::execute_console(&signin, &plan).await?;
             return Ok(exit::SUCCESS);
         };

@@ -16,7 +16,7 @@ use scpctl_core::plan::TargetId;
 use scpctl_core::render::{render_any_size, Layout, PolicyKind, RenderedPolicy};
 use serde_json::{json, Value};
 
-use super::deploy::{block_on, confirm};
+use super::deploy::block_on;
 use crate::aws::iam::{assume_role, caller, Caller};
 use crate::aws::iam_policies::{Documents, IamPolicies};
 use crate::aws::{sdk_config, CallCounter, ACCOUNT_CONCURRENCY};
@@ -315,7 +315,11 @@ async fn execute(
     if cli.output == OutputFormat::Text {
         print(cli, &plans, counter, None);
     }
-    confirm(yes, &format!("Make these {total} change(s)?"))?;
+    let listed: Vec<String> = plans
+        .iter()
+        .flat_map(|(account, p)| p.changes.iter().map(move |c| format!("{account}: {c}")))
+        .collect();
+    super::deploy::confirm_changes(cli, yes, &listed)?;
     let inline = inline_document(&policy.compact).unwrap_or_else(|| policy.compact.clone());
     let changes = crate::progress::Changes::new(total);
     let progress = |c: &scpctl_core::identity_plan::IdentityChange| changes.done(c);

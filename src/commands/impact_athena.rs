@@ -56,8 +56,8 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         let start = args
             .since
             .as_deref()
-            .filter(|s| s.len() >= 10)
-            .map(|s| s[..10].replace('-', "/"))
+            .and_then(|s| s.get(..10))
+            .map(|s| s.replace('-', "/"))
             .unwrap_or_else(|| "2024/01/01".into());
         print!(
             "{}",

@@ -76,8 +76,8 @@ impl PolicyKind {
 pub enum Layout {
     Single,
     /// Statement 1 (no CIDRs) in one SCP, statement 2 in another. Equivalent, because a deny in
-    /// any attached SCP denies; it frees room for CIDRs at the cost of one more of the five SCP
-    /// slots per target. The CIDR list itself is never split.
+    /// any attached SCP denies; it frees room for CIDRs at the cost of one more of the SCPs a
+    /// target may hold (`[limits] scps_per_target`). The CIDR list itself is never split.
     SplitStatements,
 }
 
@@ -521,7 +521,7 @@ fn too_large(
         .min()
         .unwrap_or(0);
     let mut advice = Vec::new();
-    if entries > 0 && fixed + cheapest <= limit {
+    if entries > 1 && fixed + cheapest <= limit {
         let keep = (((limit - fixed) as f64 / per_entry).floor() as usize).clamp(1, entries - 1);
         let remove = entries - keep;
         advice.push(format!(
