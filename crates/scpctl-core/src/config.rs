@@ -589,10 +589,14 @@ impl Config {
                         }),
                     }
                 }
-                if list.is_empty() {
+                let global = crate::monitoring::GLOBAL_EVENT_REGIONS;
+                if !list.iter().any(|r| global.contains(&r.as_str())) {
                     errors.push(ConfigError::Invalid {
                         origin: Origin::label(source),
-                        message: "[monitoring] regions is empty; list at least us-east-1, where Organizations, IAM and STS events arrive".into(),
+                        message: format!(
+                            "[monitoring] regions {list:?} lists no Region where Organizations, IAM and STS global events arrive ({}): the exception-tag and guardrail rules would never fire; add us-east-1 (us-gov-west-1, cn-north-1 in those partitions)",
+                            global.join(", ")
+                        ),
                     });
                 }
                 monitoring.regions = list;

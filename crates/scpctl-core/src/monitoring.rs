@@ -145,6 +145,22 @@ pub fn rules(config: &Config) -> Vec<AlertRule> {
         }),
         global_only: true,
     });
+    // AWS Sign-In: console authorization turned off or changed, account statements deleted:
+    // the console half of the guardrail (Sign-In writes go to us-east-1).
+    rules.push(AlertRule {
+        name: "ConsoleSignInGuardrailChanged",
+        description: "Console authorization or an account-level Sign-In statement was changed or deleted".into(),
+        pattern: json!({
+            "source": ["aws.signin"],
+            "detail-type": [API_CALL],
+            "detail": {
+                "eventSource": ["signin.amazonaws.com"],
+                "eventName": ["PutConsoleAuthorizationConfiguration", "DeleteConsoleAuthorizationConfiguration",
+                              "PutResourcePermissionStatement", "DeleteResourcePermissionStatement"]
+            }
+        }),
+        global_only: true,
+    });
     let name = &config.identity.name;
     rules.push(AlertRule {
         name: "FallbackPolicyChanged",
@@ -223,9 +239,19 @@ pub fn break_glass_report(
         .collect()
 }
 
-/// The Region where global-service rules go.
+/// The Regions where each partition's global-service events (Organizations, IAM, STS global
+/// endpoint) arrive: us-east-1 in `aws`, us-gov-west-1 in `aws-us-gov`, cn-north-1 in `aws-cn`
+/// (CloudTrail User Guide, "Global service events").
+pub const GLOBAL_EVENT_REGIONS: [&str; 3] = ["us-east-1", "us-gov-west-1", "cn-north-1"];
+
+/// The Region where global-service rules go: the listed one among [`GLOBAL_EVENT_REGIONS`]
+/// (the config refuses a list without one).
 pub fn global_region(settings: &MonitoringSettings) -> &str {
-    settings.regions.first().map_or("us-east-1", String::as_str)
+    settings
+        .regions
+        .iter()
+        .find(|r| GLOBAL_EVENT_REGIONS.contains(&r.as_str()))
+        .map_or("us-east-1", String::as_str)
 }
 
 /// Whether `event` matches `pattern` as EventBridge decides (Amazon EventBridge User Guide,

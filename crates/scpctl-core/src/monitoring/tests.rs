@@ -262,6 +262,7 @@ fn without_break_glass_principals_only_the_change_rules_exist() {
         [
             "ExceptionTagChanged",
             "GuardrailChanged",
+            "ConsoleSignInGuardrailChanged",
             "FallbackPolicyChanged"
         ]
     );
@@ -269,7 +270,7 @@ fn without_break_glass_principals_only_the_change_rules_exist() {
         .iter()
         .map(|r| r.global_only)
         .collect();
-    assert_eq!(global, [false, false, false, true, true, true]);
+    assert_eq!(global, [false, false, false, true, true, true, true]);
 }
 
 #[test]
@@ -344,18 +345,18 @@ fn terraform_patterns_equal_the_cloudformation_ones_region_by_region() {
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
         .collect();
-    assert_eq!(cfn_rules.len(), 6);
+    assert_eq!(cfn_rules.len(), 7);
     let global = cfn_rules
         .iter()
         .filter(|(_, r)| r["Condition"] == "InGlobalEventRegion")
         .count();
-    assert_eq!(global, 3);
-    // us-east-1 holds all six, eu-west-1 the three regional ones.
+    assert_eq!(global, 4);
+    // us-east-1 holds all seven, eu-west-1 the three regional ones.
     let patterns: Vec<Value> = hcl_values(&tf, "event_pattern")
         .iter()
         .map(|p| serde_json::from_str(p).unwrap())
         .collect();
-    assert_eq!(patterns.len(), 9);
+    assert_eq!(patterns.len(), 10);
     for p in &patterns {
         assert!(
             cfn_rules
@@ -373,14 +374,14 @@ fn terraform_patterns_equal_the_cloudformation_ones_region_by_region() {
     assert_eq!(
         tf.matches("resource \"aws_cloudwatch_event_target\"")
             .count(),
-        9
+        10
     );
     assert!(resources.contains_key("AlertEmail"));
 }
 
 #[test]
 fn an_existing_topic_serves_only_its_own_region() {
-    let c = config("[monitoring]\ntopic_arn = \"arn:aws:sns:eu-west-1:111122223333:alerts\"\nregions = [\"eu-west-1\"]\n");
+    let c = config("[monitoring]\ntopic_arn = \"arn:aws:sns:us-east-1:111122223333:alerts\"\nregions = [\"us-east-1\"]\n");
     let cfn: Value = serde_json::from_str(&iac::cloudformation(&c).unwrap()).unwrap();
     assert!(!cfn["Resources"]
         .as_object()
@@ -388,7 +389,7 @@ fn an_existing_topic_serves_only_its_own_region() {
         .contains_key("AlertTopic"));
     assert_eq!(
         cfn["Resources"]["GuardrailChangedRule"]["Properties"]["Targets"][0]["Arn"],
-        "arn:aws:sns:eu-west-1:111122223333:alerts"
+        "arn:aws:sns:us-east-1:111122223333:alerts"
     );
     let c = config("[monitoring]\ntopic_arn = \"arn:aws:sns:eu-west-1:111122223333:alerts\"\n");
     let e = iac::cloudformation(&c).unwrap_err();
@@ -424,4 +425,21 @@ fn break_glass_principals_are_found_missing_or_elsewhere() {
     assert!(matches!(report[1].1, BreakGlassState::Found { .. }));
     assert_eq!(report[2].1, BreakGlassState::Missing);
     assert_eq!(report[3].1, BreakGlassState::OtherAccount);
+}
+
+#[test]
+fn global_rules_go_where_global_events_arrive_whatever_the_order() {
+    let c = config("[monitoring]\nregions = [\"eu-west-1\", \"us-east-1\"]\n");
+    assert_eq!(global_region(&c.monitoring), "us-east-1");
+    let cfn: Value = serde_json::from_str(&iac::cloudformation(&c).unwrap()).unwrap();
+    assert_eq!(
+        cfn["Conditions"]["InGlobalEventRegion"]["Fn::Equals"][1],
+        "us-east-1"
+    );
+    let e = Config::parse(
+        "[network]\ncidrs = [\"192.0.2.0/24\"]\n[monitoring]\nregions = [\"eu-west-1\"]\n",
+        "t.toml",
+    )
+    .unwrap_err();
+    assert!(e[0].to_string().contains("add us-east-1"), "{}", e[0]);
 }
