@@ -345,6 +345,36 @@ fn apply_refuses_to_lock_out_the_iam_user_running_it() {
     run(&["--my-ip", "192.0.2.10"]).success();
     assert_eq!(policies_named(&emu, SCP_NAME).len(), 1);
 
+    // A content change lands wherever the policy is attached already: applying the new CIDRs
+    // to an unrelated OU still reaches the caller's account, where the policy sits.
+    let (_d3, narrowed) = project(r#"["203.0.113.0/24"]"#);
+    let elsewhere = |extra: &[&str]| {
+        emu.scpctl_via(&proxy)
+            .arg("--config")
+            .arg(&narrowed)
+            .args([
+                "apply",
+                "--yes",
+                "--ou",
+                org.ous[0].as_str(),
+                "--my-ip",
+                "192.0.2.10",
+            ])
+            .args(extra)
+            .assert()
+    };
+    elsewhere(&[])
+        .code(1)
+        .stderr(predicate::str::contains("refusing to lock you out"))
+        .stderr(predicate::str::contains(org.account.as_str()));
+    let ids = policies_named(&emu, SCP_NAME);
+    assert!(
+        policy_content(&emu, &ids[0]).contains("192.0.2.0/24"),
+        "the deployed content is unchanged"
+    );
+    elsewhere(&["--allow-self-lockout"]).success();
+    assert!(policy_content(&emu, &ids[0]).contains("203.0.113.0/24"));
+
     // A role session is never restricted by this policy; the management account neither.
     let (_d2, config2) = project(r#"["192.0.2.0/24"]"#);
     proxy.set_rules(vec![pretend_caller(

@@ -324,15 +324,28 @@ async fn plan_and_maybe_apply(
         )
         .await?;
     } else {
-        guard_self_lockout(
-            &config,
-            &counter,
-            &orgs,
-            &desired.targets,
-            &scp.compact,
-            apply,
-        )
-        .await?;
+        // A content update takes effect wherever the policy is attached already, not only on
+        // this run's targets: the guard looks at all of them.
+        let updates_content = plan.changes.iter().any(|c| {
+            matches!(
+                c,
+                Change::UpdatePolicy {
+                    content: Some(_),
+                    ..
+                }
+            )
+        });
+        let mut reach = desired.targets.clone();
+        if updates_content {
+            for id in &observed.attached_to {
+                if let Ok(t) = TargetId::from_aws(id) {
+                    if !reach.contains(&t) {
+                        reach.push(t);
+                    }
+                }
+            }
+        }
+        guard_self_lockout(&config, &counter, &orgs, &reach, &scp.compact, apply).await?;
     }
     confirm_changes(cli, apply.yes, &plan.changes)?;
     let policy_id = observed.policy.as_ref().map(|p| p.id.clone());
