@@ -49,7 +49,17 @@ impl IamPolicies {
                 })
                 .await;
                 match r {
-                    Err(e) if error_code(&e) == Some("EntityAlreadyExists") => Ok(()),
+                    // Ours after a lost answer or a crash: done. Someone else's (created between
+                    // the plan and now): never taken over, as the plan itself would refuse.
+                    Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {
+                        match self.managed(d.arn).await? {
+                            Some(p) if p.managed => Ok(()),
+                            _ => Err(anyhow!(
+                                "{what}: a policy named {} appeared that scpctl did not create (no tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}); scpctl never takes one over. Nothing more was changed",
+                                d.name
+                            )),
+                        }
+                    }
                     r => r.map(|_| ()).map_err(|e| failed(&what, e)),
                 }
             }
