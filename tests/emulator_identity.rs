@@ -515,6 +515,87 @@ fn the_identity_writing_is_not_locked_out_without_consent() {
 }
 
 #[test]
+fn a_new_version_is_refused_when_the_writer_already_holds_the_policy_outside_the_new_cidrs() {
+    let emu = Emulator::start();
+    seed(&emu);
+    emu.block_on(async {
+        emu.iam
+            .create_user()
+            .user_name(MOTO_USER)
+            .send()
+            .await
+            .unwrap();
+        emu.iam
+            .add_user_to_group()
+            .group_name("ops")
+            .user_name(MOTO_USER)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (dir, config) = project(CIDRS);
+    // An earlier run put the policy on the writer's own user and on its group, from inside.
+    run(
+        &emu,
+        None,
+        &config,
+        &json_args(
+            "apply",
+            &[
+                "--user",
+                MOTO_USER,
+                "--group",
+                "ops",
+                "--my-ip",
+                "192.0.2.9",
+                "--yes",
+            ],
+        ),
+    )
+    .success();
+    assert_eq!(attached(&emu), ["user:moto", "group:ops"]);
+    let (before, doc_before) = versions(&emu);
+    // The config drops the writer's network; the run targets someone else.
+    std::fs::write(
+        dir.path().join("scpctl.toml"),
+        "[network]\ncidrs = [\"203.0.113.0/24\"]\n",
+    )
+    .unwrap();
+    let elsewhere = ["--user", "bob", "--my-ip", "192.0.2.9", "--yes"];
+    let refused = run(&emu, None, &config, &json_args("apply", &elsewhere)).code(1);
+    let err = stderr_of(&refused);
+    assert!(
+        err.contains("refusing to lock you out")
+            && err.contains("user moto in account 123456789012 is the identity")
+            && err.contains("group ops in account 123456789012 holds user moto")
+            && err.contains("192.0.2.9 is outside")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(versions(&emu), (before, doc_before));
+    assert_eq!(attached(&emu), ["user:moto", "group:ops"]);
+
+    // Explicitly accepted: the new version and the attachment are written.
+    let mut accepted = elsewhere.to_vec();
+    accepted.push("--allow-self-lockout");
+    let doc = stdout_json(&run(&emu, None, &config, &json_args("apply", &accepted)).success());
+    assert_eq!(
+        actions(&doc),
+        ["create_policy_version", "attach_user_policy"]
+    );
+    assert!(
+        doc["warnings"].to_string().contains("--allow-self-lockout"),
+        "{doc}"
+    );
+    let (after, default) = versions(&emu);
+    assert_eq!(after.len(), 2);
+    assert_eq!(default, rendered(&emu, &config));
+    let mut now = attached(&emu);
+    now.sort();
+    assert_eq!(now, ["group:ops", "user:bob", "user:moto"]);
+}
+
+#[test]
 fn member_accounts_are_reached_through_the_role_which_is_never_locked_out() {
     let emu = Emulator::start();
     let members = seed_members(&emu, 2);

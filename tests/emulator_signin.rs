@@ -274,3 +274,66 @@ fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
     assert!(!*fake.enabled.lock().unwrap());
     drop(dir);
 }
+
+#[test]
+fn the_guard_judges_the_rcp_already_attached_elsewhere_by_its_new_content() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    let (dir, config) = project(CIDRS);
+    let base = std::fs::read_to_string(&config).unwrap();
+    let break_glass = |user: &str| {
+        let text = format!(
+            "{base}[break_glass]\nprincipals = [\"arn:aws:iam::{}:user/{user}\"]\n",
+            org.account
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    let fake = FakeSignin::default();
+    let url = fake.start();
+    let apply = |target: &[&str]| {
+        let mut args = vec![
+            "--output",
+            "json",
+            "apply",
+            "--kind",
+            "signin",
+            "--yes",
+            "--my-ip",
+            "192.0.2.10",
+        ];
+        args.extend_from_slice(target);
+        emu.scpctl()
+            .env("AWS_ENDPOINT_URL_SIGNIN", &url)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .assert()
+    };
+    // The RCP at the root exempts breakglass1 only.
+    break_glass("breakglass1");
+    apply(&["--root"]).success();
+    let ids = rcps_named(&emu);
+    assert_eq!(ids.len(), 1);
+    assert!(policy_content(&emu, &ids[0]).contains("user/breakglass1"));
+
+    // The config now exempts breakglass2, and this run targets the account only. Apply
+    // rewrites the RCP at the root too, so its old content (which would deny breakglass2 from
+    // outside) must not count: the guard passes and the new content is in place everywhere.
+    break_glass("breakglass2");
+    let done = apply(&["--account", org.account.as_str()]).success();
+    let doc = stdout_json(&done);
+    let acts = actions(&doc);
+    assert!(acts.contains(&"update_policy".to_string()), "{acts:?}");
+    assert!(acts.contains(&"attach_policy".to_string()), "{acts:?}");
+    assert!(
+        !stderr_of(&done).contains("would be denied"),
+        "{}",
+        stderr_of(&done)
+    );
+    let content = policy_content(&emu, &ids[0]);
+    assert!(
+        content.contains("user/breakglass2") && !content.contains("user/breakglass1"),
+        "{content}"
+    );
+    drop(dir);
+}

@@ -195,7 +195,14 @@ async fn plan_account(
         .await;
     let mut writer = account.writer.clone();
     if let Writer::User { name, groups } = &mut writer {
-        if to_read.iter().any(|t| t.kind == EntityKind::Group) {
+        // The groups reached: targets, and those already holding the policy (a new version
+        // changes it there too).
+        let groups_reached = to_read
+            .iter()
+            .copied()
+            .chain(&attached)
+            .any(|t| t.kind == EntityKind::Group);
+        if groups_reached {
             *groups = account.iam.groups_of(name).await?;
         }
     }

@@ -12,12 +12,13 @@ use scpctl_core::config::Config;
 use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType, SetVerdict};
 use scpctl_core::plan::{Change, OrgPolicyType, Plan, TargetId};
 use scpctl_core::signin::{
-    account_statements, arn_matches, principal_of_caller, request, sample, Origin, Phase, ACTIONS,
+    account_statements, arn_matches, principal_of_caller, principal_type, request, sample, Origin,
+    Phase, ACTIONS,
 };
 use serde_json::json;
 
 use super::deploy::{block_on, confirm};
-use super::in_force::OrgPolicies;
+use super::in_force::{Attached, OrgPolicies};
 use crate::aws::iam::{assume_role, caller};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
@@ -61,7 +62,8 @@ pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
 /// The guards before console authorization is enabled: every break-glass principal must
 /// still be able to sign in under the SCPs and RCPs in force (with this RCP added to the
 /// targets), and the caller must be inside the networks or break-glass. Refusals name the
-/// principal, phase, action and the policy and statement that deny.
+/// principal, phase, action and the policy and statement that deny. scpctl's own RCP is
+/// evaluated with its new content everywhere: where it is attached already and at the targets.
 #[allow(clippy::too_many_arguments)]
 pub async fn guard(
     sdk: &SdkConfig,
@@ -150,11 +152,8 @@ pub async fn guard(
                 if !scps.is_empty() {
                     set.add_shared_level(level.clone(), true, scps);
                 }
-                let mut rcps = rcps;
-                if targets.iter().any(|t| t.as_str() == level) {
-                    rcps.retain(|(name, _)| name != rcp.0);
-                    rcps.push((rcp.0.to_string(), ours.clone()));
-                }
+                let target = targets.iter().any(|t| t.as_str() == level);
+                let rcps = after_apply(rcps, rcp.0, &ours, target);
                 rcp_levels.push((format!("{level} (RCPs)"), rcps));
             }
             // RCPFullAWSAccess can never be detached: RCP levels add denies, never an
@@ -168,12 +167,7 @@ pub async fn guard(
                     let mut ctx = request(action, phase, Some(&arn), &Origin::ip(&outside))
                         .with("aws:RequestedRegion", crate::aws::signin::SIGNIN_REGION);
                     if phase == Phase::PostAuth {
-                        let kind = if arn.contains(":user/") {
-                            "User"
-                        } else {
-                            "AssumedRole"
-                        };
-                        ctx = ctx.with("aws:PrincipalType", kind);
+                        ctx = ctx.with("aws:PrincipalType", principal_type(&arn));
                     }
                     match set.decide(&ctx) {
                         SetVerdict::NotDenied { .. } => {}
@@ -206,6 +200,23 @@ pub async fn guard(
         "refusing to enable console authorization: once it is on, every SCP and RCP that denies the Sign-In actions applies to console sign-in too:\n  - {}\n  Fix the policies (or grant the exception tag to a break-glass IAM user; its tags are not read here), or pass --allow-self-lockout. Nothing was changed",
         problems.join("\n  - ")
     )
+}
+
+/// The RCPs of one level once apply is done: scpctl's own (the same name) carries the new
+/// content wherever it is already attached (apply updates it there too), and is attached at
+/// the targets of this run.
+fn after_apply(
+    mut rcps: Attached,
+    name: &str,
+    ours: &Arc<CompiledPolicy>,
+    target: bool,
+) -> Attached {
+    let attached = rcps.iter().any(|(n, _)| n == name);
+    rcps.retain(|(n, _)| n != name);
+    if attached || target {
+        rcps.push((name.to_string(), ours.clone()));
+    }
+    rcps
 }
 
 fn cannot_prove(e: anyhow::Error) -> anyhow::Error {
@@ -311,4 +322,60 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         tracing::info!("AWS requests: {}", counter.summary());
         Ok(exit::SUCCESS)
     })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAME: &str = "RestrictConsoleSignInToExpectedNetworks";
+
+    fn rcp(text: &str) -> Arc<CompiledPolicy> {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{text}","Effect":"Deny","Principal":"*","Action":"signin:Authenticate","Resource":"*"}}]}}"#
+        );
+        Arc::new(compile(&doc, PolicyType::Rcp, text).unwrap())
+    }
+
+    fn names(rcps: &Attached, ours: &Arc<CompiledPolicy>) -> Vec<String> {
+        rcps.iter()
+            .map(|(n, p)| match Arc::ptr_eq(p, ours) {
+                true => format!("{n} (new)"),
+                false => n.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_own_rcp_has_the_new_content_wherever_it_is_and_is_added_at_the_targets() {
+        let ours = rcp("New");
+        let level = || -> Attached {
+            vec![
+                ("RCPFullAWSAccess".into(), rcp("Full")),
+                (NAME.into(), rcp("Old")),
+            ]
+        };
+        // Attached already, not a target of this run: the old content is replaced all the same.
+        let out = after_apply(level(), NAME, &ours, false);
+        assert_eq!(
+            names(&out, &ours),
+            ["RCPFullAWSAccess", &format!("{NAME} (new)")]
+        );
+        // Attached already and a target: once, with the new content.
+        let out = after_apply(level(), NAME, &ours, true);
+        assert_eq!(
+            names(&out, &ours),
+            ["RCPFullAWSAccess", &format!("{NAME} (new)")]
+        );
+        // Not attached: added at a target only.
+        let bare = || -> Attached { vec![("RCPFullAWSAccess".into(), rcp("Full"))] };
+        assert_eq!(
+            names(&after_apply(bare(), NAME, &ours, true), &ours),
+            ["RCPFullAWSAccess", &format!("{NAME} (new)")]
+        );
+        assert_eq!(
+            names(&after_apply(bare(), NAME, &ours, false), &ours),
+            ["RCPFullAWSAccess"]
+        );
+    }
 }

@@ -13,7 +13,8 @@
 //!   (path `/aws-reserved/sso.amazonaws.com/`) and service-linked roles (`/aws-service-role/`).
 //! - Unlike an SCP, an identity policy binds the management account too, and the identity
 //!   writing it: the writer's user, its groups, or its role are refused unless its address is
-//!   inside the CIDRs or the lock-out is explicitly accepted.
+//!   inside the CIDRs or the lock-out is explicitly accepted, whether this run attaches the
+//!   policy to them or a new version changes it where it is already attached.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -364,6 +365,28 @@ pub fn plan_identity_apply(
         .as_ref()
         .map(|p| p.attached_to.as_slice())
         .unwrap_or_default();
+    // A new default version binds every entity the policy is already attached to, targets of
+    // this run or not: the writer among them is checked against the new content. (Inline
+    // copies are only rewritten on targets, each checked below.)
+    let new_version = plan
+        .changes
+        .iter()
+        .any(|c| matches!(c, IdentityChange::CreatePolicyVersion { .. }));
+    if new_version {
+        for holder in attached_to {
+            if let Some(why) = lockout(desired, holder, &observed.account) {
+                let why = format!(
+                    "{why} ({holder} already has {policy} attached, and the new version applies to it)"
+                );
+                if desired.allow_self_lockout {
+                    plan.warnings
+                        .push(format!("{why}; going ahead (--allow-self-lockout)"));
+                } else {
+                    errors.push(IdentityPlanError::SelfLockout { why });
+                }
+            }
+        }
+    }
 
     for target in &desired.targets {
         if !desired.inline && attached_to.iter().any(|a| a.is(target)) {

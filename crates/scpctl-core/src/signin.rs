@@ -224,6 +224,22 @@ pub fn principal_of_caller(caller_arn: &str) -> String {
     caller_arn.to_string()
 }
 
+/// The `aws:PrincipalType` AWS sets for a principal ARN: `Account` for the root user
+/// (`arn:aws:iam::A:root`), `User` for an IAM user, `FederatedUser` for an STS federated user,
+/// `AssumedRole` for a role (whose sessions are what signs in).
+pub fn principal_type(arn: &str) -> &'static str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+    if resource == "root" {
+        "Account"
+    } else if resource.starts_with("user/") {
+        "User"
+    } else if resource.starts_with("federated-user/") {
+        "FederatedUser"
+    } else {
+        "AssumedRole"
+    }
+}
+
 /// A concrete ARN that a pattern matches (`*` -> `x`, `?` -> `0`), to probe the document.
 pub fn sample(pattern: &str) -> String {
     pattern.replace('*', "x").replace('?', "0")

@@ -276,6 +276,69 @@ fn the_writer_is_never_locked_out_without_consent() {
 }
 
 #[test]
+fn a_new_version_is_checked_against_the_writer_already_holding_the_policy() {
+    // An earlier run attached the policy to the writer's own user and one of its groups; the
+    // config now drops the writer's network and this run targets someone else.
+    let old = DOC.replace("203.0.113.0/24", "198.51.100.0/24");
+    let mut p = managed(&old, 2);
+    p.attached_to = vec![user("deployer"), group("admins"), user("carol")];
+    let mut obs = observed(vec![ObservedEntity::new(user("bob"))]);
+    obs.policy = Some(p);
+    let mut d = desired(vec![user("bob")]);
+    d.writer = Writer::User {
+        name: "Deployer".into(),
+        groups: vec!["Admins".into()],
+    };
+    d.my_ip = Some("198.51.100.7".parse().unwrap());
+    let errors = plan_identity_apply(&d, &obs).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors
+        .iter()
+        .all(|e| matches!(e, IdentityPlanError::SelfLockout { .. })));
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text[0].contains("user deployer in account 111122223333 is the identity")
+            && text[0].contains("198.51.100.7 is outside")
+            && text[0].contains("already has EnterpriseNetworkRestriction attached"),
+        "{text:?}"
+    );
+    assert!(text[1].contains("group admins in account 111122223333 holds user Deployer"));
+
+    // Without --my-ip the writer's address is unknown: refused too.
+    d.my_ip = None;
+    assert_eq!(plan_identity_apply(&d, &obs).unwrap_err().len(), 2);
+    // Inside the new CIDRs: the version and the attachment go ahead.
+    d.my_ip = Some("203.0.113.9".parse().unwrap());
+    let plan = plan_identity_apply(&d, &obs).unwrap();
+    assert_eq!(
+        actions(&plan),
+        ["create_policy_version", "attach_user_policy"]
+    );
+    // Explicitly accepted: going ahead, with the warnings.
+    d.my_ip = Some("198.51.100.7".parse().unwrap());
+    d.allow_self_lockout = true;
+    let plan = plan_identity_apply(&d, &obs).unwrap();
+    assert_eq!(
+        actions(&plan),
+        ["create_policy_version", "attach_user_policy"]
+    );
+    assert_eq!(plan.warnings.len(), 2, "{:?}", plan.warnings);
+    assert!(plan.warnings[0].contains("--allow-self-lockout"));
+
+    // Same content: nothing changes where the policy is attached, nothing to check.
+    d.allow_self_lockout = false;
+    obs.policy.as_mut().unwrap().document = DOC.into();
+    let plan = plan_identity_apply(&d, &obs).unwrap();
+    assert_eq!(actions(&plan), ["attach_user_policy"]);
+    // Another writer (a role) is not reached by the user and group attachments.
+    obs.policy.as_mut().unwrap().document = old;
+    d.writer = Writer::Role {
+        name: "deployer".into(),
+    };
+    assert!(plan_identity_apply(&d, &obs).is_ok());
+}
+
+#[test]
 fn a_role_trusting_a_service_is_warned_about() {
     let mut e = ObservedEntity::new(role("app"));
     e.service_principals = vec!["ec2.amazonaws.com".into()];

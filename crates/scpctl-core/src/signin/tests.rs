@@ -260,3 +260,23 @@ fn arn_patterns_match_segment_by_segment() {
     );
     assert_eq!(principal_of_caller(USER), USER);
 }
+
+#[test]
+fn the_principal_type_follows_the_arn() {
+    for (arn, kind) in [
+        ("arn:aws:iam::111122223333:root", "Account"),
+        ("arn:aws:iam::x:root", "Account"),
+        ("arn:aws:iam::111122223333:user/ops/breakglass", "User"),
+        ("arn:aws:iam::111122223333:role/BreakGlass", "AssumedRole"),
+        (
+            "arn:aws:sts::111122223333:assumed-role/BreakGlass/s",
+            "AssumedRole",
+        ),
+        (
+            "arn:aws:sts::111122223333:federated-user/bob",
+            "FederatedUser",
+        ),
+    ] {
+        assert_eq!(principal_type(arn), kind, "{arn}");
+    }
+}
