@@ -183,31 +183,7 @@ pub fn document(config: &Config, cidrs: &CidrSet) -> Value {
 /// Whether `arn` matches the ARN pattern `pattern` as `ArnLike` does: six colon-separated
 /// segments, each compared with `*` and `?` wildcards, case-sensitively.
 pub fn arn_matches(pattern: &str, arn: &str) -> bool {
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let a: Vec<&str> = arn.splitn(6, ':').collect();
-    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a))
-}
-
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    crate::eval::arn_like(pattern, arn)
 }
 
 /// The principal ARN a caller's STS identity signs in as: an assumed-role session
