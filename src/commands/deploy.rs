@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
-use scpctl_core::config::{Limits, AWS_RCPS_PER_TARGET};
+use scpctl_core::config::AWS_RCPS_PER_TARGET;
 use scpctl_core::plan::{
     plan_apply, plan_destroy, plan_detach, Change, Desired, OrgPolicyType, Plan, PlanError,
     TargetId,
@@ -154,13 +154,6 @@ pub fn org_type(kind: Kind) -> Result<OrgPolicyType> {
     }
 }
 
-/// The policy of `kind` rendered from the config, with the quotas (`[limits]`) the plan
-/// checks against.
-pub fn rendered_with_limits(cli: &Cli, kind: PolicyKind) -> Result<(RenderedPolicy, Limits)> {
-    let (loaded, policy) = load_and_render(cli, kind)?;
-    Ok((policy, loaded.config.limits))
-}
-
 /// The config (its warnings printed) and the policy of `kind` rendered from it.
 pub fn load_and_render(cli: &Cli, kind: PolicyKind) -> Result<(Loaded, RenderedPolicy)> {
     let loaded = load(&cli.config)?;
@@ -271,7 +264,8 @@ async fn plan_and_maybe_apply(
     let policy_type = org_type(args.identity.kind)?;
     // Usage errors (bad target ids) before the config's warnings.
     let mut target_ids = targets(&args.targets)?;
-    let (scp, limits) = rendered_with_limits(cli, super::policy_kind(args.identity.kind)?)?;
+    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.identity.kind)?)?;
+    let limits = loaded.config.limits;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let orgs = orgs.for_type(policy_type);
     let observed = orgs
@@ -311,7 +305,6 @@ async fn plan_and_maybe_apply(
         print_plan(cli, &plan, &counter, None);
     }
     if signin.is_some() {
-        let loaded = load(&cli.config)?;
         super::signin::guard(
             &config,
             &counter,
