@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod exit;
 mod load;
+mod outdir;
 mod problems;
 mod progress;
 mod trail;

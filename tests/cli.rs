@@ -794,3 +794,236 @@ fn readme_grant_examples_hold_values_a_grant_accepts() {
     }
     assert!(seen > 0, "no grant example found in the README");
 }
+
+/// Every network flag of `simulate` means exactly the key it names: on a grid of addresses, listed
+/// and unlisted VPCs and endpoints, Regions and calls via a service, the flags and the same keys
+/// given with `--context` give the same verdict, and each key holds one value.
+#[test]
+fn simulate_network_flags_equal_the_same_keys_given_as_context() {
+    let (_dir, config) = project(
+        r#"[network]
+cidrs = ["198.51.100.0/24", "2001:db8:1234::/48"]
+vpcs = [{ id = "vpc-0a1b2c3d", regions = ["eu-west-1", "eu-central-1"] }]
+vpc_endpoints = ["vpce-0a1b2c3d4e5f67890"]
+"#,
+    );
+    // (flag, --context key, value): one request's network keys.
+    let networks: &[&[(&str, &str, &str)]] = &[
+        &[("--source-ip", "aws:SourceIp", "198.51.100.7")],
+        &[("--source-ip", "aws:SourceIp", "203.0.113.9")],
+        &[("--source-ip", "aws:SourceIp", "2001:db8:1234::5")],
+        &[("--source-ip", "aws:SourceIp", "2001:db8:ffff::5")],
+        &[("--source-vpc", "aws:SourceVpc", "vpc-0a1b2c3d")],
+        &[("--source-vpc", "aws:SourceVpc", "vpc-99999999")],
+        &[("--source-vpce", "aws:SourceVpce", "vpce-0a1b2c3d4e5f67890")],
+        &[("--source-vpce", "aws:SourceVpce", "vpce-00000000000000001")],
+        &[
+            ("--source-vpc", "aws:SourceVpc", "vpc-0a1b2c3d"),
+            ("--source-vpce", "aws:SourceVpce", "vpce-00000000000000001"),
+        ],
+        &[
+            ("--source-vpc", "aws:SourceVpc", "vpc-99999999"),
+            ("--source-vpce", "aws:SourceVpce", "vpce-0a1b2c3d4e5f67890"),
+        ],
+        &[],
+    ];
+    let regions = [
+        None,
+        Some("eu-west-1"),
+        Some("eu-central-1"),
+        Some("ap-south-1"),
+    ];
+    let verdict = |args: &[String]| -> (serde_json::Value, serde_json::Value) {
+        let a = scpctl()
+            .arg("--config")
+            .arg(&config)
+            .args(["--output", "json", "simulate"])
+            .args(args)
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+        for (key, values) in v["request"]["context"].as_object().unwrap() {
+            assert_eq!(
+                values.as_array().unwrap().len(),
+                1,
+                "{key} holds one value: {v}"
+            );
+        }
+        (v["denied"].clone(), v["statement"].clone())
+    };
+    let mut denied = 0;
+    let mut cases = 0;
+    for network in networks {
+        for region in regions {
+            for via in [false, true] {
+                let mut common: Vec<String> =
+                    ["--principal-type", "User", "--tag", "AccessException=True"]
+                        .map(String::from)
+                        .to_vec();
+                if via {
+                    common.push("--via-aws-service".into());
+                }
+                let mut flags = common.clone();
+                let mut context = common;
+                let mut keys: Vec<(&str, &str, &str)> = network.to_vec();
+                if let Some(r) = region {
+                    keys.push(("--region", "aws:RequestedRegion", r));
+                }
+                for (flag, key, value) in keys {
+                    flags.extend([flag.to_string(), value.to_string()]);
+                    context.extend(["--context".to_string(), format!("{key}={value}")]);
+                }
+                let by_flags = verdict(&flags);
+                assert_eq!(
+                    by_flags,
+                    verdict(&context),
+                    "flags {flags:?} vs {context:?}"
+                );
+                denied += usize::from(by_flags.0 == serde_json::Value::Bool(true));
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 88);
+    // The grid holds both answers, so the comparison is not between two constant verdicts.
+    assert!(
+        denied > 10 && denied < cases - 10,
+        "{denied} of {cases} denied"
+    );
+    // The issue's request: a listed VPC called in a Region it is not pinned to.
+    run(
+        &config,
+        &[
+            "simulate",
+            "--principal-type",
+            "User",
+            "--tag",
+            "AccessException=True",
+            "--source-vpc",
+            "vpc-0a1b2c3d",
+            "--region",
+            "ap-south-1",
+        ],
+    )
+    .success()
+    .stdout(predicate::str::starts_with(
+        "DENIED by DenyVpcOutsideItsRegions",
+    ));
+}
+
+#[test]
+fn simulate_refuses_a_context_key_that_a_flag_already_sets() {
+    let (_dir, config) = project(&network(SEED_CIDRS));
+    for (flag, context) in [
+        (
+            &["--source-ip", "192.0.2.1"][..],
+            "aws:SourceIp=203.0.113.1",
+        ),
+        (
+            &["--region", "eu-west-1"][..],
+            "AWS:requestedregion=us-east-1",
+        ),
+        (
+            &["--tag", "AccessException=True"][..],
+            "aws:PrincipalTag/accessexception=False",
+        ),
+        (&[][..], "aws:ViaAWSService=true"),
+    ] {
+        run(
+            &config,
+            &[
+                &["simulate", "--principal-type", "User"][..],
+                flag,
+                &["--context", context][..],
+            ]
+            .concat(),
+        )
+        .code(2)
+        .stderr(
+            predicate::str::contains("already set by")
+                .and(predicate::str::contains("give each key once")),
+        );
+    }
+}
+
+/// A name from the config never moves a file out of `--out-dir`: traversal and absolute names are
+/// refused naming the key, before anything is written; a directory in the way of the second file
+/// of `--split-statements` leaves the first unwritten; `man --out-dir` replaces a symlink instead
+/// of writing through it.
+#[test]
+fn out_dir_writes_only_inside_the_directory_all_or_nothing() {
+    let outer = TempDir::new().unwrap();
+    let victim = outer.path().join("victim.tf");
+    std::fs::write(&victim, "keep").unwrap();
+    let od = outer.path().join("od");
+    for (table, name) in [
+        ("policy", "../victim".to_string()),
+        ("policy", outer.path().join("abs").display().to_string()),
+        ("console", "../victim".to_string()),
+        ("policy", "..".to_string()),
+    ] {
+        let (_dir, c) = project(&format!(
+            "{}[{table}]\nname = {name:?}\n",
+            network(SEED_CIDRS)
+        ));
+        for kind in ["scp", "signin"] {
+            run(
+                &c,
+                &[
+                    "render",
+                    "--kind",
+                    kind,
+                    "--format",
+                    "terraform",
+                    "--out-dir",
+                    od.to_str().unwrap(),
+                ],
+            )
+            .failure()
+            .stderr(predicate::str::contains(format!("[{table}] name")));
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(!outer.path().join("abs.tf").exists());
+    assert!(!od.exists() || std::fs::read_dir(&od).unwrap().next().is_none());
+
+    // --split-statements: the second target is a directory, so neither file is written.
+    let (_dir, c) = project(&network(SEED_CIDRS));
+    let split = outer.path().join("split");
+    std::fs::create_dir_all(split.join("RestrictIAMUserAccessWithExceptions-Network.json"))
+        .unwrap();
+    run(
+        &c,
+        &[
+            "render",
+            "--split-statements",
+            "--out-dir",
+            split.to_str().unwrap(),
+        ],
+    )
+    .failure()
+    .stderr(predicate::str::contains("is a directory"));
+    assert_eq!(
+        std::fs::read_dir(&split).unwrap().count(),
+        1,
+        "nothing written beside the directory"
+    );
+
+    // man --out-dir: an existing symlink is replaced, its target untouched.
+    #[cfg(unix)]
+    {
+        let man = outer.path().join("man");
+        std::fs::create_dir(&man).unwrap();
+        std::os::unix::fs::symlink(&victim, man.join("scpctl.1")).unwrap();
+        scpctl()
+            .args(["man", "--out-dir"])
+            .arg(&man)
+            .assert()
+            .success();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(!std::fs::symlink_metadata(man.join("scpctl.1"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}

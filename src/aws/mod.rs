@@ -66,6 +66,8 @@ static VERBOSE: AtomicU8 = AtomicU8::new(0);
 static LAST_ENDPOINT: Mutex<String> = Mutex::new(String::new());
 /// Connection failures in a row with no HTTP answer in between (see `CONNECTION_FAILURES`).
 static CONNECTION_FAILURES_IN_A_ROW: AtomicU32 = AtomicU32::new(0);
+/// The `--profile` given, so a credentials error names it.
+static PROFILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub fn set_verbosity(verbose: u8) {
     VERBOSE.store(verbose, Ordering::Relaxed);
@@ -89,7 +91,16 @@ pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(timeouts);
     if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
+        // An explicit --profile wins over credentials in the environment, as the AWS CLI's
+        // `--profile` does: the standard chain alone would try AWS_ACCESS_KEY_ID first and sign
+        // with another identity than the one asked for. AWS_PROFILE keeps its usual place.
+        let _ = PROFILE.set(profile.clone());
+        let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        loader = loader
+            .profile_name(profile)
+            .credentials_provider(credentials);
     }
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
@@ -287,7 +298,16 @@ where
     if let Some(cred) = credentials_error(err) {
         use aws_credential_types::provider::error::CredentialsError as C;
         let why = match cred {
-            C::CredentialsNotLoaded(_) => "no AWS credentials were found".to_string(),
+            C::CredentialsNotLoaded(_) | C::InvalidConfiguration(_) if PROFILE.get().is_some() => {
+                format!(
+                    "--profile {}: no such profile with credentials in the AWS config and credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/): {}",
+                    PROFILE.get().map(String::as_str).unwrap_or_default(),
+                    innermost(cred)
+                )
+            }
+            C::CredentialsNotLoaded(_) => {
+                format!("no AWS credentials were found ({})", innermost(cred))
+            }
             C::ProviderTimedOut(_) => "loading AWS credentials timed out".to_string(),
             C::InvalidConfiguration(_) => {
                 format!(

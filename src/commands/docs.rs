@@ -20,13 +20,21 @@ pub fn completions(args: &CompletionsArgs) -> Result<u8> {
 }
 
 /// The page of `command` (and, with `recurse`, one page per subcommand) as `(file name, roff)`.
+/// The page's name joins the command path with `-` (`scpctl-simulate`); its synopsis shows the
+/// command as typed (`scpctl simulate`).
 fn pages(command: &clap::Command, prefix: &str, recurse: bool) -> Result<Vec<(String, Vec<u8>)>> {
-    let name = if prefix.is_empty() {
-        command.get_name().to_string()
+    let (name, typed) = if prefix.is_empty() {
+        (
+            command.get_name().to_string(),
+            command.get_name().to_string(),
+        )
     } else {
-        format!("{prefix}-{}", command.get_name())
+        (
+            format!("{prefix}-{}", command.get_name()),
+            format!("{} {}", prefix.replace('-', " "), command.get_name()),
+        )
     };
-    let command = command.clone().name(name.clone());
+    let command = command.clone().name(name.clone()).bin_name(typed);
     let mut roff = Vec::new();
     clap_mangen::Man::new(command.clone())
         .render(&mut roff)
@@ -49,14 +57,11 @@ pub fn man(cli: &Cli, args: &ManArgs) -> Result<u8> {
             .context("cannot write to stdout")?;
         return Ok(exit::SUCCESS);
     };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
-    let mut written = Vec::new();
-    for (file, roff) in pages(&command, "", true)? {
-        let path = dir.join(file);
-        std::fs::write(&path, roff).with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(path.display().to_string());
-    }
+    let files: Vec<(String, Vec<u8>)> = pages(&command, "", true)?;
+    let written: Vec<String> = crate::outdir::write_all_or_nothing(dir, &files)?
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     match cli.output {
         OutputFormat::Json => println!("{}", serde_json::json!({ "written": written })),
         OutputFormat::Text | OutputFormat::Jsonl => eprintln!(

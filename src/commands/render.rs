@@ -1,7 +1,6 @@
 //! `scpctl render`: print (or write) the rendered policy.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use scpctl_core::iac;
@@ -10,6 +9,7 @@ use scpctl_core::render::{render, Layout, RenderedPolicy};
 use crate::cli::{Cli, Format, Kind, OutputFormat, RenderArgs};
 use crate::exit;
 use crate::load::{load, print_warnings};
+use crate::outdir::write_all_or_nothing;
 
 pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     if args.kind == Kind::Monitoring {
@@ -60,25 +60,25 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                 .context("cannot write to stdout")?;
         }
         Some(dir) => {
-            let files: Vec<(PathBuf, String)> = policies
+            let files: Vec<(String, Vec<u8>)> = policies
                 .iter()
                 .map(|p| {
-                    let name = format!("{}.{}", p.name, extension(args.format));
                     (
-                        dir.join(name),
-                        format_policies(std::slice::from_ref(p), args.format, args.pretty),
+                        format!("{}.{}", p.name, extension(args.format)),
+                        format_policies(std::slice::from_ref(p), args.format, args.pretty)
+                            .into_bytes(),
                     )
                 })
                 .collect();
-            write_all_or_nothing(dir, &files)?;
-            for (path, _) in &files {
+            let paths = write_all_or_nothing(dir, &files)?;
+            for path in &paths {
                 eprintln!("wrote {}", path.display());
             }
             if json {
                 let written: Vec<_> = policies
                     .iter()
-                    .zip(&files)
-                    .map(|(p, (path, _))| {
+                    .zip(&paths)
+                    .map(|(p, path)| {
                         serde_json::json!({
                             "policy": p.name,
                             "path": path.display().to_string(),
@@ -131,8 +131,8 @@ fn monitoring(cli: &Cli, args: &RenderArgs) -> Result<u8> {
             .write_all(text.as_bytes())
             .context("cannot write to stdout")?,
         Some(dir) => {
-            let path = dir.join(format!("scpctl-monitoring.{}", extension(args.format)));
-            write_all_or_nothing(dir, &[(path.clone(), text)])?;
+            let name = format!("scpctl-monitoring.{}", extension(args.format));
+            let path = write_all_or_nothing(dir, &[(name, text.into_bytes())])?.remove(0);
             eprintln!("wrote {}", path.display());
             if cli.output == OutputFormat::Json {
                 println!(
@@ -162,35 +162,4 @@ fn format_policies(policies: &[RenderedPolicy], format: Format, pretty: bool) ->
         Format::Terraform => iac::terraform(policies),
         Format::Cloudformation => iac::cloudformation(policies),
     }
-}
-
-/// Write every file to a temporary name first, then rename them all: a failure leaves no
-/// partial document behind.
-fn write_all_or_nothing(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
-    let mut temps: Vec<PathBuf> = Vec::new();
-    let result = (|| -> Result<()> {
-        for (path, text) in files {
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-            temps.push(tmp.clone());
-            std::fs::write(&tmp, text)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-        }
-        for ((path, _), tmp) in files.iter().zip(&temps) {
-            std::fs::rename(tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for tmp in &temps {
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
-    result
 }

@@ -127,7 +127,7 @@ fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
 
 /// The request the flags describe: a flag left out is a key absent from the request, except
 /// `aws:ViaAWSService`, which AWS puts in every request context.
-fn request_context(args: &SimulateArgs) -> RequestContext {
+fn request_context(args: &SimulateArgs) -> Result<RequestContext> {
     let signin = args.kind == Kind::Signin;
     let action = if signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
         scpctl_core::signin::ACTIONS[0]
@@ -158,15 +158,6 @@ fn request_context(args: &SimulateArgs) -> RequestContext {
     if let Some(ip) = args.source_ip {
         ctx = ctx.with("aws:SourceIp", ip.to_string());
     }
-    if let Some(vpc) = &args.source_vpc {
-        ctx = ctx.with("aws:SourceVpc", vpc);
-    }
-    if let Some(vpce) = &args.source_vpce {
-        ctx = ctx.with("aws:SourceVpce", vpce);
-    }
-    if let Some(region) = &args.requested_region {
-        ctx = ctx.with("aws:RequestedRegion", region);
-    }
     if let Some(arn) = &args.principal_arn {
         let key = match args.phase {
             Some(SigninPhase::PreAuth) => "signin:PrincipalArn",
@@ -174,14 +165,43 @@ fn request_context(args: &SimulateArgs) -> RequestContext {
         };
         ctx = ctx.with(key, arn);
     }
+    // A --context key that a flag already set would make the key multivalued (a set of the flag's
+    // value and this one) and change the verdict silently: refuse it, naming both.
+    let from_flags: Vec<String> = ctx.entries().map(|(k, _)| k.to_lowercase()).collect();
     for (k, v) in &args.context {
+        if from_flags.contains(&k.to_lowercase()) {
+            return Err(
+                crate::problems::Usage(crate::problems::Problems(vec![format!(
+                    "--context {}: {k} is already set by {}; give each key once",
+                    scpctl_core::origin::excerpt(v),
+                    flag_for_key(k)
+                )]))
+                .into(),
+            );
+        }
         ctx = ctx.with(k, v);
     }
     if let Some(r) = &args.resource {
         ctx = ctx.with_resource(r);
     }
-    ctx.with_management_account(args.management_account)
-        .with_service_linked_role(args.service_linked_role)
+    Ok(ctx
+        .with_management_account(args.management_account)
+        .with_service_linked_role(args.service_linked_role))
+}
+
+/// The flag of `simulate` that sets a request key, for messages.
+fn flag_for_key(key: &str) -> &'static str {
+    match key.to_ascii_lowercase().as_str() {
+        "aws:principaltype" => "--principal-type",
+        "aws:viaawsservice" => "--via-aws-service (present and false in every request without it)",
+        "aws:sourceip" => "--source-ip",
+        "aws:sourcevpc" => "--source-vpc",
+        "aws:sourcevpce" => "--source-vpce",
+        "aws:requestedregion" => "--region",
+        "aws:principalarn" | "signin:principalarn" => "--principal-arn",
+        k if k.starts_with("aws:principaltag/") => "--tag",
+        _ => "another flag",
+    }
 }
 
 fn request_json(ctx: &RequestContext) -> serde_json::Value {
@@ -226,7 +246,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         let subject = subject(args.policy.first(), Some(&loaded), kind)?;
         return run_scenario(cli, &subject, &loaded, kind);
     }
-    let ctx = request_context(args);
+    let ctx = request_context(args)?;
     if !args.policy.is_empty() || args.policy_dir.is_some() || !args.scp_chain.is_empty() {
         let set = policy_set(args)?;
         let decision = set.evaluate(&ctx);

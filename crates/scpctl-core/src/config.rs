@@ -646,6 +646,16 @@ pub fn check_scp_name(name: &str) -> Result<(), String> {
             "control character {c:?} is refused (scpctl's own rule, stricter than AWS's: it would hide the name in listings)"
         ));
     }
+    if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\')) {
+        return Err(format!(
+            "{c:?} is refused (scpctl's own rule, stricter than AWS's: the name is also the file name `render --out-dir` writes, which must stay inside that directory)"
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(
+            "\".\" and \"..\" are refused (scpctl's own rule: the name is also a file name)".into(),
+        );
+    }
     Ok(())
 }
 
