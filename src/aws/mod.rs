@@ -234,8 +234,16 @@ impl ClassifyRetry for ConnectionRetries {
             _ => false,
         };
         if !connection_failure {
-            if ctx.response().is_some() {
+            if let Some(response) = ctx.response() {
                 CONNECTION_FAILURES_IN_A_ROW.store(0, Ordering::Relaxed);
+                // A server error whose body is something else than an AWS error (an HTML page
+                // from an emulator or proxy that does not serve this API) answers the same on
+                // every attempt: fail at once, with its status, instead of spending eight
+                // attempts and the --timeout on it. An empty 5xx (a lost answer, a load
+                // balancer's blip) and AWS's own 5xx errors are still retried.
+                if response.status().is_server_error() && is_foreign_answer(response) {
+                    return RetryAction::RetryForbidden;
+                }
             }
             return RetryAction::NoActionIndicated;
         }
@@ -254,6 +262,28 @@ impl ClassifyRetry for ConnectionRetries {
     fn priority(&self) -> RetryClassifierPriority {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// Whether an HTTP answer has a body that is not an AWS error: no `x-amzn-ErrorType` header
+/// (JSON protocols), and no `__type` / `code` member nor `<Error>`/`<Code>` element in its body
+/// (JSON and XML protocols). Throttling and AWS's own 5xx errors always carry one.
+fn is_foreign_answer(response: &aws_smithy_runtime_api::http::Response) -> bool {
+    if response.headers().get("x-amzn-errortype").is_some() {
+        return false;
+    }
+    let Some(body) = response.body().bytes() else {
+        // A streaming body was not read: keep the SDK's decision.
+        return false;
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    ![
+        "__type", "\"code\"", "\"Code\"", "<Code>", "<Error>", "<Error ",
+    ]
+    .iter()
+    .any(|marker| text.contains(marker))
 }
 
 /// What a failed AWS call means, in a few lines: the endpoint that could not be reached, the
@@ -294,6 +324,16 @@ where
         let message = service.message().unwrap_or_default();
         let hint = service_hint(code, service);
         return anyhow::anyhow!("{what}: {code}: {message}{hint}{}", details(false));
+    }
+    if let SdkError::ResponseError(response) = err {
+        // An answer the SDK could not read as this API's (HTML from a proxy, an emulator
+        // without the API): name its status, not a connection problem.
+        let endpoint = LAST_ENDPOINT.lock().map(|e| e.clone()).unwrap_or_default();
+        return anyhow::anyhow!(
+            "{what}: {endpoint} answered HTTP {} without an AWS error: does it serve this AWS API? (check --endpoint-url / AWS_ENDPOINT_URL_<SERVICE>){}",
+            response.raw().status().as_u16(),
+            details(false)
+        );
     }
     if let Some(cred) = credentials_error(err) {
         use aws_credential_types::provider::error::CredentialsError as C;
@@ -343,7 +383,6 @@ where
         SdkError::DispatchFailure(d) if d.is_timeout() => "no answer in time".to_string(),
         SdkError::DispatchFailure(d) if d.is_io() => innermost(err),
         SdkError::DispatchFailure(_) => innermost(err),
-        SdkError::ResponseError(_) => format!("unreadable answer ({})", innermost(err)),
         _ => innermost(err),
     };
     anyhow::anyhow!(
