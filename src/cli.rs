@@ -117,7 +117,7 @@ service, a VPC endpoint request, a user tagged `true` instead of `True`) as a ta
 the guide expects next to what the policy does. Exit 3 if any row disagrees.")]
     Simulate(SimulateArgs),
 
-    /// Show what `apply` would change in AWS Organizations, without writing.
+    /// Show what `apply` would change (the SCP; --kind signin: the sign-in RCP; --kind identity: the fallback), without writing.
     #[command(long_about = "\
 Read the organization and print what `apply` would change: enable the SCP policy type on the root, \
 create or update the policy RestrictIAMUserAccessWithExceptions (tagged ManagedBy=scpctl), attach \
@@ -130,7 +130,7 @@ name that scpctl did not create. Run with management-account credentials (standa
 --profile/--region/--endpoint-url).")]
     Plan(DeployArgs),
 
-    /// Converge AWS Organizations on the config: create/update the SCP and attach it.
+    /// Converge AWS on the config: create or update the policy of --kind (SCP by default) and attach it.
     #[command(long_about = "\
 Show the plan, ask for confirmation on a terminal (or take --yes), then make the changes: enable \
 SCPs on the root (waiting until ENABLED), create or update the policy in place, attach it to each \
@@ -142,17 +142,17 @@ SCPs never restrict the management account, and affect IAM users only: roles and
 Center users are not affected by this policy.")]
     Apply(ApplyArgs),
 
-    /// Detach the managed SCP from the given targets (never any other policy).
+    /// Detach scpctl's policy of --kind (SCP by default) from the given targets, never any other.
     #[command(long_about = "\
 Detach the managed SCP from the given targets: --ou, --account, --root. Never any other policy, \
 and never the last policy of a target. A target that does not hold the SCP is left alone; when \
 none holds it, detach says so and exits 0.")]
     Detach(DetachArgs),
 
-    /// Detach the managed SCP everywhere, then delete it (only a policy scpctl created).
+    /// Detach scpctl's policy of --kind (SCP by default) everywhere, then delete it (only one scpctl created).
     Destroy(DestroyArgs),
 
-    /// Where the managed SCP is attached, and whether its content drifted from the config.
+    /// Where scpctl's policy of --kind (SCP by default) is attached, and whether it drifted from the config.
     #[command(long_about = "\
 Show where the managed SCP is attached and compare its deployed content with the policy rendered \
 from the config: the CIDRs added or removed, and any other difference. Exit 0 when in sync, 4 when \
@@ -370,7 +370,7 @@ pub struct IdentityArgs {
     /// console authorization for the organization; or the identity-based fallback for IAM users,
     /// groups and roles (identity, with --user, --group, --role; --account then names the
     /// accounts to work in).
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    #[arg(long, default_value = "scp", value_parser = policy_kinds())]
     pub kind: Kind,
 
     /// --kind identity: an IAM user to restrict (repeatable).
@@ -518,7 +518,7 @@ pub struct ImpactArgs {
     pub inputs: Vec<String>,
 
     /// Which rendered policy to replay.
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    #[arg(long, default_value = "scp", value_parser = policy_kinds())]
     pub kind: Kind,
 
     /// Principal tags: a JSON object {"<principal ARN>": {"<tag key>": "<value>"}}.
@@ -678,7 +678,7 @@ pub enum Kind {
     /// EventBridge rules alerting on break-glass use, exception-tag and guardrail changes
     /// (render only: --format cloudformation, terraform, or json for the patterns).
     Monitoring,
-    /// The console sign-in resource control policy ([console]; AWS Sign-In, issue 19).
+    /// The console sign-in resource control policy ([console]; AWS Sign-In).
     Signin,
 }
 
@@ -719,7 +719,7 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Check only this policy's budget (default: both).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = policy_kinds())]
     pub kind: Option<Kind>,
 }
 
@@ -825,7 +825,7 @@ pub struct SimulateArgs {
 
     /// Which rendered policy to evaluate; also how --policy files are read (scp: Version
     /// 2012-10-17 required, SCP exemptions apply; identity: Version optional).
-    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    #[arg(long, default_value = "scp", value_parser = policy_kinds())]
     pub kind: Kind,
 
     /// Evaluate this policy JSON file instead of the one rendered from the config (repeatable).
@@ -849,6 +849,24 @@ pub struct SimulateArgs {
     /// Print the guide's test scenario as a table instead of evaluating one request.
     #[arg(long, conflicts_with_all = ["principal_type", "tags", "source_ip", "source_vpc", "source_vpce", "requested_region", "via_aws_service", "context", "resource", "principal_arn", "management_account", "service_linked_role", "phase"])]
     pub scenario: bool,
+
+    /// With --scenario: print the table on one line per row however wide (by default a table
+    /// wider than 100 columns is printed as one block per row).
+    #[arg(long, requires = "scenario")]
+    pub wide: bool,
+}
+
+/// `--kind` of every verb but `render`: the policies (scp, identity, signin), not `monitoring`,
+/// which is a set of EventBridge rules only `render` writes.
+fn policy_kinds() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    let values = Kind::value_variants()
+        .iter()
+        .filter(|k| **k != Kind::Monitoring)
+        .filter_map(ValueEnum::to_possible_value);
+    clap::builder::TypedValueParser::map(
+        clap::builder::PossibleValuesParser::new(values),
+        |s: String| Kind::from_str(&s, true).unwrap_or(Kind::Scp),
+    )
 }
 
 fn parse_vpc(s: &str) -> Result<String, String> {

@@ -139,6 +139,20 @@ pub fn print_warnings(loaded: &Loaded) {
     }
 }
 
+/// For commands other than `validate` and `render`: the config's warnings in one line that
+/// points to where they are shown in full, instead of the same lines on every command.
+pub fn print_warnings_summary(loaded: &Loaded) {
+    let n = loaded.cidrs.warnings.len() + loaded.config.warnings.len();
+    if n > 0 {
+        eprintln!(
+            "warning: {} has {n} warning{} (`scpctl validate` shows {})",
+            loaded.path.display(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        );
+    }
+}
+
 /// Values listed per kind of warning; the rest are counted (`validate --output json` lists all).
 const WARNINGS_LISTED: usize = 20;
 

@@ -1027,3 +1027,38 @@ fn out_dir_writes_only_inside_the_directory_all_or_nothing() {
             .is_symlink());
     }
 }
+
+/// The scenario tables fit 100 columns (one block per row); `--wide` keeps one line per row.
+#[test]
+fn simulate_scenario_fits_100_columns_unless_wide() {
+    for kind in ["scp", "identity", "signin"] {
+        let a = scpctl()
+            .args([
+                "--config",
+                "examples/scpctl.toml",
+                "simulate",
+                "--scenario",
+                "--kind",
+                kind,
+            ])
+            .assert()
+            .success();
+        let out = stdout_of(&a);
+        let widest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= 100, "--kind {kind}: {widest} columns\n{out}");
+        assert!(out.contains("policy gives:"), "{out}");
+    }
+    let a = scpctl()
+        .args([
+            "--config",
+            "examples/scpctl.toml",
+            "simulate",
+            "--scenario",
+            "--wide",
+        ])
+        .assert()
+        .success();
+    let out = stdout_of(&a);
+    assert!(out.lines().nth(1).unwrap().starts_with("SOURCE"), "{out}");
+    assert!(out.lines().map(|l| l.chars().count()).max().unwrap() > 100);
+}

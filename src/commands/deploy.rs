@@ -23,7 +23,7 @@ use crate::cli::{
     ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat, TargetArgs,
 };
 use crate::exit;
-use crate::load::{load, print_warnings, Loaded};
+use crate::load::{load, print_warnings_summary, Loaded};
 use crate::problems::{Problems, Usage};
 
 /// A tokio runtime for one command; the rest of the CLI stays synchronous.
@@ -157,7 +157,7 @@ pub fn org_type(kind: Kind) -> Result<OrgPolicyType> {
 /// The config (its warnings printed) and the policy of `kind` rendered from it.
 pub fn load_and_render(cli: &Cli, kind: PolicyKind) -> Result<(Loaded, RenderedPolicy)> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded);
+    print_warnings_summary(&loaded);
     let mut policies = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?;
     let policy = policies.remove(0);
     Ok((loaded, policy))

@@ -24,7 +24,7 @@ use crate::cli::{
     ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, IdentityArgs, Kind, OutputFormat,
 };
 use crate::exit;
-use crate::load::{load, print_warnings};
+use crate::load::{load, print_warnings_summary};
 use crate::problems::{Problems, Usage};
 
 mod status;
@@ -96,7 +96,7 @@ fn checked_accounts(accounts: &[String]) -> Result<Vec<String>> {
 /// the planner's decision, from the account's quotas.
 pub fn rendered(cli: &Cli) -> Result<RenderedPolicy> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded);
+    print_warnings_summary(&loaded);
     let mut policies = render_any_size(
         &loaded.config,
         &loaded.cidrs.set,

@@ -74,8 +74,13 @@ pub fn policy_kind(k: Kind) -> Result<PolicyKind> {
     }
 }
 
-/// Print a table of four columns, padded to the widest cell, the header first.
-pub fn print_table(header: &[String; 4], table: &[[String; 4]]) {
+/// The width a table may take unless `--wide` is given.
+pub const TABLE_WIDTH: usize = 100;
+
+/// Print a table of four columns (what, request, expected, given), padded to the widest cell,
+/// the header first. A table wider than [`TABLE_WIDTH`] is printed as one block per row, the
+/// request wrapped, unless `wide`.
+pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) {
     let widths: Vec<usize> = (0..4)
         .map(|i| {
             table
@@ -86,14 +91,58 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]]) {
                 .unwrap_or(0)
         })
         .collect();
-    for row in std::iter::once(header).chain(table) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
+    let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+    if wide || total <= TABLE_WIDTH {
+        for row in std::iter::once(header).chain(table) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            println!("{}", cells.join("  ").trim_end());
+        }
+        return;
     }
+    let label = |h: &str| {
+        let mut l = h.to_lowercase();
+        l.push(':');
+        l
+    };
+    let (expects, gives) = (label(&header[2]), label(&header[3]));
+    let pad = expects.chars().count().max(gives.chars().count());
+    for row in table {
+        for (i, line) in wrap(&format!("{}: {}", row[0], row[1]), TABLE_WIDTH, 4)
+            .iter()
+            .enumerate()
+        {
+            println!("{}{line}", if i == 0 { "" } else { "    " });
+        }
+        println!("  {expects:<pad$} {}", row[2]);
+        println!("  {gives:<pad$} {}", row[3]);
+    }
+}
+
+/// `text` cut at spaces into lines of at most `width` characters, the lines after the first
+/// `indent` characters narrower (a word longer than a line stays whole).
+fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let room = if lines.is_empty() {
+            width
+        } else {
+            width - indent
+        };
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// `1234 of 5,120 characters (24%)`
@@ -119,6 +168,16 @@ pub fn budget(chars: usize, limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wrap_keeps_every_word_within_the_width() {
+        let text = "IAM user tagged AccessException=True calling through a VPC endpoint of a listed VPC in a Region it is not pinned to (no aws:SourceIp)";
+        let lines = super::wrap(text, 40, 4);
+        assert!(lines.len() > 2);
+        assert!(lines[0].chars().count() <= 40);
+        assert!(lines[1..].iter().all(|l| l.chars().count() <= 36));
+        assert_eq!(lines.join(" "), text);
+    }
+
     #[test]
     fn budget_formats_with_thousands_separators() {
         assert_eq!(super::budget(517, 5120), "517 of 5,120 characters (10%)");

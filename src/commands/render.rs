@@ -18,7 +18,14 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
     if !loaded.config.network.opt_ins.exempt_vpc_resident_actions && args.kind != Kind::Signin {
-        eprintln!("{}", scpctl_core::networks::VPC_RESIDENT_NOTE);
+        eprintln!(
+            "{}",
+            if args.kind == Kind::Identity {
+                scpctl_core::networks::VPC_RESIDENT_NOTE_IDENTITY
+            } else {
+                scpctl_core::networks::VPC_RESIDENT_NOTE
+            }
+        );
     }
     let layout = if args.split_statements {
         Layout::SplitStatements

@@ -25,7 +25,7 @@ use crate::aws::signin::Signin;
 use crate::aws::{sdk_config, CallCounter};
 use crate::cli::{ApplyArgs, Cli, OutputFormat};
 use crate::exit;
-use crate::load::{load, print_warnings};
+use crate::load::{load, print_warnings_summary};
 
 /// What every signin plan says, whatever the changes.
 pub const CAVEATS: [&str; 2] = [
@@ -231,7 +231,7 @@ fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy
 /// authorization for the account; shown first, asked, read back with GetResourcePolicy.
 pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
-    print_warnings(&loaded);
+    print_warnings_summary(&loaded);
     let wanted = account_statements(&loaded.config, &loaded.cidrs.set, args.all_principals)
         .map_err(crate::problems::Problems)?;
     block_on(async {

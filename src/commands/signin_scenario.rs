@@ -14,7 +14,7 @@ use crate::cli::{Cli, OutputFormat};
 use crate::exit;
 use crate::load::Loaded;
 
-pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
+pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
     let mut config = loaded.config.clone();
     let mut policies = Vec::new();
     let mut name = String::new();
@@ -32,6 +32,9 @@ pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
         name = r[0].name.clone();
     }
     let cases = scenario(&loaded.config, &loaded.cidrs.set);
+    if loaded.config.break_glass.principals.is_empty() {
+        eprintln!("note: [break_glass] principals is empty: the scenario has no break-glass rows");
+    }
     let mut rows = Vec::new();
     for c in &cases {
         let p = &policies[usize::from(c.include_root)];
@@ -92,7 +95,7 @@ pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
                     ]
                 })
                 .collect();
-            super::print_table(&header, &table);
+            super::print_table(&header, &table, wide);
             println!(
                 "{} of {} rows agree.",
                 rows.len() - disagreements,

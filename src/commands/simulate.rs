@@ -224,7 +224,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         if !args.policy.is_empty() {
             bail!("--scenario --kind signin evaluates the RCP rendered from the config (both include_root settings); --policy is not used");
         }
-        return super::signin_scenario::run(cli, &load(&cli.config)?);
+        return super::signin_scenario::run(cli, &load(&cli.config)?, args.wide);
     }
     if !args.scenario && kind == PolicyKind::Signin && args.phase.is_none() {
         return Err(crate::problems::Usage(crate::problems::Problems(vec![
@@ -244,7 +244,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         }
         let loaded = load(&cli.config)?;
         let subject = subject(args.policy.first(), Some(&loaded), kind)?;
-        return run_scenario(cli, &subject, &loaded, kind);
+        return run_scenario(cli, &subject, &loaded, kind, args.wide);
     }
     let ctx = request_context(args)?;
     if !args.policy.is_empty() || args.policy_dir.is_some() || !args.scp_chain.is_empty() {
@@ -456,7 +456,13 @@ pub(super) fn decision_text(denied: bool, statement: Option<&str>) -> String {
     }
 }
 
-fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind) -> Result<u8> {
+fn run_scenario(
+    cli: &Cli,
+    subject: &Subject,
+    loaded: &Loaded,
+    kind: PolicyKind,
+    wide: bool,
+) -> Result<u8> {
     let cases = scenario(
         kind,
         &loaded.config.policy.exception_tag,
@@ -501,7 +507,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
         }
         OutputFormat::Text | OutputFormat::Jsonl => {
             println!(
-                "Guide scenario (seed 003 §4.6 and pitfalls) for {}:",
+                "{}: the AWS guide's test scenario (§4.6) and aws:SourceIp pitfalls",
                 subject.label
             );
             let table: Vec<[String; 4]> = rows
@@ -525,7 +531,7 @@ fn run_scenario(cli: &Cli, subject: &Subject, loaded: &Loaded, kind: PolicyKind)
                 "GUIDE EXPECTS".into(),
                 "POLICY GIVES".into(),
             ];
-            super::print_table(&header, &table);
+            super::print_table(&header, &table, wide);
             println!(
                 "{} of {} rows agree with the guide.",
                 rows.len() - disagreements,

@@ -59,8 +59,13 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             }
         }
     }
-    let vpc_note = (!loaded.config.network.opt_ins.exempt_vpc_resident_actions)
-        .then_some(scpctl_core::networks::VPC_RESIDENT_NOTE);
+    let vpc_note = (!loaded.config.network.opt_ins.exempt_vpc_resident_actions).then_some(
+        if args.kind == Some(crate::cli::Kind::Identity) {
+            scpctl_core::networks::VPC_RESIDENT_NOTE_IDENTITY
+        } else {
+            scpctl_core::networks::VPC_RESIDENT_NOTE
+        },
+    );
     let stats = loaded.cidrs.stats;
     let set = &loaded.cidrs.set;
     let file = loaded.path.display().to_string();

@@ -240,6 +240,9 @@ pub fn build(
 }
 
 /// The note `validate` and `render` print when the opt-in is off.
+/// [`VPC_RESIDENT_NOTE`] for the identity-based fallback, which has one statement and no tag
+/// condition.
+pub const VPC_RESIDENT_NOTE_IDENTITY: &str = "note: the identity policy also denies its users, groups and roles the services reached inside a VPC (RDS and Neptune IAM authentication, EFS with IAM, MSK with IAM, DAX, OpenSearch in a VPC, S3 on Outposts), even from the enterprise network: those calls never carry aws:SourceIp. Set `exempt_vpc_resident_actions = true` in [network] to leave them out of its deny.";
 pub const VPC_RESIDENT_NOTE: &str = "note: statement 2 also denies tagged IAM users the services reached inside a VPC (RDS and Neptune IAM authentication, EFS with IAM, MSK with IAM, DAX, OpenSearch in a VPC, S3 on Outposts), even from the enterprise network: those calls never carry aws:SourceIp. Set `exempt_vpc_resident_actions = true` in [network] to leave them out of statement 2 (statement 1 still applies).";
 
 /// One value as a plain string, several as a list (IAM accepts both).
