@@ -71,9 +71,10 @@ def main() -> None:
             )
         accounts[name] = account
 
-    # IAM users in the management account, as in the guide's test scenario (seed 003 section 4.6).
+    # IAM users in the management account, as in the guide's test scenario (the AWS guide's section 4.6).
     # TagUser replaces a tag of the same key, so a second run resets the demo tags.
-    for user in ["svc-legacy-app", "svc-onprem-backup", "alice"]:
+    # svc-new-export holds no tag: the README's exception walk-through grants it the exception.
+    for user in ["svc-legacy-app", "svc-onprem-backup", "svc-new-export", "alice"]:
         try:
             iam.create_user(UserName=user)
         except iam.exceptions.EntityAlreadyExistsException:
@@ -84,8 +85,18 @@ def main() -> None:
     iam.tag_user(
         UserName="svc-onprem-backup", Tags=[{"Key": "AccessException", "Value": "true"}]
     )
+    iam.untag_user(
+        UserName="svc-new-export",
+        TagKeys=[
+            "AccessException",
+            "AccessExceptionReason",
+            "AccessExceptionExpires",
+            "AccessExceptionGrantedBy",
+            "AccessExceptionGrantedAt",
+        ],
+    )
     # For the identity-based fallback (--kind identity): a group of CI users and a role
-    # assumed by federated identities (seed 003 section 5.2).
+    # assumed by federated identities (the AWS guide's section 5.2).
     try:
         iam.create_group(GroupName="ci-deployers")
     except iam.exceptions.EntityAlreadyExistsException:

@@ -1062,3 +1062,35 @@ fn simulate_scenario_fits_100_columns_unless_wide() {
     assert!(out.lines().nth(1).unwrap().starts_with("SOURCE"), "{out}");
     assert!(out.lines().map(|l| l.chars().count()).max().unwrap() > 100);
 }
+
+/// The README's `simulate` example is what the binary prints, line for line up to its "...".
+#[test]
+fn the_readme_simulate_example_matches_the_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let command = "$ scpctl simulate --principal-type User --tag AccessException=True --source-ip 198.51.100.7\n";
+    let start = readme.find(command).expect("the README shows the example") + command.len();
+    let shown: Vec<&str> = readme[start..]
+        .lines()
+        .take_while(|l| l.trim() != "..." && !l.starts_with("```"))
+        .collect();
+    let a = scpctl()
+        .args([
+            "--config",
+            "examples/scpctl.toml",
+            "simulate",
+            "--principal-type",
+            "User",
+        ])
+        .args([
+            "--tag",
+            "AccessException=True",
+            "--source-ip",
+            "198.51.100.7",
+        ])
+        .assert()
+        .success();
+    let out = stdout_of(&a);
+    let printed: Vec<&str> = out.lines().take(shown.len()).collect();
+    assert!(shown.len() >= 5);
+    assert_eq!(shown, printed);
+}

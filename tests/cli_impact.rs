@@ -441,3 +441,37 @@ fn the_identity_policy_is_replayed_for_iam_users_only() {
         }
     }
 }
+
+/// A principal denied from many scattered addresses: the text report's suggestion lists the
+/// first 20 and counts the rest; the JSON report has them all.
+#[test]
+fn the_cidr_suggestion_is_capped_on_the_terminal_and_whole_in_json() {
+    let p = project();
+    let records: Vec<Value> = (0..45)
+        .map(|i| {
+            serde_json::json!({"eventVersion": "1.09", "eventTime": "2024-05-01T08:00:00Z",
+                "userIdentity": {"type": "IAMUser", "principalId": "AIDAALICE", "arn": ALICE,
+                                 "accountId": ACCOUNT, "userName": "alice"},
+                "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "eu-west-1",
+                "sourceIPAddress": format!("198.51.{}.{}", i * 5 % 256, 7 + i),
+                "eventID": format!("00000000-0000-0000-0000-{i:012}"), "eventType": "AwsApiCall",
+                "recipientAccountId": ACCOUNT})
+        })
+        .collect();
+    let file = p.dir.path().join("many.json");
+    std::fs::write(&file, log_file(&records)).unwrap();
+    let a = impact(&p, "text", &[&file, &"--tags-file", &p.tags]).success();
+    let out = stdout(&a);
+    let line = out
+        .lines()
+        .find(|l| l.contains("suggestion to review"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(line.matches("/32").count(), 20, "{line}");
+    assert!(
+        line.contains("and 25 more (--output json lists them all)"),
+        "{line}"
+    );
+    let a = impact(&p, "json", &[&file, &"--tags-file", &p.tags]).success();
+    let text = stdout(&a);
+    assert_eq!(text.matches("/32\"").count(), 45, "{text}");
+}

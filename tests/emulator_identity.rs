@@ -214,6 +214,20 @@ fn apply_creates_and_attaches_then_a_rerun_writes_nothing_and_destroy_removes_it
     );
     eprintln!("no-op re-run: {}", again["api_calls"]);
     assert_eq!(again["changes"], serde_json::json!([]));
+    // The README's count: six reads, no ListGroupsForUser when nothing changes.
+    let calls = again["api_calls"].as_object().unwrap();
+    assert!(
+        !calls.keys().any(|k| k.contains("ListGroupsForUser")),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls
+            .values()
+            .filter_map(serde_json::Value::as_u64)
+            .sum::<u64>(),
+        6,
+        "{calls:?}"
+    );
     assert!(proxy.counts().writes().is_empty(), "{:?}", proxy.counts());
     assert!(writes(&again).is_empty());
 

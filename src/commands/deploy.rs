@@ -471,7 +471,7 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
                     console.push(Change::DisableConsoleAuthorization { organization });
                 }
             } else {
-                eprintln!("note: console authorization stays on (other RCPs and account statements may rely on it); --disable-console-authorization turns it off");
+                eprintln!("note: console authorization is left as it is, not read (other RCPs and account statements may rely on it); --disable-console-authorization turns it off");
             }
         }
         let Some(policy) = orgs.find_policy(&name).await? else {

@@ -114,7 +114,7 @@ fn change_user_tags(
             print_change(cli, user, &s.account, &change, &nothing(&s.account));
             return Ok(exit::SUCCESS);
         }
-        eprintln!("will {}", describe_change(user, &change));
+        eprintln!("about to change {}", describe_change(user, &change));
         s.iam.write(user, &change).await?;
         print_change(cli, user, &s.account, &change, &done(&s.account, &tags));
         Ok(exit::SUCCESS)

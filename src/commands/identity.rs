@@ -195,13 +195,14 @@ async fn plan_account(
         .await;
     let mut writer = account.writer.clone();
     if let Writer::User { name, groups } = &mut writer {
-        // The groups reached: targets, and those already holding the policy (a new version
-        // changes it there too).
-        let groups_reached = to_read
-            .iter()
-            .copied()
-            .chain(&attached)
-            .any(|t| t.kind == EntityKind::Group);
+        // The groups reached: targets, and, when the content changes, those already holding
+        // the policy (a new version changes it there too). A no-op re-run reads no groups.
+        let content_changes = managed
+            .as_ref()
+            .is_some_and(|p| !scpctl_core::plan::same_policy(&p.document, &policy.compact));
+        let is_group = |t: &&Entity| t.kind == EntityKind::Group;
+        let groups_reached = to_read.iter().any(is_group)
+            || (content_changes && attached.iter().any(|t| is_group(&t)));
         if groups_reached {
             *groups = account.iam.groups_of(name).await?;
         }

@@ -632,10 +632,18 @@ impl Report<'_> {
                 let _ = writeln!(s, "    seen {f} .. {l}");
             }
             if let Some(cidrs) = &p.suggested_cidrs {
+                // The first 20 on the terminal; the JSON report lists them all.
+                const SHOWN: usize = 20;
+                let more = cidrs.len().saturating_sub(SHOWN);
                 let _ = writeln!(
                     s,
-                    "    suggestion to review (never applied): add {} to [network] cidrs",
-                    cidrs.join(", ")
+                    "    suggestion to review (never applied): add {}{} to [network] cidrs",
+                    cidrs[..cidrs.len().min(SHOWN)].join(", "),
+                    if more > 0 {
+                        format!(" and {more} more (--output json lists them all)")
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }

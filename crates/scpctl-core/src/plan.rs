@@ -104,6 +104,14 @@ impl TargetId {
             .strip_prefix("ou-")
             .and_then(|rest| rest.split_once('-'))
             .is_some_and(|(root, ou)| lower_alnum(root, 4, 32) && lower_alnum(ou, 8, 32));
+        if !ok && TargetId::root(value).is_ok() {
+            return Err(TargetIdError {
+                flag: "--ou",
+                value: value.to_string(),
+                why: "this is a root id, not an OU: give --root to target the organization's root"
+                    .into(),
+            });
+        }
         ok.then(|| TargetId::Ou(value.to_string()))
             .ok_or_else(|| TargetIdError {
                 flag: "--ou",

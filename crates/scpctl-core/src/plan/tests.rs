@@ -440,3 +440,11 @@ fn the_same_planner_deploys_an_rcp() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_root_id_given_as_an_ou_points_to_root() {
+    let e = TargetId::ou("r-3ppq").unwrap_err();
+    assert!(e.to_string().contains("give --root"), "{e}");
+    let e = TargetId::ou("ou-bad").unwrap_err();
+    assert!(!e.to_string().contains("--root"), "{e}");
+}
