@@ -1030,7 +1030,7 @@ fn out_dir_writes_only_inside_the_directory_all_or_nothing() {
 
 /// Issue 32, points 5 and 6 (self-contained: its own policy files).
 /// AWS Organizations User Guide, "SCP evaluation": every level must have an SCP that allows the
-/// request, so a level with no SCP denies every request implicitly; `a.json,,b.json` is refused
+/// request, so a level with no SCP denies every request implicitly; an empty entry is refused
 /// naming the empty level, never skipped. IAM User Guide, "Condition operators": each operator
 /// reads values of its type; a request value it cannot read is a usage error (exit 2) naming the
 /// key, operator and value.
