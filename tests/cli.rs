@@ -1094,3 +1094,104 @@ fn the_readme_simulate_example_matches_the_output() {
     assert!(shown.len() >= 5);
     assert_eq!(shown, printed);
 }
+
+/// Issue 32, points 5 and 6 (self-contained: its own policy files).
+/// AWS Organizations User Guide, "SCP evaluation": every level must have an SCP that allows the
+/// request, so a level with no SCP denies every request implicitly; an empty entry is refused
+/// naming the empty level, never skipped. IAM User Guide, "Condition operators": each operator
+/// reads values of its type; a request value it cannot read is a usage error (exit 2) naming the
+/// key, operator and value.
+#[test]
+fn simulate_refuses_an_empty_chain_level_and_a_value_the_operator_cannot_read() {
+    let dir = TempDir::new().unwrap();
+    let full = dir.path().join("full.json");
+    std::fs::write(
+        &full,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(
+        &keys,
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"FewKeys","Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{"NumericNotEquals":{"s3:max-keys":"10"}}},{"Sid":"OwnArn","Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"ArnNotLike":{"aws:ResourceArn":"arn:aws:s3:::mine/*"}}}]}"#,
+    )
+    .unwrap();
+    let (f, k) = (full.to_str().unwrap(), keys.to_str().unwrap());
+    let cli = |args: &[&str]| {
+        scpctl()
+            .args(["--config", "/nonexistent/scpctl.toml", "simulate"])
+            .args(args)
+            .assert()
+    };
+    for (chain, level) in [
+        (format!("{f},,{f}"), "level 2 of 3 (ou-1) is empty"),
+        (format!(",{f}"), "level 1 of 2 (root) is empty"),
+        (format!("{f}, "), "level 2 of 2 (account) is empty"),
+    ] {
+        cli(&["--scp-chain", &chain, "--action", "s3:GetObject"])
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(level).and(predicate::str::contains("--scp-chain")));
+    }
+    cli(&[
+        "--scp-chain",
+        &format!("{f},{f}"),
+        "--action",
+        "s3:GetObject",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED"));
+
+    // Point 6: the negated operators no longer answer "matches" for a value they cannot read.
+    cli(&[
+        "--policy",
+        k,
+        "--action",
+        "s3:ListBucket",
+        "--context",
+        "s3:max-keys=soon",
+    ])
+    .code(2)
+    .stdout(predicate::str::is_empty())
+    .stderr(
+        predicate::str::contains("s3:max-keys=\"soon\"")
+            .and(predicate::str::contains("NumericNotEquals"))
+            .and(predicate::str::contains("a number"))
+            .and(predicate::str::contains("statement FewKeys in")),
+    );
+    cli(&[
+        "--scp-chain",
+        &format!("{f}+{k}"),
+        "--action",
+        "s3:GetObject",
+        "--context",
+        "aws:ResourceArn=not-an-arn",
+    ])
+    .code(2)
+    .stderr(
+        predicate::str::contains("aws:ResourceArn=\"not-an-arn\"")
+            .and(predicate::str::contains("ArnNotLike"))
+            .and(predicate::str::contains("an ARN")),
+    );
+    // Values of the right type are decided as before.
+    cli(&[
+        "--policy",
+        k,
+        "--action",
+        "s3:ListBucket",
+        "--context",
+        "s3:max-keys=11",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("DENIED by FewKeys"));
+    cli(&[
+        "--policy",
+        k,
+        "--action",
+        "s3:GetObject",
+        "--context",
+        "aws:ResourceArn=arn:aws:s3:::mine/x",
+    ])
+    .success()
+    .stdout(predicate::str::starts_with("NOT DENIED"));
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use scpctl_core::eval::{
     CompiledPolicy, Decision, PolicySet, PolicyType, RequestContext, SetDecision, StatementTrace,
+    UnreadableValue,
 };
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind};
@@ -94,6 +95,16 @@ fn level_name(i: usize, n: usize) -> String {
     }
 }
 
+fn usage(message: String) -> anyhow::Error {
+    crate::problems::Usage(crate::problems::Problems(vec![message])).into()
+}
+
+/// A request value that an operator of the policies cannot read is a usage error (exit 2), like
+/// a bad value of a typed key.
+fn readable(check: Result<(), Box<UnreadableValue>>) -> Result<()> {
+    check.map_err(|e| usage(e.to_string()))
+}
+
 /// The policies given as files: `--policy` and `--policy-dir` (any Deny denies), then the
 /// `--scp-chain` levels (each needs a matching Allow).
 fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
@@ -110,11 +121,18 @@ fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
             .collect::<Result<Vec<_>>>()?;
         set.add_level("policies", false, policies);
     }
-    let levels: Vec<&String> = args
-        .scp_chain
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    // A level with no SCP attached denies every request implicitly (AWS Organizations User
+    // Guide, "SCP evaluation"): an empty level is a mistake in the list, never a level to skip.
+    let levels = &args.scp_chain;
+    if let Some(i) = levels.iter().position(|l| l.trim().is_empty()) {
+        return Err(usage(format!(
+            "--scp-chain: level {} of {} ({}) is empty; a level with no SCP would deny every request \
+             implicitly: name its SCP files (a.json+b.json for several)",
+            i + 1,
+            levels.len(),
+            level_name(i, levels.len())
+        )));
+    }
     for (i, level) in levels.iter().enumerate() {
         let policies = level
             .split('+')
@@ -249,6 +267,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let ctx = request_context(args)?;
     if !args.policy.is_empty() || args.policy_dir.is_some() || !args.scp_chain.is_empty() {
         let set = policy_set(args)?;
+        readable(set.check_request(&ctx))?;
         let decision = set.evaluate(&ctx);
         match cli.output {
             OutputFormat::Json => print_set_json(&ctx, &decision)?,
@@ -259,9 +278,10 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     // The policy rendered from the config.
     let loaded = load(&cli.config)?;
     let subject = subject(None, Some(&loaded), kind)?;
-    let decision = CompiledPolicy::new(&subject.document, policy_type(args.kind)?)
-        .with_context(|| format!("cannot evaluate {}", subject.label))?
-        .evaluate(&ctx);
+    let compiled = CompiledPolicy::new(&subject.document, policy_type(args.kind)?)
+        .with_context(|| format!("cannot evaluate {}", subject.label))?;
+    readable(compiled.check_request(&ctx))?;
+    let decision = compiled.evaluate(&ctx);
     match cli.output {
         OutputFormat::Json => {
             let out = json!({

@@ -3,8 +3,11 @@
 //! refuse it (or when scpctl cannot decide it as IAM does).
 
 use super::actions_resources::{resource_matches, ActionPattern};
-use super::keys::{key_type, CompiledCondition, KeyType};
-use super::operators::{compile_value, policy_net, Base, Operator, OperatorError, PolicyValue};
+use super::keys::{key_type, CompiledCondition, KeyType, NULL_SET_NOTE};
+use super::operators::{
+    compile_value, policy_net, Base, Operator, OperatorError, PolicyValue, SetOp,
+    BOOL_VARIABLE_NOTE,
+};
 use super::variables::{Template, Tok};
 use super::{
     CompiledPolicy, ConditionTrace, EvalError, PolicyType, RequestContext, StatementTrace,
@@ -95,6 +98,21 @@ impl CompiledStatement {
             Resources::Resource(ps) => ps.iter().any(|p| p.matches(resource, ctx)),
             Resources::NotResource(ps) => !ps.iter().any(|p| p.matches(resource, ctx)),
         }
+    }
+
+    /// The first condition, of a statement whose action and resource match the request, that
+    /// cannot read the request's value of its key (see [`CompiledCondition::unreadable`]).
+    pub(crate) fn unreadable<'c>(
+        &'c self,
+        ctx: &'c RequestContext,
+        action: &str,
+    ) -> Option<(&'c CompiledCondition, &'c str, &'static str)> {
+        if !self.action_matches(action) || !self.resource_matches(ctx) {
+            return None;
+        }
+        self.conditions
+            .iter()
+            .find_map(|c| c.unreadable(ctx).map(|(v, takes)| (c, v, takes)))
     }
 
     /// [MULTI] action, resource and every condition (operators AND, keys AND).
@@ -199,6 +217,18 @@ fn compile_statement(
         }
         _ => {}
     }
+    // AWS Organizations User Guide, "RCP syntax": "The effect of Allow is only supported for
+    // the RCPFullAWSAccess policy", whose one statement allows every action on every resource
+    // to every principal, without condition. Any other Allow in an RCP is refused.
+    if kind == PolicyType::Rcp && s.effect == Effect::Allow && !is_full_access(s) {
+        return Err(element(
+            "Effect",
+            "Allow in an RCP: \"The effect of Allow is only supported for the RCPFullAWSAccess policy\" \
+             (AWS Organizations User Guide, RCP syntax), which allows \"*\" on \"*\" without condition; \
+             an RCP restricts with Deny statements"
+                .into(),
+        ));
+    }
     let (not_action, patterns) = match &s.action {
         ActionSpec::Action(p) => (false, p),
         ActionSpec::NotAction(_) if kind == PolicyType::Rcp => {
@@ -222,6 +252,18 @@ fn compile_statement(
         rs.iter()
             .map(|r| {
                 let t = Template::parse(r, variables).map_err(|why| element(name, why))?;
+                if t.variable_before_fifth_colon() {
+                    return Err(element(
+                        name,
+                        format!(
+                            "{} has a policy variable before the fifth colon; IAM User Guide, \"IAM policy \
+                             elements: Variables and tags\": \"You can't use a variable to replace parts of \
+                             the ARN before the fifth colon, such as the service or account.\" scpctl does not \
+                             guess whether IAM would read it as text: it refuses the document",
+                            crate::origin::excerpt(r)
+                        ),
+                    ));
+                }
                 Ok(match t.fixed() {
                     Some(toks) => ResourcePattern::Fixed(toks),
                     None => ResourcePattern::Dynamic(t),
@@ -244,7 +286,6 @@ fn compile_statement(
                 operator: entry.operator.clone(),
                 hint,
             },
-            OperatorError::Unsupported(what) => unsupported(&what),
         })?;
         let bad = |why: String| EvalError::BadValue {
             statement: label.clone(),
@@ -252,6 +293,12 @@ fn compile_statement(
             key: entry.key.clone(),
             why,
         };
+        if op.base == Base::Null && op.set != SetOp::Single {
+            notes.push(format!(
+                "statement {label}: {} {}: {NULL_SET_NOTE}",
+                entry.operator, entry.key
+            ));
+        }
         let mut values = Vec::with_capacity(entry.values.len());
         for v in &entry.values {
             // An IP-typed key holds addresses: a policy value that is none is a mistake
@@ -274,6 +321,12 @@ fn compile_statement(
                     ));
                 }
             }
+            if op.base == Base::Bool && matches!(pv, PolicyValue::Dynamic(_)) {
+                notes.push(format!(
+                    "statement {label}: {} {}: {BOOL_VARIABLE_NOTE}",
+                    entry.operator, entry.key
+                ));
+            }
             values.push(pv);
         }
         conditions.push(CompiledCondition {
@@ -294,6 +347,16 @@ fn compile_statement(
         resources,
         conditions,
     })
+}
+
+/// The statement of RCPFullAWSAccess: Allow, Principal `*`, Action `*`, Resource `*`, no
+/// Condition.
+fn is_full_access(s: &Statement) -> bool {
+    let star = |v: &[String]| v.len() == 1 && v[0] == "*";
+    s.principal_is_any
+        && matches!(&s.action, ActionSpec::Action(a) if star(a))
+        && matches!(&s.resource, ResourceSpec::Resource(r) if star(r))
+        && s.conditions.is_empty()
 }
 
 pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<CompiledPolicy, EvalError> {

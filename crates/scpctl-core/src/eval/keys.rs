@@ -38,6 +38,8 @@ pub(crate) struct CompiledCondition {
 pub(crate) enum Reason {
     NullPresent,
     NullAbsent,
+    NullForAllValues,
+    NullForAnyValue,
     AbsentIfExists,
     AbsentNegated,
     AbsentPositive,
@@ -59,6 +61,12 @@ impl Reason {
         match self {
             Reason::NullPresent => "key is present",
             Reason::NullAbsent => "key is absent",
+            Reason::NullForAllValues => {
+                "ForAllValues:Null always matches (IAM Access Analyzer policy check reference)"
+            }
+            Reason::NullForAnyValue => {
+                "ForAnyValue:Null never matches (IAM Access Analyzer policy check reference)"
+            }
             Reason::AbsentIfExists => "key absent: ...IfExists treats that as a match",
             Reason::AbsentNegated => "key absent: a negated operator matches a missing key",
             Reason::AbsentPositive => "key absent: a positive operator never matches a missing key",
@@ -79,10 +87,40 @@ impl Reason {
     }
 }
 
+/// The note of a `ForAllValues:Null` or `ForAnyValue:Null` condition.
+pub(crate) const NULL_SET_NOTE: &str =
+    "the Null operator with a set operator: IAM Access Analyzer's policy check reference documents \
+     that with ForAllValues the condition always returns true and with ForAnyValue always false, \
+     whatever the request; scpctl answers that. Use Null without a set operator to test a key's presence";
+
 /// Where evaluation notes go; `None` on the fast path.
 pub(crate) type Notes<'a> = Option<&'a mut Vec<String>>;
 
 impl CompiledCondition {
+    /// The first request value of this condition's key that the operator cannot read (not a
+    /// number for a Numeric operator, not an ARN for an Arn operator, ...), with what the
+    /// operator takes. String operators and Null read any value.
+    pub(crate) fn unreadable<'c>(
+        &self,
+        ctx: &'c RequestContext,
+    ) -> Option<(&'c str, &'static str)> {
+        let takes = match self.op.base {
+            Base::StringEquals | Base::StringEqualsIgnoreCase | Base::StringLike | Base::Null => {
+                return None
+            }
+            Base::Numeric(_) => "a number",
+            Base::Date(_) => "an ISO 8601 date or epoch seconds",
+            Base::Bool => "true or false",
+            Base::BinaryEquals => "base64",
+            Base::IpAddress => "an IP address",
+            Base::Arn => "an ARN (arn:partition:service:region:account:resource)",
+        };
+        ctx.get_lower(&self.key_lower)?
+            .iter()
+            .find(|v| RequestValue::parse(self.op.base, v) == RequestValue::Bad)
+            .map(|v| (v.as_str(), takes))
+    }
+
     /// One request value under the operator, negation included ([MULTI] OR / NOR).
     fn one(&self, rv: &str, ctx: &RequestContext, notes: &mut Notes<'_>) -> bool {
         let (mut any, mut bad, mut no_variable) = (false, false, false);
@@ -119,6 +157,14 @@ impl CompiledCondition {
     pub(crate) fn evaluate(&self, ctx: &RequestContext, mut notes: Notes<'_>) -> (bool, Reason) {
         let request = ctx.get_lower(&self.key_lower);
         let present = request.is_some_and(|v| !v.is_empty());
+        // IAM Access Analyzer's policy check reference documents these two forms: with
+        // ForAllValues the condition always returns true, with ForAnyValue always false
+        // (the values are never compared). A note says so ([`NULL_SET_NOTE`]).
+        match (self.op.base, self.op.set) {
+            (Base::Null, SetOp::ForAllValues) => return (true, Reason::NullForAllValues),
+            (Base::Null, SetOp::ForAnyValue) => return (false, Reason::NullForAnyValue),
+            _ => {}
+        }
         if self.op.base == Base::Null {
             let want_absent = self.values.contains(&PolicyValue::Null(true));
             let want_present = self.values.contains(&PolicyValue::Null(false));

@@ -88,6 +88,42 @@ pub enum EvalError {
     },
 }
 
+/// A request value that a condition's operator cannot read (`NumericNotEquals` against
+/// `soon`, `ArnNotLike` against `not-an-arn`). IAM documents no answer for it (AWS hands typed
+/// values to the policy): answering "matches" or "does not match" would be a guess, so the
+/// request is refused, as a typed key's bad value is ([`check_request_value`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableValue {
+    /// The policy's label, when the value was checked through a [`PolicySet`].
+    pub policy: Option<String>,
+    pub statement: String,
+    pub operator: String,
+    pub key: String,
+    /// The value, cut to a short excerpt.
+    pub value: String,
+    /// What the operator takes ("a number", "an ARN ...").
+    pub takes: &'static str,
+}
+
+impl std::fmt::Display for UnreadableValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}={}: {} reads {} as {}, and this value is not one (statement {}",
+            self.key, self.value, self.operator, self.key, self.takes, self.statement
+        )?;
+        if let Some(p) = &self.policy {
+            write!(f, " in {p}")?;
+        }
+        write!(
+            f,
+            "); give a value of that type: scpctl does not guess whether a value the operator cannot read matches"
+        )
+    }
+}
+
+impl std::error::Error for UnreadableValue {}
+
 /// What kind of policy a document is: it decides the Version rule and AWS's fixed exemptions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -322,6 +358,30 @@ impl CompiledPolicy {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Refuse a request holding a value that a condition of a statement matching its action and
+    /// resource cannot read ([`UnreadableValue`]); check before [`CompiledPolicy::decide`] or
+    /// [`CompiledPolicy::evaluate`], which answer "no match" for such a value. A request the
+    /// policy does not apply to (an AWS exemption) reads no condition and is never refused.
+    pub fn check_request(&self, ctx: &RequestContext) -> Result<(), Box<UnreadableValue>> {
+        if exemption(self.kind, ctx).is_some() {
+            return Ok(());
+        }
+        let action = ctx.action.to_ascii_lowercase();
+        for s in &self.statements {
+            if let Some((c, value, takes)) = s.unreadable(ctx, &action) {
+                return Err(Box::new(UnreadableValue {
+                    policy: None,
+                    statement: s.label.clone(),
+                    operator: c.operator.clone(),
+                    key: c.key.clone(),
+                    value: crate::origin::excerpt(value),
+                    takes,
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// Decide without traces or notes.

@@ -112,10 +112,9 @@ pub(crate) struct Operator {
     pub set: SetOp,
 }
 
-/// Why an operator name is refused: unknown (with a did-you-mean hint) or not allowed.
+/// Why an operator name is refused: unknown (with a did-you-mean hint).
 pub(crate) enum OperatorError {
     Unknown(String),
-    Unsupported(String),
 }
 
 impl Operator {
@@ -138,11 +137,6 @@ impl Operator {
                 return Err(OperatorError::Unknown(
                     " (Null has no IfExists form)".into(),
                 ));
-            }
-            if *base == Base::Null && set != SetOp::Single {
-                return Err(OperatorError::Unsupported(format!(
-                    "the operator {name:?}: Null tests whether a key is present and takes no set operator"
-                )));
             }
             return Ok(Operator {
                 base: *base,
@@ -175,15 +169,28 @@ impl Operator {
         Err(OperatorError::Unknown(hint))
     }
 
-    /// [VARS] "Where you can use policy variables": in condition values, with the string and ARN
-    /// operators only.
+    /// [OPS] String and ARN operators take policy variables, and "Boolean condition operators":
+    /// "You can use a policy variable with the Boolean condition operator." The variables page
+    /// ([VARS]) lists Boolean among the operators that cannot take one; scpctl follows the
+    /// operators page and says so in a note ([`BOOL_VARIABLE_NOTE`]).
     pub(crate) fn takes_variables(self) -> bool {
         matches!(
             self.base,
-            Base::StringEquals | Base::StringEqualsIgnoreCase | Base::StringLike | Base::Arn
+            Base::StringEquals
+                | Base::StringEqualsIgnoreCase
+                | Base::StringLike
+                | Base::Arn
+                | Base::Bool
         )
     }
 }
+
+/// The note of a Bool condition whose value holds a policy variable: IAM's two pages disagree.
+pub(crate) const BOOL_VARIABLE_NOTE: &str =
+    "Bool with a policy variable: IAM's condition operators page says \"You can use a policy variable \
+     with the Boolean condition operator\", while its policy variables page lists Boolean among the \
+     operators that cannot take one; scpctl follows the operators page (the substituted value is read \
+     as true or false; any other value matches nothing)";
 
 /// A policy value, typed and checked when the policy is compiled.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,7 +230,7 @@ pub(crate) fn compile_value(
     variables: bool,
 ) -> Result<PolicyValue, String> {
     let var_hint = if value.contains("${") && variables && !op.takes_variables() {
-        " (policy variables work only with the String and Arn operators)"
+        " (policy variables work only with the String, Arn and Bool operators)"
     } else {
         ""
     };
@@ -252,6 +259,15 @@ pub(crate) fn compile_value(
         Base::Date(_) => parse_date(value)
             .map(PolicyValue::Date)
             .ok_or_else(|| format!("{value:?} is not an ISO 8601 date or epoch seconds{var_hint}")),
+        Base::Bool if variables && value.contains("${") => {
+            let template = Template::parse(value, variables)?;
+            match template.fixed() {
+                None => Ok(PolicyValue::Dynamic(template)),
+                Some(_) => parse_bool(value)
+                    .map(PolicyValue::Bool)
+                    .ok_or_else(|| format!("{value:?} is not true or false")),
+            }
+        }
         Base::Bool => parse_bool(value)
             .map(PolicyValue::Bool)
             .ok_or_else(|| format!("{value:?} is not true or false{var_hint}")),
@@ -344,6 +360,11 @@ pub(crate) fn value_matches(
     match (pv, rv) {
         (PolicyValue::Fixed(toks), _) => string_match(base, toks, rv),
         (PolicyValue::FixedArn(p), RequestValue::Arn(t)) => of(arn_parts_match(p, t)),
+        // A Bool value with a variable: the substituted text read as true or false.
+        (PolicyValue::Dynamic(t), RequestValue::Bool(r)) => match t.resolve_text(ctx) {
+            Some(text) => parse_bool(&text).map_or(Match::No, |p| of(p == *r)),
+            None => Match::NoVariable,
+        },
         (PolicyValue::Dynamic(t), _) => match t.resolve(ctx) {
             Some(toks) => string_match(base, &toks, rv),
             None => Match::NoVariable,

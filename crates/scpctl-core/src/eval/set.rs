@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext};
+use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext, UnreadableValue};
 use crate::policy::PolicyDocument;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +174,19 @@ impl PolicySet {
 
     pub fn is_empty(&self) -> bool {
         self.levels.iter().all(|l| l.policies.is_empty())
+    }
+
+    /// [`CompiledPolicy::check_request`] for every policy, naming the policy.
+    pub fn check_request(&self, ctx: &RequestContext) -> Result<(), Box<UnreadableValue>> {
+        for level in &self.levels {
+            for (label, policy) in &level.policies {
+                policy.check_request(ctx).map_err(|mut e| {
+                    e.policy = Some(label.clone());
+                    e
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Decide without traces: explicit denies first (they win), then the implicit deny of the

@@ -493,3 +493,239 @@ fn set_helpers_compile_and_name_the_policy_in_errors() {
         })
     );
 }
+
+// Issue 32, point 1. IAM User Guide, "IAM policy elements: Variables and tags": "You can't use a
+// variable to replace parts of the ARN before the fifth colon, such as the service or account."
+#[test]
+fn a_variable_before_the_fifth_colon_of_a_resource_is_refused() {
+    for resource in [
+        "arn:aws:s3:${aws:username}::b/*",
+        "arn:${aws:username}:s3:::b/*",
+        "arn:aws:iam::${aws:PrincipalAccount}:user/*",
+        "${aws:username}",
+    ] {
+        let d = doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"Early","Effect":"Deny","Action":"s3:*","Resource":"{resource}"}}}}"#
+        ));
+        let e = CompiledPolicy::new(&d, PolicyType::Scp)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("statement Early: Resource: ") && e.contains("before the fifth colon"),
+            "{resource}: {e}"
+        );
+        assert!(e.contains(&crate::origin::excerpt(resource)), "{e}");
+    }
+    // After the fifth colon it is substituted; under Version 2008-10-17 it is text, allowed.
+    let late = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"Late","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}}"#,
+    );
+    let ctx = RequestContext::new("s3:GetObject")
+        .with("aws:username", "alice")
+        .with_resource("arn:aws:s3:::b/alice/x");
+    assert!(evaluate(&late, &ctx).unwrap().denied);
+    let old = doc(
+        r#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:${aws:username}::b/*"}}"#,
+    );
+    assert!(!evaluate(&old, &ctx).unwrap().denied);
+}
+
+// Issue 32, point 2. IAM User Guide, "IAM JSON policy elements: Condition operators", Boolean
+// condition operators: "You can use a policy variable with the Boolean condition operator."
+#[test]
+fn bool_takes_a_policy_variable_and_names_the_conflict_of_the_pages() {
+    let cond = r#"{"Bool":{"aws:SecureTransport":"${aws:PrincipalTag/require-tls}"}}"#;
+    let req = |tls: &str, tag: Option<&str>| {
+        let c = ctx().with("aws:SecureTransport", tls);
+        match tag {
+            Some(t) => c.with("aws:PrincipalTag/require-tls", t),
+            None => c,
+        }
+    };
+    assert!(denied(cond, &req("true", Some("true"))));
+    assert!(!denied(cond, &req("false", Some("true"))));
+    assert!(denied(cond, &req("false", Some("FALSE"))));
+    // No value for the variable, or a value that is not a boolean: the value matches nothing.
+    assert!(!denied(cond, &req("true", None)));
+    assert!(!denied(cond, &req("true", Some("maybe"))));
+    // A default applies as for the String operators.
+    let with_default = r#"{"Bool":{"aws:SecureTransport":"${aws:PrincipalTag/x, 'true'}"}}"#;
+    assert!(denied(with_default, &req("true", None)));
+    let d = evaluate(&policy(cond), &req("true", Some("true"))).unwrap();
+    assert!(
+        d.notes.iter().any(
+            |n| n.contains("You can use a policy variable with the Boolean")
+                && n.contains("policy variables page lists Boolean")
+        ),
+        "{:?}",
+        d.notes
+    );
+    // A fixed value is still checked.
+    assert!(error(r#"{"Bool":{"a":"yes"}}"#).contains("not true or false"));
+}
+
+// Issue 32, point 3. IAM Access Analyzer policy check reference: the Null operator with
+// ForAllValues always returns true, with ForAnyValue always false.
+#[test]
+fn null_with_a_set_operator_answers_as_access_analyzer_documents() {
+    let all = r#"{"ForAllValues:Null":{"aws:TagKeys":"true"}}"#;
+    let any = r#"{"ForAnyValue:Null":{"aws:TagKeys":"false"}}"#;
+    for c in [
+        ctx(),
+        ctx().with_values("aws:TagKeys", &[]),
+        ctx().with_values("aws:TagKeys", &["a", "b"]),
+    ] {
+        assert!(denied(all, &c), "{c:?}");
+        assert!(denied(&all.replace("true", "false"), &c), "{c:?}");
+        assert!(!denied(any, &c), "{c:?}");
+        assert!(!denied(&any.replace("false", "true"), &c), "{c:?}");
+    }
+    let d = evaluate(&policy(all), &ctx()).unwrap();
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("statement S: ForAllValues:Null aws:TagKeys")
+                && n.contains("Access Analyzer")),
+        "{:?}",
+        d.notes
+    );
+    assert_eq!(
+        d.statements[0].conditions[0].reason,
+        "ForAllValues:Null always matches (IAM Access Analyzer policy check reference)"
+    );
+    assert!(error(r#"{"ForAnyValue:Null":{"a":"yes"}}"#).contains("not true or false"));
+}
+
+// Issue 32, point 4. AWS Organizations User Guide, "RCP syntax": "The effect of Allow is only
+// supported for the RCPFullAWSAccess policy."
+#[test]
+fn an_rcp_allows_only_as_rcp_full_aws_access_does() {
+    let full = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+    );
+    assert!(CompiledPolicy::new(&full, PolicyType::Rcp).is_ok());
+    for statement in [
+        r#"{"Sid":"Narrow","Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}"#,
+        r#"{"Sid":"Narrow","Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b/*"}"#,
+        r#"{"Sid":"Narrow","Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#,
+        r#"{"Sid":"Narrow","Effect":"Allow","Principal":"*","Action":"*","NotResource":"*"}"#,
+    ] {
+        let d = doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"D","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}},{statement}]}}"#
+        ));
+        let e = CompiledPolicy::new(&d, PolicyType::Rcp)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("statement Narrow: Effect: Allow in an RCP")
+                && e.contains("only supported for the RCPFullAWSAccess policy"),
+            "{statement}: {e}"
+        );
+        // The same statement is fine in an SCP (without its Principal).
+        let scp = doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statement.replace(r#""Principal":"*","#, "")
+        ));
+        assert!(
+            CompiledPolicy::new(&scp, PolicyType::Scp).is_ok(),
+            "{statement}"
+        );
+    }
+}
+
+// Issue 32, point 6. A request value the operator cannot read: IAM User Guide, "IAM JSON policy
+// elements: Condition operators" gives each operator a type ("Numeric condition operators let you
+// construct Condition elements that restrict access based on comparing a key to an integer or
+// decimal value"); a value of another type has no documented answer, so it is refused, naming
+// the key, the operator and the value.
+#[test]
+fn a_value_the_operator_cannot_read_is_refused_not_matched() {
+    let cases = [
+        (
+            r#"{"NumericNotEquals":{"s3:max-keys":"10"}}"#,
+            "s3:max-keys",
+            "soon",
+            "a number",
+        ),
+        (
+            r#"{"ArnNotLike":{"aws:ResourceArn":"arn:aws:s3:::b/*"}}"#,
+            "aws:ResourceArn",
+            "not-an-arn",
+            "an ARN",
+        ),
+        (
+            r#"{"DateLessThan":{"aws:ResourceTag/until":"2026-01-01"}}"#,
+            "aws:ResourceTag/until",
+            "tomorrow",
+            "an ISO 8601 date",
+        ),
+        (
+            r#"{"NotIpAddress":{"aws:ResourceTag/net":"10.0.0.0/8"}}"#,
+            "aws:ResourceTag/net",
+            "corp",
+            "an IP address",
+        ),
+        (
+            r#"{"ForAnyValue:NumericLessThan":{"s3:max-keys":"10"}}"#,
+            "s3:max-keys",
+            "many",
+            "a number",
+        ),
+    ];
+    for (cond, key, value, takes) in cases {
+        let p = CompiledPolicy::new(&policy(cond), PolicyType::Identity).unwrap();
+        let c = ctx().with(key, value);
+        let e = p.check_request(&c).unwrap_err();
+        let shown = crate::origin::excerpt(value);
+        assert_eq!(
+            (e.key.as_str(), e.value.as_str()),
+            (key, shown.as_str()),
+            "{cond}"
+        );
+        let text = e.to_string();
+        let operator = cond.split('"').nth(1).unwrap();
+        assert!(
+            text.starts_with(&format!("{key}={shown}: {operator} reads {key} as {takes}"))
+                && text.contains("statement S"),
+            "{text}"
+        );
+        // A readable value, or none, is not refused.
+        assert!(p.check_request(&ctx()).is_ok());
+        // The set names the policy.
+        let set = PolicySet::flat(vec![("p.json".into(), p.clone())]);
+        assert!(set
+            .check_request(&c)
+            .unwrap_err()
+            .to_string()
+            .contains("statement S in p.json"));
+    }
+    let p = CompiledPolicy::new(
+        &policy(r#"{"NumericNotEquals":{"s3:max-keys":"10"}}"#),
+        PolicyType::Scp,
+    )
+    .unwrap();
+    assert!(p.check_request(&ctx().with("s3:max-keys", "11")).is_ok());
+    // String operators and Null read any value.
+    let s = CompiledPolicy::new(
+        &policy(r#"{"StringNotEquals":{"s3:max-keys":"10"},"Null":{"s3:max-keys":"false"}}"#),
+        PolicyType::Identity,
+    )
+    .unwrap();
+    assert!(s.check_request(&ctx().with("s3:max-keys", "soon")).is_ok());
+    // A statement whose action does not match the request reads none of its conditions; an
+    // exempt request (management account) reads none either.
+    let other = doc(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{"NumericNotEquals":{"s3:max-keys":"10"}}}}"#,
+    );
+    let other = CompiledPolicy::new(&other, PolicyType::Scp).unwrap();
+    assert!(other
+        .check_request(&ctx().with("s3:max-keys", "soon"))
+        .is_ok());
+    assert!(p
+        .check_request(
+            &ctx()
+                .with("s3:max-keys", "soon")
+                .with_management_account(true)
+        )
+        .is_ok());
+}

@@ -85,6 +85,36 @@ impl Template {
         })
     }
 
+    /// [RESOURCE]/[VARS] "You can't use a variable to replace parts of the ARN before the fifth
+    /// colon, such as the service or account": whether a variable comes before the fifth colon
+    /// of the text written around it.
+    pub(crate) fn variable_before_fifth_colon(&self) -> bool {
+        let mut colons = 0;
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => colons += t.matches(':').count(),
+                Part::Escaped(_) => {}
+                Part::Var { .. } if colons < 5 => return true,
+                Part::Var { .. } => {}
+            }
+        }
+        false
+    }
+
+    /// The text for this request, wildcards as their characters (for operators that read the
+    /// substituted value as a typed value, such as Bool); `None` as [`Template::resolve`].
+    pub(crate) fn resolve_text(&self, ctx: &RequestContext) -> Option<String> {
+        self.resolve(ctx).map(|toks| {
+            toks.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => *c,
+                    Tok::Star => '*',
+                    Tok::One => '?',
+                })
+                .collect()
+        })
+    }
+
     pub(crate) fn has_variables(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Var { .. }))
     }

@@ -196,6 +196,9 @@ pub struct Verdicts {
     pub new: Option<Sid>,
     /// Why the policies in force deny it today.
     pub today: Option<Sid>,
+    /// A request value some condition's operator cannot read: neither verdict holds
+    /// ([`crate::eval::UnreadableValue`]); the record is counted apart.
+    pub unreadable: bool,
 }
 
 /// An error that stops the replay.
@@ -438,10 +441,19 @@ impl Replayer {
 
     /// The verdicts without the fast path (for tests and checks).
     pub fn verdict_uncached(&self, ctx: &RequestContext, today: Option<&InForce>) -> Verdicts {
+        if self.policy.check_request(ctx).is_err()
+            || today.is_some_and(|t| t.set.check_request(ctx).is_err())
+        {
+            return Verdicts {
+                unreadable: true,
+                ..Verdicts::default()
+            };
+        }
         let v = self.policy.decide(ctx);
         Verdicts {
             new: v.deny.map(|i| Sid::from(self.policy.statement_label(i))),
             today: today.and_then(|t| t.denial(ctx)),
+            unreadable: false,
         }
     }
 
@@ -477,6 +489,9 @@ impl Replayer {
         // The common case, everything known: one verdict, no list of combinations.
         if let (Ok(ip), Some(via)) = (request.network.address, request.network.via_aws_service) {
             let v = self.verdict(&request, Some(ip), via, today, cache);
+            if v.unreadable {
+                return Ok(unreadable(&request));
+            }
             return Ok(Outcome::Decided {
                 denied_by: v.new,
                 denied_today: v.today,
@@ -486,6 +501,9 @@ impl Replayer {
         let mut verdict: Option<Verdicts> = None;
         for (address, via) in self.combinations(&request) {
             let v = self.verdict(&request, address, via, today, cache);
+            if v.unreadable {
+                return Ok(unreadable(&request));
+            }
             match &verdict {
                 None => verdict = Some(v),
                 Some(first) if *first == v => {}
@@ -504,6 +522,15 @@ impl Replayer {
             denied_today: v.today,
             request,
         })
+    }
+}
+
+/// A record holding a value some policy's operator cannot read: apart, with its principal.
+fn unreadable<'r>(request: &Request<'r>) -> Outcome<'r> {
+    Outcome::Apart {
+        reason: ApartReason::UnreadableValue,
+        principal: Some((request.account, request.principal_arn)),
+        network: None,
     }
 }
 

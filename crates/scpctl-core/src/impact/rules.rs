@@ -49,6 +49,10 @@ pub enum ApartReason {
     /// `--org-policies`: the caller's account is not in the organization, whose SCPs and RCPs
     /// therefore do not apply to it.
     OutsideOrganization,
+    /// A value of the request (a principal tag, the principal ARN, ...) that a condition's
+    /// operator of a policy cannot read (`eval::UnreadableValue`): no documented answer, so the
+    /// record is not decided.
+    UnreadableValue,
 }
 
 impl ApartReason {
@@ -73,6 +77,7 @@ impl ApartReason {
             ApartReason::NoEventTime => "no_event_time",
             ApartReason::VerdictDependsOnNetwork => "verdict_depends_on_network",
             ApartReason::OutsideOrganization => "outside_organization",
+            ApartReason::UnreadableValue => "unreadable_request_value",
         }
     }
 
@@ -112,6 +117,9 @@ impl ApartReason {
             }
             ApartReason::OutsideOrganization => {
                 "an account outside the organization (its SCPs and RCPs do not apply)"
+            }
+            ApartReason::UnreadableValue => {
+                "a request value a policy's condition operator cannot read (e.g. a tag value that is not a number for a Numeric operator)"
             }
         }
     }

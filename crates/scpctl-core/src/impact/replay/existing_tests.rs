@@ -352,3 +352,53 @@ fn cached_verdicts_equal_uncached_with_policies_in_force() {
         assert!(cache.hits > 0 && cache.misses > 0);
     }
 }
+
+/// Issue 32, point 6, for records: a value a policy's operator cannot read (a tag value that is
+/// not a number, for `NumericNotEquals`) is counted apart with its reason, not decided as a
+/// match and not an error stopping the replay. Records without the key are decided as before.
+#[test]
+fn a_value_an_operator_cannot_read_counts_the_record_apart() {
+    const LEVELS: &str = r#"{"Version": "2012-10-17", "Statement": [{
+      "Sid": "OwnerIsANumber", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+      "Condition": {"NumericNotEquals": {"aws:PrincipalTag/owner": "7"}}}]}"#;
+    let existing = Existing::Same(Arc::new(InForce::new(PolicySet::flat(vec![(
+        "levels.json".into(),
+        compile(LEVELS),
+    )]))));
+    let (r, _) = replayer(existing);
+    let inside = "192.0.2.10";
+    assert_eq!(
+        outcome(&r, &rec(BOB, "bob", inside, "eu-west-1", LIST)),
+        "apart unreadable_request_value"
+    );
+    // Twice: the cached verdict says the same.
+    let text = rec(BOB, "bob", inside, "eu-west-1", LIST).to_string();
+    let record: Record = serde_json::from_str(&text).unwrap();
+    let mut cache = VerdictCache::default();
+    for _ in 0..2 {
+        assert!(matches!(
+            r.replay(&record, &mut cache).unwrap(),
+            Outcome::Apart {
+                reason: ApartReason::UnreadableValue,
+                principal: Some((ACCOUNT, BOB)),
+                ..
+            }
+        ));
+    }
+    // An unknown address (several combinations) is apart for the same reason.
+    assert_eq!(
+        outcome(&r, &rec(BOB, "bob", "AWS Internal", "eu-west-1", LIST)),
+        "apart unreadable_request_value"
+    );
+    // A principal without tags: the key is absent, the negated operator matches (and the new
+    // policy denies an untagged user).
+    let carl = "arn:aws:iam::111122223333:user/carl";
+    assert_eq!(
+        outcome(&r, &rec(carl, "carl", inside, "eu-west-1", LIST)),
+        format!(
+            "new {} today OwnerIsANumber in levels.json",
+            crate::render::SID_UNTAGGED
+        )
+    );
+    assert!(!ApartReason::UnreadableValue.not_subject());
+}

@@ -28,6 +28,7 @@ const APART: &[ApartReason] = &[
     ApartReason::UnlistedEventType,
     ApartReason::NoEventTime,
     ApartReason::VerdictDependsOnNetwork,
+    ApartReason::UnreadableValue,
 ];
 const SKIP: &[SkipReason] = &[
     SkipReason::ConsoleSignIn,
