@@ -414,7 +414,8 @@ fn exceptions_across_member_accounts_through_assume_role() {
     assert_no_progress(&stderr_of(&text));
     assert_no_progress(&stderr_of(&quiet));
 
+    // A malformed flag value is a usage error (README "Exit codes").
     exception(&emu, &config, &["list", "--account", "12345"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("exactly 12 digits"));
 }
