@@ -870,15 +870,24 @@ fn parse_account_id(s: &str) -> Result<String, String> {
 }
 
 fn parse_since(s: &str) -> Result<String, String> {
-    scpctl_core::impact::TimeRange::parse(Some(s), None)
-        .map(|_| s.to_string())
-        .map_err(without_flag)
+    scpctl_core::impact::TimeRange::parse(Some(s), None).map_err(without_flag)?;
+    calendar_day(s)
 }
 
 fn parse_until(s: &str) -> Result<String, String> {
-    scpctl_core::impact::TimeRange::parse(None, Some(s))
-        .map(|_| s.to_string())
-        .map_err(without_flag)
+    scpctl_core::impact::TimeRange::parse(None, Some(s)).map_err(without_flag)?;
+    calendar_day(s)
+}
+
+/// The day of a time must exist (2024-02-30 does not), as for --expires.
+fn calendar_day(s: &str) -> Result<String, String> {
+    match s.get(..10).and_then(scpctl_core::exception::Date::parse) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!(
+            "{} is not a day of the calendar",
+            s.get(..10).unwrap_or(s)
+        )),
+    }
 }
 
 /// The core's message names the flag and value, which clap's usage error names already.

@@ -216,6 +216,11 @@ fn bad_flag_values_are_usage_errors_naming_the_flag() {
         ),
         (&["impact", "x", "--since", "yesterday"], "--since"),
         (&["impact", "x", "--until", "2024-13-01"], "--until"),
+        (&["impact", "x", "--until", "2023-02-29"], "--until"),
+        (
+            &["impact", "x", "--since", "2024-04-31T00:00:00Z"],
+            "--since",
+        ),
         (
             &["exception", "grant", "bob", "--account", "123"],
             "--account",
