@@ -251,7 +251,7 @@ reported and skipped.")]
 #[derive(Debug, Args, Clone)]
 pub struct AccountArgs {
     /// Work in this member account (12 digits) by assuming --role-name in it.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_account_id)]
     pub account: Option<String>,
 
     /// The role to assume in member accounts.
@@ -279,7 +279,7 @@ pub struct GrantArgs {
 
     /// Last day the exception holds (UTC): YYYY-MM-DD, or days from today such as 30d;
     /// `sweep` revokes it after that.
-    #[arg(long, value_name = "YYYY-MM-DD|Nd")]
+    #[arg(long, value_name = "YYYY-MM-DD|Nd", value_parser = parse_expires)]
     pub expires: Option<String>,
 
     #[command(flatten)]
@@ -333,7 +333,7 @@ pub struct AwsArgs {
     pub profile: Option<String>,
 
     /// Region (as AWS_REGION). Organizations and IAM are global; us-east-1 when none is set.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
     /// Endpoint for every AWS service (as AWS_ENDPOINT_URL), e.g. http://localhost:4566.
@@ -357,7 +357,8 @@ pub struct TargetArgs {
     #[arg(long)]
     pub root: bool,
 
-    /// A member account as a target of its own (repeatable), 12 digits.
+    /// A member account as a target of its own (repeatable), 12 digits. Checked with the --ou
+    /// values, after parsing, so that one message lists every malformed target (exit 2).
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
 }
@@ -479,7 +480,7 @@ pub struct DestroyArgs {
     pub identity: IdentityArgs,
 
     /// --kind identity: an account to work in (repeatable; default: the caller's own).
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account_id)]
     pub accounts: Vec<String>,
 
     /// Targets detached at once.
@@ -504,7 +505,7 @@ pub struct StatusArgs {
     pub identity: IdentityArgs,
 
     /// --kind identity: an account to look at (repeatable; default: the caller's own).
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account_id)]
     pub accounts: Vec<String>,
 }
 
@@ -543,19 +544,19 @@ pub struct ImpactArgs {
     pub assume_excepted: bool,
 
     /// The management account (12 digits): SCPs never restrict its principals.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_account_id)]
     pub management_account: Option<String>,
 
     /// Only principals of this account (repeatable): the accounts the policy will reach.
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account_id)]
     pub accounts: Vec<String>,
 
     /// Only records at or after this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
     pub since: Option<String>,
 
     /// Only records at or before this time (a date: through its end).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = parse_until)]
     pub until: Option<String>,
 
     /// A policy the organization already runs (repeatable): each record is decided through it
@@ -612,7 +613,7 @@ pub struct AthenaArgs {
     pub layout: TableLayoutArg,
 
     /// Only this trail Region's partitions (repeatable).
-    #[arg(long = "trail-region", value_name = "REGION")]
+    #[arg(long = "trail-region", value_name = "REGION", value_parser = parse_region)]
     pub trail_regions: Vec<String>,
 
     /// Read every partition when --since/--until are not both given (billed per byte).
@@ -628,7 +629,7 @@ pub struct AthenaArgs {
     pub emit_ddl: bool,
 
     /// For --emit-ddl: the trail's S3 location, e.g. s3://BUCKET/AWSLogs/o-ORGID.
-    #[arg(long, value_name = "s3://...")]
+    #[arg(long, value_name = "s3://...", value_parser = parse_s3_location)]
     pub trail_location: Option<String>,
 
     /// The Athena workgroup.
@@ -636,7 +637,7 @@ pub struct AthenaArgs {
     pub workgroup: String,
 
     /// Where Athena writes results (unless the workgroup sets it).
-    #[arg(long, value_name = "s3://...")]
+    #[arg(long, value_name = "s3://...", value_parser = parse_s3_location)]
     pub output_location: Option<String>,
 
     /// One JSON line per event (eventid, status, sid, reason) instead of the report.
@@ -879,6 +880,53 @@ fn parse_vpce(s: &str) -> Result<String, String> {
 
 fn parse_region(s: &str) -> Result<String, String> {
     scpctl_core::networks::check_region(s).map(|()| s.to_string())
+}
+
+/// A bad flag value is a usage error (exit 2), reported by clap with the flag's name.
+fn parse_account_id(s: &str) -> Result<String, String> {
+    scpctl_core::names::check_account_id(s).map(|()| s.to_string())
+}
+
+fn parse_since(s: &str) -> Result<String, String> {
+    scpctl_core::impact::TimeRange::parse(Some(s), None).map_err(without_flag)?;
+    calendar_day(s)
+}
+
+fn parse_until(s: &str) -> Result<String, String> {
+    scpctl_core::impact::TimeRange::parse(None, Some(s)).map_err(without_flag)?;
+    calendar_day(s)
+}
+
+/// The day of a time must exist (2024-02-30 does not), as for --expires.
+fn calendar_day(s: &str) -> Result<String, String> {
+    match s.get(..10).and_then(scpctl_core::exception::Date::parse) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!(
+            "{} is not a day of the calendar",
+            s.get(..10).unwrap_or(s)
+        )),
+    }
+}
+
+/// The core's message names the flag and value, which clap's usage error names already.
+fn without_flag(message: String) -> String {
+    match message.split_once(": ") {
+        Some((head, rest)) if head.starts_with("--") => rest.to_string(),
+        _ => message,
+    }
+}
+
+/// The form only (a calendar date, or Nd): whether the date has passed is decided when the
+/// grant runs, against that day.
+fn parse_expires(s: &str) -> Result<String, String> {
+    let epoch = scpctl_core::exception::Date::parse("2000-01-01").expect("a valid date");
+    scpctl_core::exception::Date::parse_expires(s, epoch)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_s3_location(s: &str) -> Result<String, String> {
+    scpctl_core::names::check_s3_location(s).map(|()| s.to_string())
 }
 
 fn parse_user_name(s: &str) -> Result<String, String> {

@@ -247,8 +247,9 @@ fn accounts_management_account_and_time_range_narrow_the_report() {
         ]
     );
 
-    impact(&p, "text", &[&t, &"--account", &"12345"]).code(1);
-    impact(&p, "text", &[&t, &"--since", &"May 1st"]).code(1);
+    // Malformed flag values are usage errors (README "Exit codes").
+    impact(&p, "text", &[&t, &"--account", &"12345"]).code(2);
+    impact(&p, "text", &[&t, &"--since", &"May 1st"]).code(2);
 }
 
 #[test]

@@ -254,6 +254,14 @@ fn a_policy_of_the_same_name_not_created_by_scpctl_is_left_alone() {
     assert_eq!(ids.len(), 1);
     assert_eq!(policy_content(&emu, &ids[0]), handmade);
     assert_eq!(attached_names(&emu, &org.ous[0]), ["FullAWSAccess"]);
+    // status says one true thing: apply leaves it alone (never "apply would update it").
+    let status = deploy(&emu, &config, &["status"]).code(4);
+    let out = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
+    assert!(
+        out.contains("NOT created by scpctl") && out.contains("apply leaves this policy alone"),
+        "{out}"
+    );
+    assert!(!out.contains("would update it"), "{out}");
     deploy(&emu, &config, &["destroy", "--yes"])
         .code(1)
         .stderr(predicate::str::contains("was not created by scpctl"));

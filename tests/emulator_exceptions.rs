@@ -121,7 +121,8 @@ fn a_missing_user_or_an_unstorable_value_exits_non_zero_and_writes_nothing() {
         &config,
         &["grant", "svc-app", "--expires", "31/12/2099"],
     )
-    .code(1)
+    // A malformed flag value is a usage error (README "Exit codes").
+    .code(2)
     .stderr(predicate::str::contains("YYYY-MM-DD").and(predicate::str::contains("30d")));
     assert_eq!(user_tags(&emu, &emu.iam, "svc-app"), [t("team", "x")]);
 }
@@ -414,7 +415,8 @@ fn exceptions_across_member_accounts_through_assume_role() {
     assert_no_progress(&stderr_of(&text));
     assert_no_progress(&stderr_of(&quiet));
 
+    // A malformed flag value is a usage error (README "Exit codes").
     exception(&emu, &config, &["list", "--account", "12345"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("exactly 12 digits"));
 }

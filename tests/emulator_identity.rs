@@ -316,6 +316,114 @@ fn six_content_updates_keep_at_most_five_versions_and_the_default_is_the_render(
         !ids.contains(&"v1".to_string()) && !ids.contains(&"v2".to_string()),
         "{ids:?}"
     );
+    // destroy deletes the four non-default versions before the policy: none of them is
+    // "the oldest non-default", and none makes room.
+    let dry = run(
+        &emu,
+        None,
+        &config,
+        &["destroy", "--kind", "identity", "--dry-run"],
+    )
+    .success();
+    let text = format!("{}{}", stdout_of(&dry), stderr_of(&dry));
+    let deletes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("delete version"))
+        .collect();
+    assert_eq!(deletes.len(), 4, "{text}");
+    for line in deletes {
+        assert!(
+            !line.contains("oldest") && line.contains("other versions are gone"),
+            "{line}"
+        );
+    }
+}
+
+/// An inline policy scpctl wrote that someone has since added a statement to: apply refuses
+/// to replace it (naming the entity, the policy and the other Sids), status says so, and
+/// destroy leaves it, so the other statement is never lost.
+#[test]
+fn an_inline_copy_holding_someone_elses_statement_is_never_overwritten() {
+    let emu = Emulator::start();
+    seed(&emu);
+    let (dir, config) = project(CIDRS);
+    let args = ["--inline", "--user", "alice", "--yes"];
+    run(&emu, None, &config, &json_args("apply", &args)).success();
+    let ours = emu.block_on(async {
+        let out = emu
+            .iam
+            .get_user_policy()
+            .user_name("alice")
+            .policy_name(NAME)
+            .send()
+            .await
+            .unwrap();
+        decode_document(out.policy_document())
+    });
+    let mut doc: serde_json::Value = serde_json::from_str(&ours).unwrap();
+    let extra = serde_json::json!({"Sid": "AuditorAddedThis", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"});
+    match &mut doc["Statement"] {
+        serde_json::Value::Array(items) => items.push(extra),
+        one => *one = serde_json::json!([one.clone(), extra]),
+    }
+    let mixed = doc.to_string();
+    emu.block_on(async {
+        emu.iam
+            .put_user_policy()
+            .user_name("alice")
+            .policy_name(NAME)
+            .policy_document(&mixed)
+            .send()
+            .await
+            .unwrap();
+    });
+    let read_back = || {
+        emu.block_on(async {
+            let out = emu
+                .iam
+                .get_user_policy()
+                .user_name("alice")
+                .policy_name(NAME)
+                .send()
+                .await
+                .unwrap();
+            decode_document(out.policy_document())
+        })
+    };
+    // A config change would replace the document: refused, with the names.
+    std::fs::write(
+        dir.path().join("scpctl.toml"),
+        "[network]\ncidrs = [\"192.0.2.0/24\"]\n",
+    )
+    .unwrap();
+    let refused = run(&emu, None, &config, &json_args("apply", &args)).code(1);
+    let err = stderr_of(&refused);
+    assert!(
+        err.contains("user alice") && err.contains(NAME) && err.contains("AuditorAddedThis"),
+        "{err}"
+    );
+    assert!(same_policy(&read_back(), &mixed), "nothing was written");
+    let status = run(
+        &emu,
+        None,
+        &config,
+        &["status", "--kind", "identity", "--user", "alice"],
+    );
+    let out = stdout_of(&status.code(4));
+    assert!(
+        out.contains("also holds \"AuditorAddedThis\"") && !out.contains("would update it"),
+        "{out}"
+    );
+    let destroyed = run(
+        &emu,
+        None,
+        &config,
+        &["destroy", "--kind", "identity", "--yes"],
+    )
+    .success();
+    let said = format!("{}{}", stdout_of(&destroyed), stderr_of(&destroyed));
+    assert!(said.contains("\"AuditorAddedThis\""), "{said}");
+    assert!(same_policy(&read_back(), &mixed), "destroy left it");
 }
 
 #[test]

@@ -61,6 +61,13 @@ pub(super) fn read_tags(path: &std::path::Path) -> Result<TagSource> {
                     path.display()
                 );
             };
+            if let Err(why) = scpctl_core::tags::check_sizes(k, v) {
+                bail!(
+                    "tags file {}: {}: {why}",
+                    path.display(),
+                    scpctl_core::origin::excerpt(arn)
+                );
+            }
             list.push((k.clone(), v.to_string()));
         }
         out.push((arn.clone(), list));

@@ -150,9 +150,14 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     println!("  content: in sync with the config");
                 } else {
                     if !content_same {
-                        println!(
-                            "  content: differs from the config; `scpctl apply` would update it"
-                        );
+                        // apply never changes a policy it did not create: say only that.
+                        if policy.managed {
+                            println!(
+                                "  content: differs from the config; `scpctl apply` would update it"
+                            );
+                        } else {
+                            println!("  content: differs from the config (apply leaves this policy alone: it was not created by scpctl)");
+                        }
                         for c in &added {
                             println!("    + {c}  (in the config, not deployed)");
                         }

@@ -545,35 +545,22 @@ impl Config {
         if let Some(m) = raw.monitoring {
             if let Some(t) = m.topic_arn {
                 let (value, origin) = pair(t);
-                let ok = value.starts_with("arn:aws")
-                    && value.split(':').count() == 6
-                    && value.split(':').nth(2) == Some("sns");
-                if ok {
-                    monitoring.topic_arn = Some(value);
-                } else {
-                    errors.push(ConfigError::Invalid {
+                match crate::monitoring::check_topic_arn(&value) {
+                    Ok(()) => monitoring.topic_arn = Some(value),
+                    Err(why) => errors.push(ConfigError::Invalid {
                         origin,
-                        message: format!("[monitoring] topic_arn {} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", excerpt(&value)),
-                    });
+                        message: format!("[monitoring] topic_arn {}: {why}", excerpt(&value)),
+                    }),
                 }
             }
             if let Some(e) = m.email {
                 let (value, origin) = pair(e);
-                let ok = value.split_once('@').is_some_and(|(user, host)| {
-                    !user.is_empty()
-                        && host.contains('.')
-                        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-                });
-                if ok {
-                    monitoring.email = Some(value);
-                } else {
-                    errors.push(ConfigError::Invalid {
+                match crate::monitoring::check_email(&value) {
+                    Ok(()) => monitoring.email = Some(value),
+                    Err(why) => errors.push(ConfigError::Invalid {
                         origin,
-                        message: format!(
-                            "[monitoring] email {} is not an e-mail address",
-                            excerpt(&value)
-                        ),
-                    });
+                        message: format!("[monitoring] email {}: {why}", excerpt(&value)),
+                    }),
                 }
             }
             if let Some(regions) = m.regions {
@@ -659,32 +646,71 @@ pub fn check_scp_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest ARN IAM accepts in a policy element (IAM API Reference, `Arn` type: 20 to 2,048).
+pub const ARN_MAX: usize = 2048;
+
 /// A break-glass principal: the ARN (or pattern, `*` and `?` allowed) of an IAM role or user,
-/// `arn:PARTITION:iam::ACCOUNT:role/NAME` or `...:user/NAME`.
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` or `...:user/PATH/NAME`. Only what such an ARN may
+/// hold passes (IAM names and paths are `[\w+=,.@-]` and `/`, IAM API Reference, CreateUser and
+/// CreateRole), so a character that means something elsewhere (`$`, `{`, a quote, `;`) never
+/// reaches a policy, a template or an EventBridge pattern. Policy variables (`${aws:username}`)
+/// are refused: a break-glass pattern must name the principals itself, and a variable would
+/// match a different principal on every request.
 pub fn check_principal_pattern(value: &str) -> Result<(), String> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource] => {
-            matches!(*partition, "aws" | "aws-cn" | "aws-us-gov" | "*")
-                && (*account == "*"
-                    || (account.len() == 12
-                        && account
-                            .bytes()
-                            .all(|b| b.is_ascii_digit() || b == b'?' || b == b'*'))
-                    || account.contains('*'))
-                && (resource.starts_with("role/") || resource.starts_with("user/"))
-                && resource.len() > 5
-                && !resource
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '"')
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err("not the ARN of an IAM role or user (arn:aws:iam::111122223333:role/BreakGlass, `*` and `?` allowed)".into())
+    const SHAPE: &str = "not the ARN of an IAM role or user (arn:aws:iam::111122223333:role/BreakGlass, `*` and `?` allowed)";
+    if value.contains("${") {
+        return Err("policy variables (`${...}`) are refused in break-glass patterns: name the principals themselves".into());
     }
+    let len = value.chars().count();
+    if len > ARN_MAX {
+        return Err(format!(
+            "an ARN holds at most {ARN_MAX} characters (it has {len})"
+        ));
+    }
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let ["arn", partition, "iam", "", account, resource] = parts.as_slice() else {
+        return Err(SHAPE.into());
+    };
+    if !matches!(*partition, "aws" | "aws-cn" | "aws-us-gov" | "*") {
+        return Err(format!(
+            "partition {} is not aws, aws-cn, aws-us-gov or *",
+            excerpt(partition)
+        ));
+    }
+    let account_ok = account
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'?' || b == b'*')
+        && (account.len() == 12 || account.contains('*'));
+    if !account_ok {
+        return Err(format!(
+            "account {} is not 12 digits (`*` and `?` allowed)",
+            excerpt(account)
+        ));
+    }
+    let Some((kind, name)) = resource
+        .strip_prefix("role/")
+        .map(|n| ("role", n))
+        .or_else(|| resource.strip_prefix("user/").map(|n| ("user", n)))
+    else {
+        return Err(SHAPE.into());
+    };
+    if name.is_empty() {
+        return Err(SHAPE.into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-/*?".contains(*c)))
+    {
+        return Err(format!(
+            "character {c:?} cannot be in an IAM {kind} ARN (names and paths hold ASCII letters, digits, _+=,.@- and /; patterns add * and ?)"
+        ));
+    }
+    // A user pattern of wildcards alone exempts every IAM user of the accounts: the policy
+    // would deny no user there, which is never what a break-glass list means.
+    if kind == "user" && name.contains('*') && name.chars().all(|c| matches!(c, '*' | '?' | '/')) {
+        return Err("a user pattern of wildcards alone exempts every IAM user: name the break-glass users (a path such as user/breakglass/* is fine)".into());
+    }
+    Ok(())
 }
 
 /// `network.cidrs[1]` from serde's path, without the private segments of `Spanned` values.
@@ -845,5 +871,195 @@ normalize_host_bits = true
     fn starter_config_parses() {
         let c = Config::parse(STARTER_CONFIG, "starter").unwrap();
         assert!(!c.network.cidrs.is_empty());
+    }
+
+    fn with(more: &str) -> Result<Config, Vec<String>> {
+        let text = format!("[network]\ncidrs = [\"192.0.2.0/24\"]\n{more}");
+        Config::parse(&text, "scpctl.toml").map_err(|e| e.iter().map(ToString::to_string).collect())
+    }
+
+    fn break_glass(pattern: &str) -> Result<Config, Vec<String>> {
+        with(&format!(
+            "[break_glass]\nprincipals = [{}]\n",
+            toml::Value::String(pattern.into())
+        ))
+    }
+
+    #[test]
+    fn break_glass_patterns_hold_only_what_an_iam_arn_may() {
+        for ok in [
+            "arn:aws:iam::111122223333:role/BreakGlass",
+            "arn:aws:iam::*:role/BreakGlass*",
+            "arn:aws-us-gov:iam::1111222233??:user/ops/break.glass+1=x,y@z_w-v",
+            "arn:*:iam::*:user/breakglass/*",
+        ] {
+            assert!(break_glass(ok).is_ok(), "{ok}: {:?}", break_glass(ok).err());
+        }
+        for c in [
+            '$', '{', '}', '%', '#', '!', '&', '(', '|', '\\', '~', '^', '[', ';', '<', '\u{e9}',
+            '"', ' ', '\n',
+        ] {
+            let p = format!("arn:aws:iam::111122223333:role/Break{c}Glass");
+            let e = break_glass(&p).unwrap_err();
+            assert_eq!(e.len(), 1, "{p:?}: {e:?}");
+            assert!(
+                e[0].starts_with("scpctl.toml:4:")
+                    && e[0].contains("[break_glass] principals")
+                    && e[0].contains(&format!("{c:?}")),
+                "{p:?}: {e:?}"
+            );
+        }
+        let e = break_glass("arn:aws:iam::111122223333:user/${aws:username}").unwrap_err();
+        assert!(e[0].contains("policy variables"), "{e:?}");
+        for bad in [
+            "arn:aws:iam::1234:role/x",
+            "arn:aws:iam::12345678901$:role/x",
+            "arn:evil:iam::111122223333:role/x",
+            "arn:aws:iam::111122223333:group/x",
+            "arn:aws:iam::111122223333:role/",
+            "arn:aws:iam::*:user/*",
+            "arn:aws:iam::*:user/*?",
+        ] {
+            assert!(break_glass(bad).is_err(), "{bad}");
+        }
+        let long = format!("arn:aws:iam::111122223333:role/{}", "x".repeat(ARN_MAX));
+        assert!(break_glass(&long).unwrap_err()[0].contains("at most 2048"));
+    }
+
+    /// Any break-glass list the config accepts renders a console sign-in RCP that passes its
+    /// self-check: the internal error is never the answer to a user's config.
+    #[test]
+    fn every_accepted_break_glass_pattern_renders_the_signin_policy() {
+        use crate::cidr::CidrSet;
+        use crate::render::{render, Layout, PolicyKind};
+        let alphabet: Vec<char> = "abcdefghijklmnopqrstuvwxyz0123456789_+=,.@-/*?"
+            .chars()
+            .collect();
+        // Deterministic pseudo-random names over the whole allowed alphabet, plus the
+        // patterns that used to match the self-check's own probe user.
+        let mut patterns: Vec<String> = [
+            "arn:aws:iam::111122223333:user/probe",
+            "arn:aws:iam::*:user/p*",
+            "arn:*:iam::*:user/*e",
+            "arn:aws:iam::*:user/?????",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        let mut seed: u64 = 0x5eed;
+        for _ in 0..200 {
+            let mut name = String::new();
+            for _ in 0..(1 + seed % 9) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                name.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            patterns.push(format!("arn:aws:iam::*:user/{name}"));
+        }
+        let mut rendered = 0;
+        for p in &patterns {
+            let Ok(c) = break_glass(p) else { continue };
+            let set = CidrSet::build(&c.network.cidrs, c.network.options, "t")
+                .unwrap()
+                .set;
+            let r = render(&c, &set, PolicyKind::Signin, Layout::Single);
+            assert!(r.is_ok(), "{p}: {:?}", r.err());
+            rendered += 1;
+        }
+        assert!(rendered > 150, "only {rendered} patterns were accepted");
+        // Many at once (within the RCP's size), one of them using every letter and digit.
+        patterns.truncate(40);
+        patterns.push("arn:aws:iam::*:user/abcdefghijklmnopqrstuvwxyz0123456789".into());
+        let list: Vec<String> = patterns
+            .iter()
+            .filter(|p| break_glass(p).is_ok())
+            .map(|p| toml::Value::String(p.clone()).to_string())
+            .collect();
+        let c = with(&format!(
+            "[break_glass]\nprincipals = [{}]\n",
+            list.join(", ")
+        ))
+        .unwrap();
+        let set = CidrSet::build(&c.network.cidrs, c.network.options, "t")
+            .unwrap()
+            .set;
+        let r = render(&c, &set, PolicyKind::Signin, Layout::Single);
+        assert!(r.is_ok(), "{:?}", r.err());
+    }
+
+    #[test]
+    fn topic_arn_must_be_an_sns_topic_arn() {
+        let topic = |v: &str| {
+            with(&format!(
+                "[monitoring]\ntopic_arn = {}\n",
+                toml::Value::String(v.into())
+            ))
+        };
+        for ok in [
+            "arn:aws:sns:us-east-1:111122223333:alerts",
+            "arn:aws-us-gov:sns:us-gov-west-1:111122223333:My_Topic-1.fifo",
+            &format!("arn:aws:sns:eu-west-1:111122223333:{}", "t".repeat(256)),
+        ] {
+            assert_eq!(topic(ok).unwrap().monitoring.topic_arn.as_deref(), Some(ok));
+        }
+        for bad in [
+            "arn:aws:sns:us-east-1:111122223333:al\"erts",
+            "arn:aws:sns:us-east-1:111122223333:${x}",
+            "arn:aws:sns:us-east-1:1234:alerts",
+            "arn:aws:sns:us-east-1:111122223333:",
+            "arn:aws:sns:us-east-1:111122223333:.fifo",
+            "arn:aws:sns:nowhere:111122223333:alerts",
+            "arn:aws:sqs:us-east-1:111122223333:alerts",
+            "arn:aws:sns:us-east-1:111122223333:a:b",
+            &format!("arn:aws:sns:eu-west-1:111122223333:{}", "t".repeat(257)),
+        ] {
+            let e = topic(bad).unwrap_err();
+            assert!(
+                e.len() == 1
+                    && e[0].contains("[monitoring] topic_arn")
+                    && e[0].contains("SNS topic ARN"),
+                "{bad}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn email_must_be_one_address_within_rfc_5321_sizes() {
+        let email = |v: &str| {
+            with(&format!(
+                "[monitoring]\nemail = {}\n",
+                toml::Value::String(v.into())
+            ))
+        };
+        let max_local = format!("{}@example.com", "l".repeat(64));
+        for ok in [
+            "ops@example.com",
+            "a.b+alerts@mail.example.org",
+            max_local.as_str(),
+        ] {
+            assert_eq!(email(ok).unwrap().monitoring.email.as_deref(), Some(ok));
+        }
+        let long_local = format!("{}@example.com", "l".repeat(5000));
+        let long_total = format!("a@{}.com", "d.".repeat(130));
+        for bad in [
+            "x@y.z,evil@attacker.com",
+            "x@y.z evil@attacker.com",
+            "\"Ops\" <ops@example.com>",
+            "a@b@example.com",
+            "no-at-sign",
+            "@example.com",
+            "ops@localhost",
+            "ops@exa_mple.com",
+            long_local.as_str(),
+            long_total.as_str(),
+        ] {
+            let e = email(bad).unwrap_err();
+            assert!(
+                e.len() == 1 && e[0].contains("[monitoring] email"),
+                "{bad}: {e:?}"
+            );
+            assert!(e[0].len() < 300, "the value is cut to an excerpt: {e:?}");
+        }
     }
 }

@@ -155,6 +155,24 @@ pub fn written_by_scpctl(document: &str) -> bool {
     })
 }
 
+/// The statements of an inline policy other than scpctl's marked one, each by its Sid (or
+/// `statement N`, 1-based, without one): someone added them to a policy scpctl wrote, and
+/// replacing or deleting that policy would lose them.
+pub fn foreign_statements(document: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(document) else {
+        return vec![];
+    };
+    statements(&doc)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s.get("Sid").and_then(Value::as_str) {
+            Some(INLINE_SID) => None,
+            Some(sid) if !sid.is_empty() => Some(crate::origin::excerpt(sid)),
+            _ => Some(format!("statement {}", i + 1)),
+        })
+        .collect()
+}
+
 /// The service principals an (decoded) trust policy allows: a role assumed by a service calls
 /// from AWS's addresses, which the network condition would deny.
 pub fn service_principals(trust: &str) -> Vec<String> {

@@ -19,7 +19,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::iam_doc::{iam_size, inline_document, written_by_scpctl};
+use crate::iam_doc::{foreign_statements, iam_size, inline_document, written_by_scpctl};
 mod change;
 mod removal;
 
@@ -182,6 +182,12 @@ pub enum IdentityPlanError {
     },
     #[error("{entity} already has an inline policy {policy} that scpctl did not write (no statement {INLINE_SID}); scpctl never overwrites it. Rename [identity] name, or remove that inline policy yourself")]
     InlineNotOurs { entity: Entity, policy: String },
+    #[error("{entity} has an inline policy {policy} that scpctl wrote, but it now also holds {} (added by someone else); replacing it would lose them, so scpctl leaves it alone. Move those statements to another policy, then rerun", foreign.join(", "))]
+    InlineMixed {
+        entity: Entity,
+        policy: String,
+        foreign: Vec<String>,
+    },
     #[error("{what} is {chars} characters (IAM does not count white space) but {room}. {holds}")]
     TooLarge {
         what: String,
@@ -342,6 +348,7 @@ pub fn plan_identity_apply(
                         plan.changes.push(IdentityChange::DeletePolicyVersion {
                             policy: policy.clone(),
                             version: v.id.clone(),
+                            to_make_room: true,
                         });
                     }
                 }
@@ -417,6 +424,14 @@ pub fn plan_identity_apply(
                     errors.push(IdentityPlanError::InlineNotOurs {
                         entity: target.clone(),
                         policy: policy.clone(),
+                    });
+                    continue;
+                }
+                Some((_, doc)) if !foreign_statements(doc).is_empty() => {
+                    errors.push(IdentityPlanError::InlineMixed {
+                        entity: target.clone(),
+                        policy: policy.clone(),
+                        foreign: foreign_statements(doc),
                     });
                     continue;
                 }

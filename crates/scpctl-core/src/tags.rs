@@ -71,6 +71,27 @@ pub fn validate_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The sizes IAM allows a tag read from elsewhere (a tags file): a key of 1 to 128 characters,
+/// a value of at most 256. Only the sizes: such tags were set by IAM or by AWS itself, and
+/// AWS's own keys (`aws:cloudformation:stack-name`) begin with the `aws:` users may not write.
+pub fn check_sizes(key: &str, value: &str) -> Result<(), String> {
+    let key_len = key.chars().count();
+    if key_len == 0 || key_len > KEY_MAX {
+        return Err(format!(
+            "tag key {} is {key_len} characters; IAM allows 1 to {KEY_MAX}",
+            crate::origin::excerpt(key)
+        ));
+    }
+    let value_len = value.chars().count();
+    if value_len > VALUE_MAX {
+        return Err(format!(
+            "tag {} has a value of {value_len} characters; IAM allows at most {VALUE_MAX}",
+            crate::origin::excerpt(key)
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +128,17 @@ mod tests {
         assert!(validate_value("Zürich 東京").is_ok());
         assert!(validate_value("a\tb").is_err());
         assert!(validate_value("a\nb").is_err());
+    }
+
+    #[test]
+    fn sizes_of_tags_read_from_a_file() {
+        assert!(check_sizes("aws:cloudformation:stack-name", &"v".repeat(256)).is_ok());
+        assert!(check_sizes(&"k".repeat(128), "").is_ok());
+        assert!(check_sizes("", "v").unwrap_err().contains("1 to 128"));
+        assert!(check_sizes(&"k".repeat(129), "v")
+            .unwrap_err()
+            .contains("129 characters"));
+        let e = check_sizes("Team", &"v".repeat(50_000)).unwrap_err();
+        assert!(e.contains("50000 characters") && e.len() < 200, "{e}");
     }
 }

@@ -76,7 +76,12 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                 if same {
                     lines.push("    content: in sync with the config".into());
                 } else {
-                    lines.push("    content: differs from the config; `scpctl apply --kind identity` would add a version".into());
+                    // apply never changes a policy it did not create: say only that.
+                    lines.push(if p.managed {
+                        "    content: differs from the config; `scpctl apply --kind identity` would add a version".into()
+                    } else {
+                        "    content: differs from the config (apply leaves this policy alone: it was not created by scpctl)".into()
+                    });
                     added.iter().for_each(|c| {
                         lines.push(format!("      + {c}  (in the config, not deployed)"))
                     });
@@ -96,9 +101,12 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     let ours = written_by_scpctl(doc);
                     let same = same_policy(doc, &inline_doc);
                     in_sync &= !ours || same;
+                    let foreign = scpctl_core::iam_doc::foreign_statements(doc);
+                    let mixed = format!("written by scpctl, but also holds {} added by someone else: apply leaves it alone", foreign.join(", "));
                     let state = match (ours, same) {
                         (false, _) => "NOT written by scpctl: left alone",
                         (true, true) => "in sync",
+                        (true, false) if !foreign.is_empty() => mixed.as_str(),
                         (true, false) => "differs from the config; `scpctl apply --kind identity --inline` would update it",
                     };
                     lines.push(format!("  inline copy on {entity}: {state}"));

@@ -16,10 +16,12 @@ pub enum IdentityChange {
         chars: usize,
         cidrs: usize,
     },
-    /// Deleted before a new version when IAM's 5 are there.
+    /// Deleted before a new version when IAM's 5 are there (`to_make_room`), or every
+    /// non-default version before the policy itself (IAM's DeletePolicy needs them gone).
     DeletePolicyVersion {
         policy: String,
         version: String,
+        to_make_room: bool,
     },
     CreatePolicyVersion {
         policy: String,
@@ -85,9 +87,14 @@ impl IdentityChange {
                 set("chars", json!(chars));
                 set("cidrs", json!(cidrs));
             }
-            IdentityChange::DeletePolicyVersion { policy, version } => {
+            IdentityChange::DeletePolicyVersion {
+                policy,
+                version,
+                to_make_room,
+            } => {
                 set("policy", json!(policy));
                 set("version", json!(version));
+                set("to_make_room", json!(to_make_room));
             }
             IdentityChange::CreatePolicyVersion {
                 policy,
@@ -134,9 +141,21 @@ impl fmt::Display for IdentityChange {
                 f,
                 "create managed policy {policy} ({chars} characters, {cidrs} CIDRs), tagged {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}"
             ),
-            IdentityChange::DeletePolicyVersion { policy, version } => write!(
+            IdentityChange::DeletePolicyVersion {
+                policy,
+                version,
+                to_make_room: true,
+            } => write!(
                 f,
                 "delete version {version} of {policy} (the oldest non-default; IAM keeps {MAX_POLICY_VERSIONS})"
+            ),
+            IdentityChange::DeletePolicyVersion {
+                policy,
+                version,
+                to_make_room: false,
+            } => write!(
+                f,
+                "delete version {version} of {policy} (IAM deletes a policy only once its other versions are gone)"
             ),
             IdentityChange::CreatePolicyVersion {
                 policy,

@@ -4,7 +4,7 @@
 use super::{
     Entity, IdentityChange, IdentityPlan, IdentityPlanError, ObservedEntity, ObservedManaged,
 };
-use crate::iam_doc::written_by_scpctl;
+use crate::iam_doc::{foreign_statements, written_by_scpctl};
 
 /// Remove the policy from `entities`: detach the managed policy where it is attached, delete
 /// the inline copies scpctl wrote; another inline policy of the name is left, with a warning.
@@ -54,7 +54,15 @@ fn inline_removal(
     warnings: &mut Vec<String>,
 ) -> Option<IdentityChange> {
     let (_, doc) = inline.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
-    if written_by_scpctl(doc) {
+    let foreign = foreign_statements(doc);
+    if written_by_scpctl(doc) && !foreign.is_empty() {
+        // Deleting it would delete statements scpctl did not write.
+        warnings.push(format!(
+            "{entity} has an inline policy {name} that scpctl wrote, but it now also holds {} (added by someone else); left as it is: remove scpctl's statement yourself",
+            foreign.join(", ")
+        ));
+        None
+    } else if written_by_scpctl(doc) {
         Some(IdentityChange::DeleteInline {
             policy: name.to_string(),
             entity: entity.clone(),
@@ -89,6 +97,7 @@ pub fn plan_identity_destroy(
             plan.changes.push(IdentityChange::DeletePolicyVersion {
                 policy: name.to_string(),
                 version: v.id.clone(),
+                to_make_room: false,
             });
         }
         plan.changes.push(IdentityChange::DeletePolicy {

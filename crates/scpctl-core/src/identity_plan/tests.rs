@@ -117,6 +117,13 @@ fn a_content_change_is_a_new_version_and_the_oldest_non_default_goes_first_at_fi
         ["delete_policy_version", "create_policy_version"]
     );
     assert_eq!(plan.changes[0].to_json()["version"], "v1");
+    assert!(
+        plan.changes[0]
+            .to_string()
+            .contains("the oldest non-default; IAM keeps 5"),
+        "{}",
+        plan.changes[0]
+    );
 }
 
 #[test]
@@ -204,6 +211,32 @@ fn inline_copies_are_marked_sized_with_the_existing_ones_and_never_taken_over() 
         .unwrap()
         .changes
         .is_empty());
+    // Its own copy with a statement someone added is refused, naming it; destroy leaves it.
+    let mut mixed: serde_json::Value = serde_json::from_str(&ours).unwrap();
+    let extra =
+        serde_json::json!({"Sid": "KeepMe", "Effect": "Deny", "Action": "s3:*", "Resource": "*"});
+    match &mut mixed["Statement"] {
+        serde_json::Value::Array(items) => items.push(extra),
+        one => *one = serde_json::json!([one.clone(), extra]),
+    }
+    alice.inline = vec![(NAME.into(), mixed.to_string())];
+    let errors = plan_identity_apply(&d, &observed(vec![alice.clone()])).unwrap_err();
+    let msg = errors[0].to_string();
+    assert!(
+        matches!(errors[0], IdentityPlanError::InlineMixed { .. })
+            && msg.contains("user alice")
+            && msg.contains(NAME)
+            && msg.contains("\"KeepMe\""),
+        "{msg}"
+    );
+    let inline = vec![(user("alice"), alice.inline.clone())];
+    let plan = plan_identity_destroy(NAME, None, &inline).unwrap();
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    assert!(
+        plan.warnings[0].contains("\"KeepMe\""),
+        "{:?}",
+        plan.warnings
+    );
     // Its own copy with other CIDRs is updated.
     alice.inline = vec![(NAME.into(), ours.replace("192.0.2.0/24", "192.0.2.0/25"))];
     let plan = plan_identity_apply(&d, &observed(vec![alice])).unwrap();
@@ -376,6 +409,20 @@ fn detach_and_destroy_remove_only_what_scpctl_wrote() {
             "delete_role_policy"
         ]
     );
+    // Every other version goes before the policy: none of them is "the oldest", none makes room.
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.action() == "delete_policy_version")
+    {
+        let text = c.to_string();
+        assert!(
+            !text.contains("oldest") && !text.contains("IAM keeps"),
+            "{text}"
+        );
+        assert!(text.contains("other versions are gone"), "{text}");
+        assert_eq!(c.to_json()["to_make_room"], false);
+    }
     p.managed = false;
     assert!(plan_identity_destroy(NAME, Some(&p), &[]).is_err());
     assert!(plan_identity_destroy(NAME, None, &[])
