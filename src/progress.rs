@@ -41,8 +41,10 @@ impl Changes {
     }
 
     /// One change made: its line (printed whether or not the bar is drawn), then the count.
+    /// The change is made already: a failure to tell it cannot undo it, so it is not an error
+    /// here, but it still ends the run with exit 1 (see `output::stderr_failed`).
     pub fn done(&self, change: &dyn Display) {
-        self.0.suspend(|| eprintln!("done: {change}"));
+        let _ = self.0.suspend(|| errln!("done: {change}"));
         self.0.inc(1);
     }
 }

@@ -172,9 +172,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             match lookup_management(args) {
                 Ok(a) => (Some(a), true),
                 Err(e) => {
-                    eprintln!(
+                    errln!(
                         "warning: management account unknown ({e:#}); pass --management-account ID"
-                    );
+                    )?;
                     (None, false)
                 }
             }
@@ -243,7 +243,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     }
     let problems = shared.problems.into_inner().unwrap_or_default();
     for p in &problems {
-        eprintln!("skipped: {p}");
+        errln!("skipped: {p}")?;
     }
     tracing::info!(
         "{} files, {} records, {:.1} MB in {:.2?}",
@@ -294,15 +294,16 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         OutputFormat::Text => out.write(report.text().as_bytes()),
     };
     if !written || !out.flush() {
-        // The reader went away (e.g. `| head`): nothing more to say, and no error.
-        return Ok(exit::SUCCESS);
+        // A closed pipe (`| head`) ends with 141 and no message; any other failure (a full
+        // disk) is an error: exit 0 with a lost report would read as "nothing denied".
+        return Err(crate::output::stdout_failure().into());
     }
     if !problems.is_empty() {
-        eprintln!(
+        errln!(
             "{} input problem(s): the report covers the rest (exit {})",
             problems.len(),
             exit::INPUT_SKIPPED
-        );
+        )?;
         return Ok(exit::INPUT_SKIPPED);
     }
     Ok(exit::SUCCESS)

@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command, Kind, OutputFormat};
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
     if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
-        eprintln!("error: --output jsonl is for `impact` only; use text or json");
+        errln!("error: --output jsonl is for `impact` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {
@@ -75,7 +75,7 @@ pub fn policy_kind(k: Kind) -> Result<PolicyKind> {
 }
 
 /// Print a table of four columns, padded to the widest cell, the header first.
-pub fn print_table(header: &[String; 4], table: &[[String; 4]]) {
+pub fn print_table(header: &[String; 4], table: &[[String; 4]]) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..4)
         .map(|i| {
             table
@@ -92,8 +92,9 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        outln!("{}", cells.join("  ").trim_end())?;
     }
+    Ok(())
 }
 
 /// `1234 of 5,120 characters (24%)`

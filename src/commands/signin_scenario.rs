@@ -64,13 +64,13 @@ pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"policy": name, "rows": out}))?
-            );
+            )?;
         }
         OutputFormat::Text | OutputFormat::Jsonl => {
-            println!("Console sign-in scenario for {name} (Sign-In actions, both phases):");
+            outln!("Console sign-in scenario for {name} (Sign-In actions, both phases):")?;
             let header = [
                 "SOURCE".to_string(),
                 "REQUEST".into(),
@@ -92,12 +92,12 @@ pub fn run(cli: &Cli, loaded: &Loaded) -> Result<u8> {
                     ]
                 })
                 .collect();
-            super::print_table(&header, &table);
-            println!(
+            super::print_table(&header, &table)?;
+            outln!(
                 "{} of {} rows agree.",
                 rows.len() - disagreements,
                 rows.len()
-            );
+            )?;
         }
     }
     Ok(if disagreements == 0 {
