@@ -71,8 +71,8 @@ fn main() -> ExitCode {
         }
     };
     // A warning, a log line or the error itself that could not be written to stderr: the run
-    // did not say what it meant to, so it does not end as a success.
-    if code == exit::SUCCESS && output::stderr_failed() {
+    // did not say what it meant to, so it ends as a failed write (1), whatever it found.
+    if output::stderr_failed() {
         return ExitCode::from(exit::FAILURE);
     }
     ExitCode::from(code)
