@@ -139,7 +139,7 @@ fn every_offline_command_on_a_full_device_exits_1_without_a_panic() {
         &"--source-ip",
         &"198.51.100.7",
     ];
-    let cases: Vec<(&str, Box<dyn Fn() -> Process>)> = vec![
+    let cases: Vec<(&str, MakeCommand)> = vec![
         ("render", Box::new(|| scpctl(c, &[&"render"]))),
         (
             "render --out-dir --output json",
@@ -251,6 +251,9 @@ fn every_offline_command_on_a_full_device_exits_1_without_a_panic() {
         check_full(label, make.as_ref());
     }
 }
+
+/// Builds the command afresh for each of its three runs.
+type MakeCommand<'a> = Box<dyn Fn() -> Process + 'a>;
 
 /// A fresh name per call: a command that writes files runs three times.
 fn rand_suffix() -> String {

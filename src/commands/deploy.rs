@@ -1,6 +1,7 @@
 //! `scpctl plan`, `apply`, `detach`, `destroy`: read the organization, let the core decide,
 //! show the plan, ask, execute.
 
+use scpctl_core::printable::printable;
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
@@ -198,7 +199,7 @@ fn print_plan(
             } else {
                 outln!("{} change(s):", plan.changes.len())?;
                 for c in &plan.changes {
-                    outln!("  + {c}")?;
+                    outln!("  + {}", printable(&c.to_string()))?;
                 }
             }
         }
@@ -213,7 +214,7 @@ pub fn confirm_changes<C: std::fmt::Display>(cli: &Cli, yes: bool, changes: &[C]
     if !yes && cli.output != OutputFormat::Text && std::io::stdin().is_terminal() {
         errln!("{} change(s):", changes.len())?;
         for c in changes {
-            errln!("  + {c}")?;
+            errln!("  + {}", printable(&c.to_string()))?;
         }
     }
     confirm(yes, &format!("Make these {} change(s)?", changes.len()))

@@ -1,6 +1,7 @@
 //! `scpctl exception grant|revoke|list|sweep`: read a user's tags, let the core decide what to
 //! write, show it, write it.
 
+use scpctl_core::printable::printable;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
@@ -70,10 +71,15 @@ fn describe_change(user: &str, change: &TagChange) -> String {
     let mut parts: Vec<String> = change
         .set
         .iter()
-        .map(|(k, v)| format!("set {k}={v}"))
+        .map(|(k, v)| format!("set {}={}", printable(k), printable(v)))
         .collect();
-    parts.extend(change.remove.iter().map(|k| format!("remove {k}")));
-    format!("user {user}: {}", parts.join(", "))
+    parts.extend(
+        change
+            .remove
+            .iter()
+            .map(|k| format!("remove {}", printable(k))),
+    );
+    format!("user {}: {}", printable(user), parts.join(", "))
 }
 
 fn print_change(
@@ -271,21 +277,27 @@ fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) -> std::io::Result<
                     (true, true) => "EXPIRED",
                     (true, false) => "granted",
                 };
-                let mut line = format!("{}  {}  {state}", r.account, r.user);
+                let mut line =
+                    format!("{}  {}  {state}", printable(&r.account), printable(&r.user));
                 if let Some(e) = &r.info.expires {
-                    line += &format!("  expires {e}");
+                    line += &format!("  expires {}", printable(&e.to_string()));
                 }
                 if let Some(reason) = &r.info.reason {
                     line += &format!("  reason {reason:?}");
                 }
                 if let Some(by) = &r.info.granted_by {
-                    line += &format!("  by {by}");
+                    line += &format!("  by {}", printable(by));
                 }
                 outln!("{line}")?;
             }
             for r in rows {
                 if let Some(w) = &r.info.warning {
-                    errln!("warning: {} in account {}: {w}", r.user, r.account)?;
+                    errln!(
+                        "warning: {} in account {}: {}",
+                        printable(&r.user),
+                        printable(&r.account),
+                        printable(&w.to_string())
+                    )?;
                 }
             }
         }

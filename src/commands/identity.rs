@@ -13,6 +13,7 @@ use scpctl_core::identity_plan::{
 };
 use scpctl_core::lockout::{caller_kind, CallerKind};
 use scpctl_core::plan::TargetId;
+use scpctl_core::printable::printable;
 use scpctl_core::render::{render_any_size, Layout, PolicyKind, RenderedPolicy};
 use serde_json::{json, Value};
 
@@ -299,7 +300,7 @@ pub fn print(
                 outln!("{total} change(s):")?;
                 for (account, p) in plans {
                     for c in &p.changes {
-                        outln!("  + account {account}: {c}")?;
+                        outln!("  + account {account}: {}", printable(&c.to_string()))?;
                     }
                 }
             }

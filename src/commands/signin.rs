@@ -3,6 +3,7 @@
 //! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
 //! Organizations planner as the SCP (`deploy.rs`).
 
+use scpctl_core::printable::printable;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -53,7 +54,7 @@ pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
             }
             _ => continue,
         }
-        errln!("done: {c}")?;
+        errln!("done: {}", printable(&c.to_string()))?;
         done += 1;
     }
     Ok(done)
@@ -253,7 +254,10 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             errln!("warning: {c}")?;
         }
         for s in &extra {
-            errln!("warning: account {account} holds a statement scpctl does not derive from the config: {s} (left alone)")?;
+            errln!(
+                "warning: account {account} holds a statement scpctl does not derive from the config: {} (left alone)",
+                printable(&s.to_string())
+            )?;
         }
         let mut changes: Vec<String> = missing
             .iter()
@@ -268,7 +272,7 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             } else {
                 outln!("{} change(s) in account {account}:", changes.len())?;
                 for c in &changes {
-                    outln!("  + {c}")?;
+                    outln!("  + {}", printable(c))?;
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
+use scpctl_core::printable::printable;
 use serde_json::json;
 
 use scpctl_core::monitoring::{break_glass_report, BreakGlassState};
@@ -141,11 +142,15 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                 } else {
                     "NOT created by scpctl: apply will not change it"
                 };
-                outln!("{} ({}), {owner}", policy.name, policy.id)?;
+                outln!(
+                    "{} ({}), {owner}",
+                    printable(&policy.name),
+                    printable(&policy.id)
+                )?;
                 if attached_to.is_empty() {
                     outln!("  attached to: nothing (the policy has no effect)")?;
                 } else {
-                    let list: Vec<&str> = attached_to.iter().map(String::as_str).collect();
+                    let list: Vec<_> = attached_to.iter().map(|t| printable(t)).collect();
                     outln!("  attached to: {}", list.join(", "))?;
                 }
                 if content_same && description_same {
