@@ -135,7 +135,8 @@ pub fn load(path: &Path) -> Result<Loaded> {
 pub fn print_warnings(loaded: &Loaded) {
     print_cidr_warnings(&loaded.cidrs.warnings);
     for w in &loaded.config.warnings {
-        eprintln!("warning: {w}");
+        // Best effort: a lost warning still ends the run with exit 1.
+        let _ = errln!("warning: {w}");
     }
 }
 
@@ -144,7 +145,8 @@ pub fn print_warnings(loaded: &Loaded) {
 pub fn print_warnings_summary(loaded: &Loaded) {
     let n = loaded.cidrs.warnings.len() + loaded.config.warnings.len();
     if n > 0 {
-        eprintln!(
+        // Best effort: a lost warning still ends the run with exit 1.
+        let _ = errln!(
             "warning: {} has {n} warning{} (`scpctl validate` shows {})",
             loaded.path.display(),
             if n == 1 { "" } else { "s" },
@@ -178,5 +180,5 @@ fn print_cidr_warnings(warnings: &[CidrWarning]) {
         }
         let _ = writeln!(text, "  note: {}", kind.why());
     }
-    eprint!("{text}");
+    let _ = err!("{text}");
 }

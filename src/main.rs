@@ -1,6 +1,9 @@
 //! scpctl: parse the command line, run one command, turn its error into a message and an exit
 //! code. Nothing else lives here.
 
+// First: the printing macros are in scope for the modules declared after it.
+#[macro_use]
+mod output;
 mod aws;
 mod cli;
 mod commands;
@@ -25,8 +28,16 @@ fn main() -> ExitCode {
         Err(e) => {
             // --help and --version are not errors; everything else is a usage error (2).
             if !e.use_stderr() {
-                let _ = e.print();
-                return ExitCode::from(exit::SUCCESS);
+                return match e.print().and_then(|()| output::flush_stdout()) {
+                    Ok(()) => ExitCode::from(exit::SUCCESS),
+                    Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                        ExitCode::from(BROKEN_PIPE)
+                    }
+                    Err(io) => {
+                        let _ = errln!("error: cannot write the help text: {io}");
+                        ExitCode::from(exit::FAILURE)
+                    }
+                };
             }
             if wants_json() {
                 let message = e.kind().to_string();
@@ -46,15 +57,25 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     aws::set_verbosity(cli.verbose);
     progress::set_quiet(cli.quiet);
-    match commands::run(&cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) if problems::is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),
+    // stdout is line-buffered: a last partial line fails only when flushed, which must be
+    // here, not in the silent flush at exit.
+    let result = commands::run(&cli)
+        .and_then(|code| output::flush_stdout().map(|()| code).map_err(Into::into));
+    let code = match result {
+        Ok(code) => code,
+        Err(err) if problems::is_broken_pipe(&err) => return ExitCode::from(BROKEN_PIPE),
         Err(err) => {
             let code = problems::exit_code(&err);
             problems::report(&err, cli.output == cli::OutputFormat::Json, code);
-            ExitCode::from(code)
+            code
         }
+    };
+    // A warning, a log line or the error itself that could not be written to stderr: the run
+    // did not say what it meant to, so it ends as a failed write (1), whatever it found.
+    if output::stderr_failed() {
+        return ExitCode::from(exit::FAILURE);
     }
+    ExitCode::from(code)
 }
 
 /// `--output json` (or `--output=json`) among the arguments, for errors found before the
@@ -67,10 +88,11 @@ fn wants_json() -> bool {
             .any(|w| w[0] == "--output" && w[1] == "json")
 }
 
-/// `scpctl ... | head -1`: when the reader closes the pipe, `println!` panics ("failed printing
-/// to stdout: Broken pipe"). That is no error of ours: end quietly with the conventional status,
-/// as `cat` does. SIGPIPE itself stays ignored (as Rust sets it), so a closed network connection
-/// is still an error to handle, never a silent death.
+/// Every print site returns its write error (see `output`), but a write that still goes
+/// through `println!` (a library's, or one missed) panics on failure. A closed pipe then ends
+/// quietly with the conventional status, as `cat` does; any other failed print is an error
+/// (exit 1), never exit 101 with a panic message. SIGPIPE itself stays ignored (as Rust sets
+/// it), so a closed network connection is still an error to handle, never a silent death.
 fn quiet_on_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -80,8 +102,12 @@ fn quiet_on_closed_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or_default();
-        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
-            std::process::exit(i32::from(BROKEN_PIPE));
+        if message.starts_with("failed printing to std") {
+            if message.contains("Broken pipe") {
+                std::process::exit(i32::from(BROKEN_PIPE));
+            }
+            let _ = errln!("error: {message}");
+            std::process::exit(i32::from(exit::FAILURE));
         }
         default(info);
     }));
@@ -120,7 +146,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
+                .with_writer(output::LogWriter)
                 .with_target(false)
                 .without_time(),
         )

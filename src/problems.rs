@@ -65,21 +65,65 @@ fn messages(err: &anyhow::Error) -> Vec<String> {
     }
 }
 
+/// Problems listed on stderr; the rest are counted. A file of a million bad lines must not
+/// become a million error lines (nor 80 MB of log).
+pub const LISTED: usize = 20;
+/// Problems listed in `--output json` (`error_count` has the total): all a script needs to
+/// act on, bounded all the same.
+pub const LISTED_JSON: usize = 1000;
+
 /// Print an error on stderr: `error: outer: cause` lines, or with `--output json` one JSON
-/// object `{"error": ..., "errors": [...], "exit_code": N}`.
+/// object `{"error": ..., "errors": [...], "error_count": N, "exit_code": N}`. Long lists of
+/// problems are cut (see [`LISTED`]). Best effort: stderr may be what failed.
 pub fn report(err: &anyhow::Error, json: bool, code: u8) {
+    let messages = messages(err);
     if json {
-        report_json(&messages(err), code);
+        report_json(&messages, code);
+    } else if messages.len() > 1 || err.chain().count() == 1 {
+        let _ = errln!("{}", listed(&messages));
     } else {
-        eprintln!("error: {err:#}");
+        let _ = errln!("error: {err:#}");
     }
 }
 
+/// `error:` lines for the first [`LISTED`] messages, then how many more there are.
+fn listed(messages: &[String]) -> String {
+    let mut lines: Vec<String> = messages
+        .iter()
+        .take(LISTED)
+        .map(|m| format!("error: {m}"))
+        .collect();
+    if messages.len() > LISTED {
+        lines.push(format!(
+            "error: ... and {} more (`--output json` lists up to {LISTED_JSON})",
+            messages.len() - LISTED
+        ));
+    }
+    lines.join("\n")
+}
+
 pub fn report_json(messages: &[String], code: u8) {
+    let shown = &messages[..messages.len().min(LISTED_JSON)];
     let doc = serde_json::json!({
-        "error": messages.join("\n"),
-        "errors": messages,
+        "error": shown.join("\n"),
+        "errors": shown,
+        "error_count": messages.len(),
         "exit_code": code,
     });
-    eprintln!("{doc}");
+    let _ = errln!("{doc}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let many: Vec<String> = (0..1000).map(|i| format!("bad {i}")).collect();
+        let text = listed(&many);
+        assert_eq!(text.lines().count(), LISTED + 1);
+        assert!(text.ends_with("... and 980 more (`--output json` lists up to 1000)"));
+        let few = listed(&many[..3]);
+        assert_eq!(few, "error: bad 0\nerror: bad 1\nerror: bad 2");
+    }
 }

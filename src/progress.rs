@@ -3,6 +3,7 @@
 //! terminal and `--quiet` is not given: a script or a log reading stderr never sees a bar nor a
 //! carriage return, only the lines it saw before.
 
+use scpctl_core::printable::printable;
 use std::fmt::Display;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,8 +42,12 @@ impl Changes {
     }
 
     /// One change made: its line (printed whether or not the bar is drawn), then the count.
+    /// The change is made already: a failure to tell it cannot undo it, so it is not an error
+    /// here, but it still ends the run with exit 1 (see `output::stderr_failed`).
     pub fn done(&self, change: &dyn Display) {
-        self.0.suspend(|| eprintln!("done: {change}"));
+        let _ = self
+            .0
+            .suspend(|| errln!("done: {}", printable(&change.to_string())));
         self.0.inc(1);
     }
 }

@@ -1,6 +1,7 @@
 //! `scpctl plan`, `apply`, `detach`, `destroy`: read the organization, let the core decide,
 //! show the plan, ask, execute.
 
+use scpctl_core::printable::printable;
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
@@ -96,12 +97,12 @@ async fn guard_self_lockout(
     match check_caller(content, &name, &tags, apply.my_ip) {
         Verdict::Safe { note } => {
             if let Some(n) = note {
-                eprintln!("note: {n}");
+                errln!("note: {n}")?;
             }
             Ok(())
         }
         Verdict::LockedOut { why } if apply.allow_self_lockout => {
-            eprintln!("warning: {why} (through {via}); deploying anyway (--allow-self-lockout)");
+            errln!("warning: {why} (through {via}); deploying anyway (--allow-self-lockout)")?;
             Ok(())
         }
         Verdict::LockedOut { why } => bail!(
@@ -171,9 +172,14 @@ fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
     Problems(messages).into()
 }
 
-fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>) {
+fn print_plan(
+    cli: &Cli,
+    plan: &Plan,
+    counter: &CallCounter,
+    done: Option<usize>,
+) -> std::io::Result<()> {
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}")?;
     }
     match cli.output {
         OutputFormat::Json => {
@@ -185,29 +191,30 @@ fn print_plan(cli: &Cli, plan: &Plan, counter: &CallCounter, done: Option<usize>
             if let Some(n) = done {
                 doc["applied"] = json!(n);
             }
-            println!("{doc}");
+            outln!("{doc}")?;
         }
         OutputFormat::Text if done.is_none() => {
             if plan.changes.is_empty() {
-                println!("No changes: the organization matches the config.");
+                outln!("No changes: the organization matches the config.")?;
             } else {
-                println!("{} change(s):", plan.changes.len());
+                outln!("{} change(s):", plan.changes.len())?;
                 for c in &plan.changes {
-                    println!("  + {c}");
+                    outln!("  + {}", printable(&c.to_string()))?;
                 }
             }
         }
         OutputFormat::Text | OutputFormat::Jsonl => {}
     }
+    Ok(())
 }
 
 /// [`confirm`] for a list of changes: with `--output json` (or jsonl) the plan went to stdout as
 /// data, or nowhere, so a person at the prompt sees it on stderr first. Never write unseen.
 pub fn confirm_changes<C: std::fmt::Display>(cli: &Cli, yes: bool, changes: &[C]) -> Result<()> {
     if !yes && cli.output != OutputFormat::Text && std::io::stdin().is_terminal() {
-        eprintln!("{} change(s):", changes.len());
+        errln!("{} change(s):", changes.len())?;
         for c in changes {
-            eprintln!("  + {c}");
+            errln!("  + {}", printable(&c.to_string()))?;
         }
     }
     confirm(yes, &format!("Make these {} change(s)?", changes.len()))
@@ -221,7 +228,7 @@ pub fn confirm(yes: bool, question: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!("refusing to change AWS without confirmation: stdin is not a terminal, pass --yes to proceed (nothing was changed)");
     }
-    eprint!("{question} Only 'yes' is accepted: ");
+    err!("{question} Only 'yes' is accepted: ")?;
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -298,11 +305,11 @@ async fn plan_and_maybe_apply(
             .extend(super::signin::CAVEATS.iter().map(|c| c.to_string()));
     }
     let Some(apply) = apply.filter(|a| !a.dry_run && !plan.changes.is_empty()) else {
-        print_plan(cli, &plan, &counter, None);
+        print_plan(cli, &plan, &counter, None)?;
         return Ok(exit::SUCCESS);
     };
     if cli.output == OutputFormat::Text {
-        print_plan(cli, &plan, &counter, None);
+        print_plan(cli, &plan, &counter, None)?;
     }
     if signin.is_some() {
         super::signin::guard(
@@ -347,9 +354,9 @@ async fn plan_and_maybe_apply(
         done += super::signin::execute_console(signin, &plan).await?;
     }
     tracing::info!("AWS requests: {}", counter.summary());
-    print_plan(cli, &plan, &counter, Some(done));
+    print_plan(cli, &plan, &counter, Some(done))?;
     if cli.output == OutputFormat::Text {
-        println!("Applied {done} change(s).");
+        outln!("Applied {done} change(s).")?;
     }
     Ok(exit::SUCCESS)
 }
@@ -386,23 +393,23 @@ async fn run_removal(
 ) -> Result<u8> {
     if plan.changes.is_empty() && cli.output == OutputFormat::Text {
         for w in &plan.warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}")?;
         }
-        println!("{nothing}");
+        outln!("{nothing}")?;
         return Ok(exit::SUCCESS);
     }
     if dry_run || plan.changes.is_empty() {
-        print_plan(cli, &plan, counter, None);
+        print_plan(cli, &plan, counter, None)?;
         return Ok(exit::SUCCESS);
     }
     if cli.output == OutputFormat::Text {
-        print_plan(cli, &plan, counter, None);
+        print_plan(cli, &plan, counter, None)?;
     }
     confirm_changes(cli, yes, &plan.changes)?;
     let done = execute(orgs, &plan, "", Some(policy_id.to_string())).await?;
-    print_plan(cli, &plan, counter, Some(done));
+    print_plan(cli, &plan, counter, Some(done))?;
     if cli.output == OutputFormat::Text {
-        println!("Applied {done} change(s).");
+        outln!("Applied {done} change(s).")?;
     }
     Ok(exit::SUCCESS)
 }
@@ -426,8 +433,8 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
         let (orgs, counter) = connect(&args.deploy.aws, args.deploy.concurrency).await;
         let orgs = orgs.for_type(t);
         let Some(policy) = orgs.find_policy(&name).await? else {
-            eprintln!("no {} named {name} exists; nothing to detach", t.short());
-            print_plan(cli, &Plan::default(), &counter, None);
+            errln!("no {} named {name} exists; nothing to detach", t.short())?;
+            print_plan(cli, &Plan::default(), &counter, None)?;
             return Ok(exit::SUCCESS);
         };
         if args.deploy.targets.root {
@@ -471,20 +478,20 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
                     console.push(Change::DisableConsoleAuthorization { organization });
                 }
             } else {
-                eprintln!("note: console authorization is left as it is, not read (other RCPs and account statements may rely on it); --disable-console-authorization turns it off");
+                errln!("note: console authorization is left as it is, not read (other RCPs and account statements may rely on it); --disable-console-authorization turns it off")?;
             }
         }
         let Some(policy) = orgs.find_policy(&name).await? else {
-            eprintln!("no {} named {name} exists; nothing to destroy", t.short());
+            errln!("no {} named {name} exists; nothing to destroy", t.short())?;
             let plan = Plan {
                 changes: console,
                 warnings: vec![],
             };
             if plan.changes.is_empty() || args.dry_run {
-                print_plan(cli, &plan, &counter, None);
+                print_plan(cli, &plan, &counter, None)?;
                 return Ok(exit::SUCCESS);
             }
-            print_plan(cli, &plan, &counter, None);
+            print_plan(cli, &plan, &counter, None)?;
             confirm_changes(cli, args.yes, &plan.changes)?;
             super::signin::execute_console(&signin, &plan).await?;
             return Ok(exit::SUCCESS);

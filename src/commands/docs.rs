@@ -63,12 +63,12 @@ pub fn man(cli: &Cli, args: &ManArgs) -> Result<u8> {
         .map(|p| p.display().to_string())
         .collect();
     match cli.output {
-        OutputFormat::Json => println!("{}", serde_json::json!({ "written": written })),
-        OutputFormat::Text | OutputFormat::Jsonl => eprintln!(
+        OutputFormat::Json => outln!("{}", serde_json::json!({ "written": written })),
+        OutputFormat::Text | OutputFormat::Jsonl => errln!(
             "wrote {} manual pages into {}",
             written.len(),
             dir.display()
         ),
-    }
+    }?;
     Ok(exit::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `scpctl exception grant|revoke|list|sweep`: read a user's tags, let the core decide what to
 //! write, show it, write it.
 
+use scpctl_core::printable::printable;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
@@ -70,25 +71,37 @@ fn describe_change(user: &str, change: &TagChange) -> String {
     let mut parts: Vec<String> = change
         .set
         .iter()
-        .map(|(k, v)| format!("set {k}={v}"))
+        .map(|(k, v)| format!("set {}={}", printable(k), printable(v)))
         .collect();
-    parts.extend(change.remove.iter().map(|k| format!("remove {k}")));
-    format!("user {user}: {}", parts.join(", "))
+    parts.extend(
+        change
+            .remove
+            .iter()
+            .map(|k| format!("remove {}", printable(k))),
+    );
+    format!("user {}: {}", printable(user), parts.join(", "))
 }
 
-fn print_change(cli: &Cli, user: &str, account: &str, change: &TagChange, done: &str) {
+fn print_change(
+    cli: &Cli,
+    user: &str,
+    account: &str,
+    change: &TagChange,
+    done: &str,
+) -> std::io::Result<()> {
     let set: serde_json::Map<String, serde_json::Value> = change
         .set
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     match cli.output {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => outln!(
             "{}",
             json!({"user": user, "account": account, "changed": !change.is_empty(), "set": set, "removed": change.remove})
         ),
-        OutputFormat::Text | OutputFormat::Jsonl => println!("{done}"),
-    }
+        OutputFormat::Text | OutputFormat::Jsonl => outln!("{done}"),
+    }?;
+    Ok(())
 }
 
 /// Read one user's tags, let `decide` (the core) compute the change, show it, write it.
@@ -111,12 +124,12 @@ fn change_user_tags(
             .ok_or_else(|| not_found(user, &s.account))?;
         let change = decide(&tags, &s.caller_arn)?;
         if change.is_empty() {
-            print_change(cli, user, &s.account, &change, &nothing(&s.account));
+            print_change(cli, user, &s.account, &change, &nothing(&s.account))?;
             return Ok(exit::SUCCESS);
         }
-        eprintln!("about to change {}", describe_change(user, &change));
+        errln!("about to change {}", describe_change(user, &change))?;
         s.iam.write(user, &change).await?;
-        print_change(cli, user, &s.account, &change, &done(&s.account, &tags));
+        print_change(cli, user, &s.account, &change, &done(&s.account, &tags))?;
         Ok(exit::SUCCESS)
     })?
 }
@@ -236,26 +249,27 @@ async fn rows_all_accounts(
     for (account, result) in results {
         match result {
             Ok(r) => rows.extend(r),
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "warning: account {account} skipped: cannot list its users through role {}: {}",
                 args.account.role_name,
                 format!("{e:#}").lines().next().unwrap_or_default()
-            ),
+            )?,
         }
     }
     rows.sort_by(|a, b| (&a.account, &a.user).cmp(&(&b.account, &b.user)));
     Ok(rows)
 }
 
-fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) {
+fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) -> std::io::Result<()> {
     match cli.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string(rows).expect("rows serialise")),
+        OutputFormat::Json => outln!("{}", serde_json::to_string(rows).expect("rows serialise"))?,
         OutputFormat::Text | OutputFormat::Jsonl => {
             if rows.is_empty() {
-                println!(
+                outln!(
                     "No IAM user holds an exception ({}={}).",
-                    keys.exception, keys.value
-                );
+                    keys.exception,
+                    keys.value
+                )?;
             }
             for r in rows {
                 let state = match (r.info.granted, r.info.expired) {
@@ -263,25 +277,32 @@ fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) {
                     (true, true) => "EXPIRED",
                     (true, false) => "granted",
                 };
-                let mut line = format!("{}  {}  {state}", r.account, r.user);
+                let mut line =
+                    format!("{}  {}  {state}", printable(&r.account), printable(&r.user));
                 if let Some(e) = &r.info.expires {
-                    line += &format!("  expires {e}");
+                    line += &format!("  expires {}", printable(&e.to_string()));
                 }
                 if let Some(reason) = &r.info.reason {
                     line += &format!("  reason {reason:?}");
                 }
                 if let Some(by) = &r.info.granted_by {
-                    line += &format!("  by {by}");
+                    line += &format!("  by {}", printable(by));
                 }
-                println!("{line}");
+                outln!("{line}")?;
             }
             for r in rows {
                 if let Some(w) = &r.info.warning {
-                    eprintln!("warning: {} in account {}: {w}", r.user, r.account);
+                    errln!(
+                        "warning: {} in account {}: {}",
+                        printable(&r.user),
+                        printable(&r.account),
+                        printable(&w.to_string())
+                    )?;
                 }
             }
         }
     }
+    Ok(())
 }
 
 fn list(cli: &Cli, args: &ListArgs) -> Result<u8> {
@@ -294,7 +315,7 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<u8> {
             let s = session(&args.account, &counter).await?;
             rows_in(&s.iam, &s.account, &keys, args.concurrency.into()).await?
         };
-        print_rows(cli, &rows, &keys);
+        print_rows(cli, &rows, &keys)?;
         tracing::info!("AWS requests: {}", counter.summary());
         Ok(exit::SUCCESS)
     })?
@@ -315,21 +336,21 @@ fn sweep(cli: &Cli, args: &SweepArgs) -> Result<u8> {
             .map(|r| (r.user.clone(), plan_revoke(&r.tags, &keys)))
             .collect();
         for (user, change) in &changes {
-            eprintln!(
+            errln!(
                 "will revoke the expired exception of {}",
                 describe_change(user, change)
-            );
+            )?;
         }
         let users: Vec<&str> = changes.iter().map(|(u, _)| u.as_str()).collect();
         if changes.is_empty() || args.dry_run {
             if changes.is_empty() {
-                eprintln!("no expired exception in account {}", s.account);
+                errln!("no expired exception in account {}", s.account)?;
             }
             if cli.output == OutputFormat::Json {
-                println!(
+                outln!(
                     "{}",
                     json!({"account": s.account, "revoked": [], "expired": users})
-                );
+                )?;
             }
             return Ok(exit::SUCCESS);
         }
@@ -345,16 +366,16 @@ fn sweep(cli: &Cli, args: &SweepArgs) -> Result<u8> {
             revoked.push(user.clone());
         }
         match cli.output {
-            OutputFormat::Json => println!(
+            OutputFormat::Json => outln!(
                 "{}",
                 json!({"account": s.account, "revoked": revoked, "expired": users})
             ),
-            OutputFormat::Text | OutputFormat::Jsonl => println!(
+            OutputFormat::Text | OutputFormat::Jsonl => outln!(
                 "revoked {} expired exception(s): {}",
                 revoked.len(),
                 revoked.join(", ")
             ),
-        }
+        }?;
         Ok(exit::SUCCESS)
     })?
 }

@@ -13,6 +13,7 @@ use scpctl_core::identity_plan::{
 };
 use scpctl_core::lockout::{caller_kind, CallerKind};
 use scpctl_core::plan::TargetId;
+use scpctl_core::printable::printable;
 use scpctl_core::render::{render_any_size, Layout, PolicyKind, RenderedPolicy};
 use serde_json::{json, Value};
 
@@ -273,11 +274,11 @@ pub fn print(
     plans: &[(&str, &IdentityPlan)],
     counter: &CallCounter,
     done: Option<usize>,
-) {
+) -> std::io::Result<()> {
     let warnings: Vec<&String> = plans.iter().flat_map(|(_, p)| &p.warnings).collect();
     if done.is_none() || cli.output == OutputFormat::Json {
         for w in &warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}")?;
         }
     }
     let total: usize = plans.iter().map(|(_, p)| p.changes.len()).sum();
@@ -291,22 +292,23 @@ pub fn print(
             if let Some(n) = done {
                 doc["applied"] = json!(n);
             }
-            println!("{doc}");
+            outln!("{doc}")?;
         }
         OutputFormat::Text if done.is_none() => {
             if total == 0 {
-                println!("No changes: IAM matches the config.");
+                outln!("No changes: IAM matches the config.")?;
             } else {
-                println!("{total} change(s):");
+                outln!("{total} change(s):")?;
                 for (account, p) in plans {
                     for c in &p.changes {
-                        println!("  + account {account}: {c}");
+                        outln!("  + account {account}: {}", printable(&c.to_string()))?;
                     }
                 }
             }
         }
-        OutputFormat::Text | OutputFormat::Jsonl => println!("Applied {total} change(s)."),
+        OutputFormat::Text | OutputFormat::Jsonl => outln!("Applied {total} change(s).")?,
     }
+    Ok(())
 }
 
 /// Confirm, execute every account's changes (a few accounts at once), print.
@@ -321,7 +323,7 @@ async fn execute(
     let plans = plans(planned);
     let total: usize = plans.iter().map(|(_, p)| p.changes.len()).sum();
     if cli.output == OutputFormat::Text {
-        print(cli, &plans, counter, None);
+        print(cli, &plans, counter, None)?;
     }
     let listed: Vec<String> = plans
         .iter()
@@ -363,7 +365,7 @@ async fn execute(
         return Err(Problems(failures).into());
     }
     tracing::info!("AWS requests: {}", counter.summary());
-    print(cli, &plans, counter, Some(total));
+    print(cli, &plans, counter, Some(total))?;
     Ok(exit::SUCCESS)
 }
 
@@ -425,7 +427,7 @@ async fn plan_and_maybe_apply(
             execute(cli, &accounts, &planned, &policy, &counter, a.yes).await
         }
         _ => {
-            print(cli, &plans(&planned), &counter, None);
+            print(cli, &plans(&planned), &counter, None)?;
             Ok(exit::SUCCESS)
         }
     }
@@ -455,13 +457,13 @@ async fn run_removal(
     let empty = plans(&planned).iter().all(|(_, p)| p.changes.is_empty());
     if empty && cli.output == OutputFormat::Text {
         for (_, p) in plans(&planned) {
-            p.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+            p.warnings.iter().try_for_each(|w| errln!("warning: {w}"))?;
         }
-        println!("{nothing}");
+        outln!("{nothing}")?;
         return Ok(exit::SUCCESS);
     }
     if empty || dry_run {
-        print(cli, &plans(&planned), counter, None);
+        print(cli, &plans(&planned), counter, None)?;
         return Ok(exit::SUCCESS);
     }
     execute(cli, accounts, &planned, policy, counter, yes).await

@@ -2,6 +2,7 @@
 //! and report per principal what it would deny. The mapping and the tally are the core's
 //! (`scpctl_core::impact`); this file reads inputs, runs the threads and prints.
 
+use scpctl_core::printable::printable;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -179,9 +180,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             match lookup_management(args) {
                 Ok(a) => (Some(a), true),
                 Err(e) => {
-                    eprintln!(
+                    errln!(
                         "warning: management account unknown ({e:#}); pass --management-account ID"
-                    );
+                    )?;
                     (None, false)
                 }
             }
@@ -250,7 +251,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     }
     let problems = shared.problems.into_inner().unwrap_or_default();
     for p in &problems {
-        eprintln!("skipped: {p}");
+        errln!("skipped: {}", printable(&p.to_string()))?;
     }
     tracing::info!(
         "{} files, {} records, {:.1} MB in {:.2?}",
@@ -301,15 +302,16 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         OutputFormat::Text => out.write(report.text().as_bytes()),
     };
     if !written || !out.flush() {
-        // The reader went away (e.g. `| head`): nothing more to say, and no error.
-        return Ok(exit::SUCCESS);
+        // A closed pipe (`| head`) ends with 141 and no message; any other failure (a full
+        // disk) is an error: exit 0 with a lost report would read as "nothing denied".
+        return Err(crate::output::stdout_failure().into());
     }
     if !problems.is_empty() {
-        eprintln!(
+        errln!(
             "{} input problem(s): the report covers the rest (exit {})",
             problems.len(),
             exit::INPUT_SKIPPED
-        );
+        )?;
         return Ok(exit::INPUT_SKIPPED);
     }
     Ok(exit::SUCCESS)
@@ -558,10 +560,10 @@ impl Report<'_> {
             "Impact of {} on {} records in {} file(s)",
             self.policy, t.records, self.files
         );
-        let _ = writeln!(s, "tags: {}", self.tags);
+        let _ = writeln!(s, "tags: {}", printable(&self.tags));
         let _ = writeln!(s, "{}", self.management_note());
         if let Some(f) = &self.in_force {
-            let _ = writeln!(s, "policies in force: {f}");
+            let _ = writeln!(s, "policies in force: {}", printable(f));
         }
         let what = if self.signin {
             "sign-in(s)"
@@ -577,20 +579,20 @@ impl Report<'_> {
         let mut account = "";
         for p in &principals {
             if p.account != account {
-                let _ = writeln!(s, "\naccount {}", p.account);
+                let _ = writeln!(s, "\naccount {}", printable(&p.account));
                 account = &p.account;
             }
             let denied: u64 = p.denied.values().sum();
             let _ = writeln!(
                 s,
                 "  {} ({})",
-                p.principal_arn,
-                p.principal_type.unwrap_or("unknown type")
+                printable(&p.principal_arn),
+                printable(p.principal_type.unwrap_or("unknown type"))
             );
             let by: Vec<String> = p
                 .denied
                 .iter()
-                .map(|(sid, n)| format!("{sid} {n}"))
+                .map(|(sid, n)| format!("{} {n}", printable(sid)))
                 .collect();
             let _ = write!(s, "    {} {what}, {denied} {verb}", p.requests);
             if !by.is_empty() {
@@ -612,7 +614,7 @@ impl Report<'_> {
                     .outside_addresses
                     .iter()
                     .take(10)
-                    .map(|c| format!("{} ({})", c.address, c.count))
+                    .map(|c| format!("{} ({})", printable(&c.address.to_string()), c.count))
                     .collect();
                 let more =
                     p.outside_addresses.len().saturating_sub(10) as u64 + p.other_outside_addresses;
@@ -631,12 +633,17 @@ impl Report<'_> {
                 let shown: Vec<String> = p
                     .top_denied_actions
                     .iter()
-                    .map(|c| format!("{} ({})", c.action, c.count))
+                    .map(|c| format!("{} ({})", printable(&c.action), c.count))
                     .collect();
                 let _ = writeln!(s, "    most denied actions: {}", shown.join(", "));
             }
             if let (Some(f), Some(l)) = (&p.first_seen, &p.last_seen) {
-                let _ = writeln!(s, "    seen {f} .. {l}");
+                let _ = writeln!(
+                    s,
+                    "    seen {} .. {}",
+                    printable(&f.to_string()),
+                    printable(&l.to_string())
+                );
             }
             if let Some(cidrs) = &p.suggested_cidrs {
                 // The first 20 on the terminal; the JSON report lists them all.
@@ -666,7 +673,7 @@ impl Report<'_> {
                 t.decided, t.newly_denied
             );
             for (why, n) in &t.denied_today {
-                let _ = writeln!(s, "    today {n:>8}  {why}");
+                let _ = writeln!(s, "    today {n:>8}  {}", printable(why));
             }
         }
         let _ = writeln!(

@@ -59,7 +59,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             .and_then(|s| s.get(..10))
             .map(|s| s.replace('-', "/"))
             .unwrap_or_else(|| "2024/01/01".into());
-        print!(
+        out!(
             "{}",
             ddl::ddl(&ddl::DdlSpec {
                 table,
@@ -68,7 +68,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
                 regions: &a.trail_regions,
                 start: &start,
             })
-        );
+        )?;
         return Ok(exit::SUCCESS);
     }
 
@@ -119,9 +119,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         None if !a.emit_sql => match lookup_management(args) {
             Ok(m) => (Some(m), true),
             Err(e) => {
-                eprintln!(
+                errln!(
                     "warning: management account unknown ({e:#}); pass --management-account ID"
-                );
+                )?;
                 (None, false)
             }
         },
@@ -160,12 +160,12 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         other => anyhow::anyhow!(other),
     })?;
     if a.emit_sql {
-        print!("{query}");
-        eprintln!(
+        out!("{query}")?;
+        errln!(
             "query: {} bytes (Athena's limit: {})",
             query.len(),
             sql::MAX_QUERY_BYTES
-        );
+        )?;
         return Ok(exit::SUCCESS);
     }
 
@@ -215,7 +215,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             }
         }
         out.flush();
-        eprintln!("{cost}");
+        errln!("{cost}")?;
         return Ok(exit::SUCCESS);
     }
     let mut tally = Tally::default();
@@ -263,6 +263,6 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     if written {
         out.flush();
     }
-    eprintln!("{cost}");
+    errln!("{cost}")?;
     Ok(exit::SUCCESS)
 }

@@ -33,15 +33,15 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8> {
         let _ = std::fs::remove_file(path);
         return Err(e).with_context(|| format!("cannot write {}", path.display()));
     }
-    eprintln!(
+    errln!(
         "wrote {}: replace the documentation ranges in [network] cidrs with your egress ranges, then run `scpctl validate`",
         path.display()
-    );
+    )?;
     if cli.output == OutputFormat::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "written": path.display().to_string() })
-        );
+        )?;
     }
     Ok(exit::SUCCESS)
 }

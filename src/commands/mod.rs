@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command, Kind, OutputFormat};
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
     if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
-        eprintln!("error: --output jsonl is for `impact` only; use text or json");
+        errln!("error: --output jsonl is for `impact` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {
@@ -80,7 +80,7 @@ pub const TABLE_WIDTH: usize = 100;
 /// Print a table of four columns (what, request, expected, given), padded to the widest cell,
 /// the header first. A table wider than [`TABLE_WIDTH`] is printed as one block per row, the
 /// request wrapped, unless `wide`.
-pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) {
+pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..4)
         .map(|i| {
             table
@@ -99,9 +99,9 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) {
                 .zip(&widths)
                 .map(|(c, w)| format!("{c:<w$}"))
                 .collect();
-            println!("{}", cells.join("  ").trim_end());
+            outln!("{}", cells.join("  ").trim_end())?;
         }
-        return;
+        return Ok(());
     }
     let label = |h: &str| {
         let mut l = h.to_lowercase();
@@ -115,11 +115,12 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) {
             .iter()
             .enumerate()
         {
-            println!("{}{line}", if i == 0 { "" } else { "    " });
+            outln!("{}{line}", if i == 0 { "" } else { "    " })?;
         }
-        println!("  {expects:<pad$} {}", row[2]);
-        println!("  {gives:<pad$} {}", row[3]);
+        outln!("  {expects:<pad$} {}", row[2])?;
+        outln!("  {gives:<pad$} {}", row[3])?;
     }
+    Ok(())
 }
 
 /// `text` cut at spaces into lines of at most `width` characters, the lines after the first

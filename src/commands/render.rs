@@ -18,14 +18,14 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let loaded = load(&cli.config)?;
     print_warnings(&loaded);
     if !loaded.config.network.opt_ins.exempt_vpc_resident_actions && args.kind != Kind::Signin {
-        eprintln!(
+        errln!(
             "{}",
             if args.kind == Kind::Identity {
                 scpctl_core::networks::VPC_RESIDENT_NOTE_IDENTITY
             } else {
                 scpctl_core::networks::VPC_RESIDENT_NOTE
             }
-        );
+        )?;
     }
     let layout = if args.split_statements {
         Layout::SplitStatements
@@ -39,12 +39,12 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         layout,
     )?;
     for p in &policies {
-        eprintln!("{}: {}", p.name, super::budget(p.chars(), p.limit()));
+        errln!("{}: {}", p.name, super::budget(p.chars(), p.limit()))?;
     }
     if layout == Layout::SplitStatements {
-        eprintln!(
+        errln!(
             "note: the two documents are one policy in two parts: attach both to the same targets, never one alone."
-        );
+        )?;
     }
     let json = cli.output == OutputFormat::Json;
     match &args.out_dir {
@@ -58,7 +58,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                 })).collect::<Vec<_>>(),
                 "content": format_policies(&policies, args.format, args.pretty),
             });
-            println!("{doc}");
+            outln!("{doc}")?;
         }
         None => {
             let text = format_policies(&policies, args.format, args.pretty);
@@ -79,7 +79,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                 .collect();
             let paths = write_all_or_nothing(dir, &files)?;
             for path in &paths {
-                eprintln!("wrote {}", path.display());
+                errln!("wrote {}", path.display())?;
             }
             if json {
                 let written: Vec<_> = policies
@@ -94,7 +94,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::json!({ "written": written }));
+                outln!("{}", serde_json::json!({ "written": written }))?;
             }
         }
     }
@@ -120,19 +120,19 @@ fn monitoring(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         Format::Json => mon::patterns_json(config),
     };
     if config.break_glass.principals.is_empty() {
-        eprintln!("note: [break_glass] principals is empty: only the exception-tag and guardrail rules are rendered");
+        errln!("note: [break_glass] principals is empty: only the exception-tag and guardrail rules are rendered")?;
     }
-    eprintln!(
+    errln!(
         "monitoring: deploy in {} (rules on global-service events only in {})",
         config.monitoring.regions.join(", "),
         scpctl_core::monitoring::global_region(&config.monitoring)
-    );
+    )?;
     match &args.out_dir {
         None if cli.output == OutputFormat::Json && args.format == Format::Terraform => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({ "format": "terraform", "content": text })
-            );
+            )?;
         }
         None => std::io::stdout()
             .write_all(text.as_bytes())
@@ -140,12 +140,12 @@ fn monitoring(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         Some(dir) => {
             let name = format!("scpctl-monitoring.{}", extension(args.format));
             let path = write_all_or_nothing(dir, &[(name, text.into_bytes())])?.remove(0);
-            eprintln!("wrote {}", path.display());
+            errln!("wrote {}", path.display())?;
             if cli.output == OutputFormat::Json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "written": [{ "policy": "monitoring", "path": path.display().to_string() }] })
-                );
+                )?;
             }
         }
     }

@@ -3,6 +3,7 @@
 //! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
 //! Organizations planner as the SCP (`deploy.rs`).
 
+use scpctl_core::printable::printable;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -53,7 +54,7 @@ pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
             }
             _ => continue,
         }
-        eprintln!("done: {c}");
+        errln!("done: {}", printable(&c.to_string()))?;
         done += 1;
     }
     Ok(done)
@@ -96,7 +97,7 @@ pub async fn guard(
         }
     }
     if config.break_glass.principals.is_empty() {
-        eprintln!("warning: [break_glass] lists no principal: nobody is exempt from the networks");
+        errln!("warning: [break_glass] lists no principal: nobody is exempt from the networks")?;
     }
     // The policies in force, read once per level.
     let management = orgs.management_account().await?;
@@ -111,9 +112,7 @@ pub async fn guard(
         let account = bg.split(':').nth(4).unwrap_or("*");
         let chains: Vec<Vec<String>> = if account.len() == 12 && !account.contains(['*', '?']) {
             if account == management {
-                eprintln!(
-                    "note: {bg} is in the management account, which SCPs and RCPs never reach"
-                );
+                errln!("note: {bg} is in the management account, which SCPs and RCPs never reach")?;
                 continue;
             }
             let mut chain: Vec<String> = orgs.ancestors(account).await?;
@@ -192,7 +191,7 @@ pub async fn guard(
     }
     if apply.allow_self_lockout {
         for p in &problems {
-            eprintln!("warning: {p} (deploying anyway: --allow-self-lockout)");
+            errln!("warning: {p} (deploying anyway: --allow-self-lockout)")?;
         }
         return Ok(());
     }
@@ -252,10 +251,13 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         let (missing, extra) = signin.diff(&account, &wanted).await?;
         let enabled = signin.console_authorization(&account).await?;
         for c in CAVEATS {
-            eprintln!("warning: {c}");
+            errln!("warning: {c}")?;
         }
         for s in &extra {
-            eprintln!("warning: account {account} holds a statement scpctl does not derive from the config: {s} (left alone)");
+            errln!(
+                "warning: account {account} holds a statement scpctl does not derive from the config: {} (left alone)",
+                printable(&s.to_string())
+            )?;
         }
         let mut changes: Vec<String> = missing
             .iter()
@@ -266,11 +268,11 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
         }
         if cli.output == OutputFormat::Text {
             if changes.is_empty() {
-                println!("No changes: account {account} matches the config.");
+                outln!("No changes: account {account} matches the config.")?;
             } else {
-                println!("{} change(s) in account {account}:", changes.len());
+                outln!("{} change(s) in account {account}:", changes.len())?;
                 for c in &changes {
-                    println!("  + {c}");
+                    outln!("  + {}", printable(c))?;
                 }
             }
         }
@@ -293,11 +295,11 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             )?;
             for s in &missing {
                 let id = signin.put_statement(&account, s).await?;
-                eprintln!("done: put statement {id}: {s}");
+                errln!("done: put statement {id}: {s}")?;
             }
             if !enabled {
                 signin.enable_console_authorization(&account).await?;
-                eprintln!("done: console authorization enabled for account {account}");
+                errln!("done: console authorization enabled for account {account}")?;
             }
         }
         let policy = if changes.is_empty() || args.dry_run {
@@ -306,16 +308,16 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
             signin.resource_policy(&account).await?
         };
         match cli.output {
-            OutputFormat::Json => println!(
+            OutputFormat::Json => outln!(
                 "{}",
                 json!({"account": account, "changes": changes, "resource_policy": policy, "api_calls": counter.snapshot()})
-            ),
+            )?,
             OutputFormat::Text | OutputFormat::Jsonl => {
                 if let Some(p) = &policy {
-                    println!(
+                    outln!(
                         "Sign-In resource policy of account {account} as AWS holds it:\n{}",
                         serde_json::to_string_pretty(p)?
-                    );
+                    )?;
                 }
             }
         }

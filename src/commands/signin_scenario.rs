@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
     }
     let cases = scenario(&loaded.config, &loaded.cidrs.set);
     if loaded.config.break_glass.principals.is_empty() {
-        eprintln!("note: [break_glass] principals is empty: the scenario has no break-glass rows");
+        errln!("note: [break_glass] principals is empty: the scenario has no break-glass rows")?;
     }
     let mut rows = Vec::new();
     for c in &cases {
@@ -67,13 +67,13 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"policy": name, "rows": out}))?
-            );
+            )?;
         }
         OutputFormat::Text | OutputFormat::Jsonl => {
-            println!("Console sign-in scenario for {name} (Sign-In actions, both phases):");
+            outln!("Console sign-in scenario for {name} (Sign-In actions, both phases):")?;
             let header = [
                 "SOURCE".to_string(),
                 "REQUEST".into(),
@@ -95,12 +95,12 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
                     ]
                 })
                 .collect();
-            super::print_table(&header, &table, wide);
-            println!(
+            super::print_table(&header, &table, wide)?;
+            outln!(
                 "{} of {} rows agree.",
                 rows.len() - disagreements,
                 rows.len()
-            );
+            )?;
         }
     }
     Ok(if disagreements == 0 {

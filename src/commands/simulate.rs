@@ -271,7 +271,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         let decision = set.evaluate(&ctx);
         match cli.output {
             OutputFormat::Json => print_set_json(&ctx, &decision)?,
-            OutputFormat::Text | OutputFormat::Jsonl => print_set(args, &decision),
+            OutputFormat::Text | OutputFormat::Jsonl => print_set(args, &decision)?,
         }
         return Ok(exit::SUCCESS);
     }
@@ -293,9 +293,11 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
                 "statements": decision.statements,
                 "notes": decision.notes,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?)?;
         }
-        OutputFormat::Text | OutputFormat::Jsonl => print_decision(&subject, args, &decision, kind),
+        OutputFormat::Text | OutputFormat::Jsonl => {
+            print_decision(&subject, args, &decision, kind)?
+        }
     }
     Ok(exit::SUCCESS)
 }
@@ -316,19 +318,19 @@ fn print_set_json(ctx: &RequestContext, d: &SetDecision) -> Result<()> {
         "policies": d.policies,
         "notes": d.notes,
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    outln!("{}", serde_json::to_string_pretty(&out)?)?;
     Ok(())
 }
 
-fn print_set(args: &SimulateArgs, d: &SetDecision) {
+fn print_set(args: &SimulateArgs, d: &SetDecision) -> std::io::Result<()> {
     match &d.denial {
         Some(scpctl_core::eval::Denial::Explicit {
             policy, statement, ..
-        }) => println!("DENIED by {statement} in {policy}"),
-        Some(denial) => println!("DENIED: {denial}"),
-        None => println!("NOT DENIED"),
-    }
-    println!("request: {}", describe(args));
+        }) => outln!("DENIED by {statement} in {policy}"),
+        Some(denial) => outln!("DENIED: {denial}"),
+        None => outln!("NOT DENIED"),
+    }?;
+    outln!("request: {}", describe(args))?;
     for p in &d.policies {
         let verdict = match (&p.decision.exemption, &p.decision.statement) {
             (Some(rule), _) => format!("does not apply: {rule}"),
@@ -341,15 +343,16 @@ fn print_set(args: &SimulateArgs, d: &SetDecision) {
         } else {
             format!(" [level {}]", p.level)
         };
-        println!("{}{level}: {verdict}", p.policy);
-        print_statements(&p.decision.statements, &args.action);
+        outln!("{}{level}: {verdict}", p.policy)?;
+        print_statements(&p.decision.statements, &args.action)?;
     }
     for n in &d.notes {
-        println!("note: {n}");
+        outln!("note: {n}")?;
     }
     if !d.denied {
-        println!("This only says these policies do not deny the request; an Allow from the caller's IAM policies is still needed.");
+        outln!("This only says these policies do not deny the request; an Allow from the caller's IAM policies is still needed.")?;
     }
+    Ok(())
 }
 
 fn describe(args: &SimulateArgs) -> String {
@@ -408,64 +411,71 @@ fn describe(args: &SimulateArgs) -> String {
     parts.join(", ")
 }
 
-fn print_statements(statements: &[StatementTrace], action: &str) {
+fn print_statements(statements: &[StatementTrace], action: &str) -> std::io::Result<()> {
     for s in statements {
         let verdict = if s.applies {
             "applies"
         } else {
             "does not apply"
         };
-        println!("  {} ({}): {verdict}", s.statement, s.effect);
+        outln!("  {} ({}): {verdict}", s.statement, s.effect)?;
         if !s.action_matched {
-            println!("    [no match] action {action} is not covered by the statement");
+            outln!("    [no match] action {action} is not covered by the statement")?;
         }
         if !s.resource_matched {
-            println!("    [no match] the resource is not covered by the statement");
+            outln!("    [no match] the resource is not covered by the statement")?;
         }
         for c in &s.conditions {
             let request_values = match &c.request_values {
                 Some(v) => v.join(", "),
                 None => "absent".into(),
             };
-            println!(
+            outln!(
                 "    [{}] {} {} {:?} (request: {request_values}): {}",
                 if c.matched { "match" } else { "no match" },
                 c.operator,
                 c.key,
                 c.policy_values,
                 c.reason
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
-fn print_decision(subject: &Subject, args: &SimulateArgs, d: &Decision, kind: PolicyKind) {
+fn print_decision(
+    subject: &Subject,
+    args: &SimulateArgs,
+    d: &Decision,
+    kind: PolicyKind,
+) -> std::io::Result<()> {
     match &d.statement {
-        Some(sid) => println!("DENIED by {sid}"),
-        None => println!("NOT DENIED"),
-    }
+        Some(sid) => outln!("DENIED by {sid}"),
+        None => outln!("NOT DENIED"),
+    }?;
     if let Some(rule) = &d.exemption {
-        println!("rule:    {rule}");
+        outln!("rule:    {rule}")?;
     }
-    println!("policy:  {}", subject.label);
-    println!("request: {}", describe(args));
-    print_statements(&d.statements, &args.action);
+    outln!("policy:  {}", subject.label)?;
+    outln!("request: {}", describe(args))?;
+    print_statements(&d.statements, &args.action)?;
     for n in &d.notes {
-        println!("note: {n}");
+        outln!("note: {n}")?;
     }
     if d.statement.is_none() {
         match kind {
-            PolicyKind::Signin if subject.rendered => println!(
+            PolicyKind::Signin if subject.rendered => outln!(
                 "An RCP never grants access: sign-in still needs the principal's credentials (and decides only once console \
                  authorization is enabled)."
             ),
-            PolicyKind::Scp if subject.rendered => println!(
+            PolicyKind::Scp if subject.rendered => outln!(
                 "An SCP never grants access: the request still needs an Allow from the caller's IAM policies \
                  (and from FullAWSAccess or another Allow SCP)."
             ),
-            _ => println!("This only says the policy does not deny the request; other policies must still allow it."),
-        }
+            _ => outln!("This only says the policy does not deny the request; other policies must still allow it."),
+        }?;
     }
+    Ok(())
 }
 
 pub(super) fn decision_text(denied: bool, statement: Option<&str>) -> String {
@@ -520,16 +530,16 @@ fn run_scenario(
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?
-            );
+            )?;
         }
         OutputFormat::Text | OutputFormat::Jsonl => {
-            println!(
+            outln!(
                 "{}: the AWS guide's test scenario (§4.6) and aws:SourceIp pitfalls",
                 subject.label
-            );
+            )?;
             let table: Vec<[String; 4]> = rows
                 .iter()
                 .map(|(c, d, ok)| {
@@ -551,12 +561,12 @@ fn run_scenario(
                 "GUIDE EXPECTS".into(),
                 "POLICY GIVES".into(),
             ];
-            super::print_table(&header, &table, wide);
-            println!(
+            super::print_table(&header, &table, wide)?;
+            outln!(
                 "{} of {} rows agree with the guide.",
                 rows.len() - disagreements,
                 rows.len()
-            );
+            )?;
         }
     }
     Ok(if disagreements == 0 {

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
+use scpctl_core::printable::printable;
 use serde_json::json;
 
 use scpctl_core::monitoring::{break_glass_report, BreakGlassState};
@@ -30,26 +31,28 @@ async fn break_glass(
     match read.await {
         Ok(report) => Some(report),
         Err(e) => {
-            eprintln!("warning: cannot check [break_glass] principals: {e:#}");
+            // A lost warning still ends the run with exit 1 (see output::stderr_failed).
+            let _ = errln!("warning: cannot check [break_glass] principals: {e:#}");
             None
         }
     }
 }
 
-fn print_break_glass(report: &[(String, BreakGlassState)]) {
+fn print_break_glass(report: &[(String, BreakGlassState)]) -> std::io::Result<()> {
     for (principal, state) in report {
         match state {
             BreakGlassState::Found { matches } => {
-                println!("  break-glass {principal}: exists ({})", matches.join(", "))
+                outln!("  break-glass {principal}: exists ({})", matches.join(", "))
             }
-            BreakGlassState::Missing => println!(
+            BreakGlassState::Missing => outln!(
                 "  break-glass {principal}: DOES NOT EXIST in this account; an emergency would find nothing to use"
             ),
             BreakGlassState::OtherAccount => {
-                println!("  break-glass {principal}: in another account, not checked from here")
+                outln!("  break-glass {principal}: in another account, not checked from here")
             }
-        }
+        }?;
     }
+    Ok(())
 }
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
@@ -62,7 +65,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         let orgs = orgs.for_type(t);
         let glass = break_glass(&principals, &sdk, &counter).await;
         if let (Some(report), OutputFormat::Text) = (&glass, cli.output) {
-            print_break_glass(report);
+            print_break_glass(report)?;
         }
         let glass_json = glass.as_ref().map(|r| {
             r.iter()
@@ -79,12 +82,12 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         if let Some((org, enabled)) = &console {
             match cli.output {
                 OutputFormat::Json | OutputFormat::Jsonl => {}
-                OutputFormat::Text if *enabled => println!(
+                OutputFormat::Text if *enabled => outln!(
                     "console authorization: enabled for {org}; RCPs decide console sign-in (Sign-In replicates a change from us-east-1 within minutes: in force a few minutes after it was made)"
-                ),
-                OutputFormat::Text => println!(
+                )?,
+                OutputFormat::Text => outln!(
                     "console authorization: NOT enabled for {org}: the RCP has no effect on sign-in; `scpctl apply --kind signin` enables it"
-                ),
+                )?,
             }
         }
         let console_json = console
@@ -93,16 +96,16 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         let console_on = console.as_ref().is_none_or(|(_, e)| *e);
         let Some(policy) = orgs.find_policy(&scp.name).await? else {
             match cli.output {
-                OutputFormat::Json => println!(
+                OutputFormat::Json => outln!(
                     "{}",
                     json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "console_authorization": console_json, "api_calls": counter.snapshot()})
                 ),
-                OutputFormat::Text | OutputFormat::Jsonl => println!(
+                OutputFormat::Text | OutputFormat::Jsonl => outln!(
                     "{}: not deployed (no {} of this name). `scpctl plan --ou OU` shows what apply would create.",
                     scp.name,
                     t.short()
                 ),
-            }
+            }?;
             return Ok(exit::DRIFT);
         };
         let attached_to = orgs.targets_of(&policy.id).await?;
@@ -114,7 +117,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         };
         let in_sync = content_same && description_same && console_on;
         match cli.output {
-            OutputFormat::Json => println!(
+            OutputFormat::Json => outln!(
                 "{}",
                 json!({
                     "policy": policy.name,
@@ -132,44 +135,48 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "in_force": console_on && !attached_to.is_empty(),
                     "api_calls": counter.snapshot(),
                 })
-            ),
+            )?,
             OutputFormat::Text | OutputFormat::Jsonl => {
                 let owner = if policy.managed {
                     "managed by scpctl"
                 } else {
                     "NOT created by scpctl: apply will not change it"
                 };
-                println!("{} ({}), {owner}", policy.name, policy.id);
+                outln!(
+                    "{} ({}), {owner}",
+                    printable(&policy.name),
+                    printable(&policy.id)
+                )?;
                 if attached_to.is_empty() {
-                    println!("  attached to: nothing (the policy has no effect)");
+                    outln!("  attached to: nothing (the policy has no effect)")?;
                 } else {
-                    let list: Vec<&str> = attached_to.iter().map(String::as_str).collect();
-                    println!("  attached to: {}", list.join(", "));
+                    let list: Vec<_> = attached_to.iter().map(|t| printable(t)).collect();
+                    outln!("  attached to: {}", list.join(", "))?;
                 }
                 if content_same && description_same {
-                    println!("  content: in sync with the config");
+                    outln!("  content: in sync with the config")?;
                 } else {
                     if !content_same {
                         // apply never changes a policy it did not create: say only that.
                         if policy.managed {
-                            println!(
+                            outln!(
                                 "  content: differs from the config; `scpctl apply` would update it"
-                            );
+                            )?;
                         } else {
-                            println!("  content: differs from the config (apply leaves this policy alone: it was not created by scpctl)");
+                            outln!("  content: differs from the config (apply leaves this policy alone: it was not created by scpctl)")?;
                         }
                         for c in &added {
-                            println!("    + {c}  (in the config, not deployed)");
+                            outln!("    + {c}  (in the config, not deployed)")?;
                         }
                         for c in &removed {
-                            println!("    - {c}  (deployed, not in the config)");
+                            outln!("    - {c}  (deployed, not in the config)")?;
                         }
                         if added.is_empty() && removed.is_empty() {
-                            println!("    (same CIDRs; the statements differ)");
+                            outln!("    (same CIDRs; the statements differ)")?;
                         }
                     }
                     if !description_same {
-                        println!("  description: differs from the config");
+                        outln!("  description: differs from the config")?;
                     }
                 }
             }

@@ -19,8 +19,10 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 Some(p) => p.0.clone(),
                 None => vec![format!("{e:#}")],
             };
-            let report = json!({"config": cli.config.display().to_string(), "valid": false, "errors": errors});
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let count = errors.len();
+            let errors = &errors[..count.min(crate::problems::LISTED_JSON)];
+            let report = json!({"config": cli.config.display().to_string(), "valid": false, "errors": errors, "error_count": count});
+            outln!("{}", serde_json::to_string_pretty(&report)?)?;
             return Ok(exit::FAILURE);
         }
         Err(e) => return Err(e),
@@ -88,44 +90,44 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 "policies": sizes,
                 "notes": notes,
             });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?)?;
         }
         OutputFormat::Text | OutputFormat::Jsonl => {
             print_warnings(&loaded);
             if let Some(note) = vpc_note {
-                eprintln!("{note}");
+                errln!("{note}")?;
             }
             for e in &errors {
-                eprintln!("error: {e}");
+                errln!("error: {e}")?;
             }
-            println!(
+            outln!(
                 "{file}: {} CIDRs given, {} after lossless aggregation ({} IPv4, {} IPv6)",
                 stats.given,
                 stats.aggregated,
                 set.v4().len(),
                 set.v6().len()
-            );
+            )?;
             for s in &sizes {
-                println!(
+                outln!(
                     "  {} {}: {}",
                     s.kind,
                     s.name,
                     super::budget(s.chars, s.limit)
-                );
+                )?;
             }
             let w = loaded.cidrs.warnings.len() + loaded.config.warnings.len();
             if errors.is_empty() {
-                println!(
+                outln!(
                     "{file}: valid ({w} warning{})",
                     if w == 1 { "" } else { "s" }
-                );
+                )?;
             } else {
-                println!(
+                outln!(
                     "{file}: {} error{}, {w} warning{}",
                     errors.len(),
                     if errors.len() == 1 { "" } else { "s" },
                     if w == 1 { "" } else { "s" }
-                );
+                )?;
             }
         }
     }

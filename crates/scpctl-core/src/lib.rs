@@ -17,6 +17,7 @@ pub mod networks;
 pub mod origin;
 pub mod plan;
 pub mod policy;
+pub mod printable;
 pub mod render;
 pub mod scenario;
 pub mod signin;

@@ -137,11 +137,13 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
             reports.push(report);
         }
         match cli.output {
-            OutputFormat::Json => println!(
+            OutputFormat::Json => outln!(
                 "{}",
                 json!({"policy": policy.name, "in_sync": in_sync, "accounts": reports, "api_calls": counter.snapshot()})
-            ),
-            OutputFormat::Text | OutputFormat::Jsonl => lines.iter().for_each(|l| println!("{l}")),
+            )?,
+            OutputFormat::Text | OutputFormat::Jsonl => {
+                lines.iter().try_for_each(|l| outln!("{l}"))?
+            }
         }
         tracing::info!("AWS requests: {}", counter.summary());
         Ok(if in_sync { exit::SUCCESS } else { exit::DRIFT })

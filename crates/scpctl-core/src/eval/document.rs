@@ -308,7 +308,8 @@ fn compile_statement(
                 && policy_net(v).is_none()
             {
                 return Err(bad(format!(
-                    "{v:?} is not an IP address or CIDR, and {} holds an IP address",
+                    "{} is not an IP address or CIDR, and {} holds an IP address",
+                    crate::origin::excerpt(v),
                     entry.key
                 )));
             }

@@ -58,7 +58,7 @@ pub fn arn_like(pattern: &str, arn: &str) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
-    #[error("statement {statement}: unknown condition operator {operator:?}{hint}; scpctl does not guess what an unknown operator means")]
+    #[error("statement {statement}: unknown condition operator {}{hint}; scpctl does not guess what an unknown operator means", crate::origin::excerpt(.operator))]
     UnknownOperator {
         statement: String,
         operator: String,

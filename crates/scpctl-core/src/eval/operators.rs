@@ -17,6 +17,7 @@ use super::values::{parse_base64, parse_bool, parse_date, parse_number};
 use super::variables::{Template, Tok};
 use super::RequestContext;
 use crate::cidr::{parse_cidr, CidrOptions};
+use crate::origin::excerpt;
 use crate::origin::Origin;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,8 +246,9 @@ pub(crate) fn compile_value(
                     match split_arn_pattern(&toks).filter(|_| has_six_components(&toks)) {
                         Some(parts) => Ok(PolicyValue::FixedArn(Box::new(parts))),
                         None => Err(format!(
-                            "{value:?} is not an ARN pattern: ARN operators compare the six components \
-                             arn:partition:service:region:account:resource one by one"
+                            "{} is not an ARN pattern: ARN operators compare the six components \
+                             arn:partition:service:region:account:resource one by one",
+                            excerpt(value)
                         )),
                     }
                 }
@@ -255,10 +257,13 @@ pub(crate) fn compile_value(
         }
         Base::Numeric(_) => parse_number(value)
             .map(PolicyValue::Number)
-            .ok_or_else(|| format!("{value:?} is not a number{var_hint}")),
-        Base::Date(_) => parse_date(value)
-            .map(PolicyValue::Date)
-            .ok_or_else(|| format!("{value:?} is not an ISO 8601 date or epoch seconds{var_hint}")),
+            .ok_or_else(|| format!("{} is not a number{var_hint}", excerpt(value))),
+        Base::Date(_) => parse_date(value).map(PolicyValue::Date).ok_or_else(|| {
+            format!(
+                "{} is not an ISO 8601 date or epoch seconds{var_hint}",
+                excerpt(value)
+            )
+        }),
         Base::Bool if variables && value.contains("${") => {
             let template = Template::parse(value, variables)?;
             match template.fixed() {
@@ -270,16 +275,16 @@ pub(crate) fn compile_value(
         }
         Base::Bool => parse_bool(value)
             .map(PolicyValue::Bool)
-            .ok_or_else(|| format!("{value:?} is not true or false{var_hint}")),
+            .ok_or_else(|| format!("{} is not true or false{var_hint}", excerpt(value))),
         Base::Null => parse_bool(value)
             .map(PolicyValue::Null)
-            .ok_or_else(|| format!("{value:?} is not true or false")),
+            .ok_or_else(|| format!("{} is not true or false", excerpt(value))),
         Base::BinaryEquals => parse_base64(value)
             .map(PolicyValue::Binary)
-            .ok_or_else(|| format!("{value:?} is not base64{var_hint}")),
+            .ok_or_else(|| format!("{} is not base64{var_hint}", excerpt(value))),
         Base::IpAddress => policy_net(value)
             .map(PolicyValue::Net)
-            .ok_or_else(|| format!("{value:?} is not an IP address or CIDR{var_hint}")),
+            .ok_or_else(|| format!("{} is not an IP address or CIDR{var_hint}", excerpt(value))),
     }
 }
 
