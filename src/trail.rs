@@ -410,7 +410,6 @@ fn process(
     } else {
         read_records(buf, &mut on_record)
     };
-    drop(on_record);
     if let Some(e) = error {
         if let Ok(mut f) = shared.fatal.lock() {
             f.get_or_insert(e);

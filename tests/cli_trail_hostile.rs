@@ -21,7 +21,12 @@ fn project() -> (TempDir, PathBuf) {
 }
 
 /// Run `scpctl --config CONFIG --output OUTPUT impact ARGS`, killed after `limit`.
-fn impact(config: &Path, output: &str, args: &[&dyn AsRef<std::ffi::OsStr>], limit: Duration) -> Output {
+fn impact(
+    config: &Path,
+    output: &str,
+    args: &[&dyn AsRef<std::ffi::OsStr>],
+    limit: Duration,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scpctl"));
     cmd.arg("--config")
         .arg(config)
@@ -117,8 +122,14 @@ fn symlink_loops_end_and_each_file_is_read_once() {
         "1 + 2 + 8 records, each file once:\n{text}\n{err}"
     );
     for (name, why) in [
-        ("loopdir/self", "a link to ../loopdir, a directory already read as"),
-        ("loopdir/sub/up", "a link to .., a directory already read as"),
+        (
+            "loopdir/self",
+            "a link to ../loopdir, a directory already read as",
+        ),
+        (
+            "loopdir/sub/up",
+            "a link to .., a directory already read as",
+        ),
         ("loopdir/sub/b.json", "the same file (device and inode) as"),
         ("loopdir/sub/c.json", "the same file (device and inode) as"),
     ] {
