@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufReader, IsTerminal, Read, Write};
-use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -572,13 +571,44 @@ pub fn send_paths(paths: &[PathBuf], tx: &Sender<Job>, shared: &Shared) -> bool 
     true
 }
 
+/// What makes a file or directory the same whatever its name: device and inode on unix;
+/// elsewhere, its canonical path.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(_path: &Path, meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path, _meta: &std::fs::Metadata) -> Option<FileId> {
+    std::fs::canonicalize(path).ok()
+}
+
+/// The id of a regular file met in a directory: its device is the directory's (`dir`, found
+/// once per directory), its inode in the entry: no stat per file.
+#[cfg(unix)]
+fn entry_id(dir: &Option<std::fs::Metadata>, e: &std::fs::DirEntry) -> Option<FileId> {
+    use std::os::unix::fs::{DirEntryExt, MetadataExt};
+    Some((dir.as_ref()?.dev(), e.ino()))
+}
+
+#[cfg(not(unix))]
+fn entry_id(_dir: &Option<std::fs::Metadata>, e: &std::fs::DirEntry) -> Option<FileId> {
+    std::fs::canonicalize(e.path()).ok()
+}
+
 struct Walk<'a, 'b> {
     tx: &'a Sender<Job>,
     shared: &'a Shared<'b>,
-    /// Directories walked (device, inode), with the name first walked under.
-    dirs: HashMap<(u64, u64), PathBuf>,
-    /// Files sent (device, inode), with the name first sent under.
-    files: HashMap<(u64, u64), PathBuf>,
+    /// Directories walked, with the name first walked under.
+    dirs: HashMap<FileId, PathBuf>,
+    /// Files sent, with the name first sent under.
+    files: HashMap<FileId, PathBuf>,
     /// Links met in directories, followed once the directories are walked.
     links: VecDeque<PathBuf>,
 }
@@ -593,8 +623,11 @@ impl Walk<'_, '_> {
             Err(_) if !named && !wanted(path) => return true,
             Err(_) => return self.send(path.to_path_buf(), None),
         };
+        let id = file_id(path, &meta);
         if meta.is_dir() {
-            let key = (meta.dev(), meta.ino());
+            let Some(key) = id else {
+                return self.tree(path);
+            };
             if let Some(first) = self.dirs.get(&key) {
                 let message = match std::fs::read_link(path) {
                     Ok(target) => format!(
@@ -611,13 +644,13 @@ impl Walk<'_, '_> {
             return self.tree(path);
         }
         if named || wanted(path) {
-            return self.send(path.to_path_buf(), Some((meta.dev(), meta.ino())));
+            return self.send(path.to_path_buf(), id);
         }
         true
     }
 
     /// Send a file, unless it was sent already under another name.
-    fn send(&mut self, path: PathBuf, key: Option<(u64, u64)>) -> bool {
+    fn send(&mut self, path: PathBuf, key: Option<FileId>) -> bool {
         if let Some(key) = key {
             if let Some(first) = self.files.get(&key) {
                 let message = format!(
@@ -648,7 +681,7 @@ impl Walk<'_, '_> {
                     continue;
                 }
             };
-            let dev = std::fs::metadata(&dir).map_or(0, |m| m.dev());
+            let here = std::fs::metadata(&dir).ok();
             let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
             entries.sort_by_key(|e| e.file_name());
             let mut below = Vec::new();
@@ -660,7 +693,10 @@ impl Walk<'_, '_> {
                 } else if kind.is_dir() {
                     match e.metadata() {
                         Ok(m) => {
-                            let key = (m.dev(), m.ino());
+                            let Some(key) = file_id(&path, &m) else {
+                                below.push(path);
+                                continue;
+                            };
                             if let Some(first) = self.dirs.get(&key) {
                                 // A bind mount of a directory already walked.
                                 self.shared.not_again(
@@ -679,9 +715,9 @@ impl Walk<'_, '_> {
                         ),
                     }
                 } else if wanted(&path) {
-                    // A regular file (or a FIFO, refused by the worker) of this directory: its
-                    // device is the directory's, its inode in the entry (no stat per file).
-                    if !self.send(path, Some((dev, e.ino()))) {
+                    // A regular file (or a FIFO, refused by the worker) of this directory.
+                    let id = entry_id(&here, &e);
+                    if !self.send(path, id) {
                         return false;
                     }
                 }

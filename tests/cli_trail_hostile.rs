@@ -1,6 +1,7 @@
 //! `scpctl impact` on hostile local inputs: directory symlink loops, a line of corrupt records,
 //! gzip bombs read in parallel. Each must end, in bounded time and memory, saying what it
-//! skipped.
+//! skipped. Unix only: symbolic links, hard links and getrusage.
+#![cfg(unix)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
