@@ -41,6 +41,24 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
 /// a device such as `/dev/zero` (endless) or a larger file is refused at once, naming the path.
 pub fn read_regular(path: &Path, what: &str, max: u64) -> Result<Vec<u8>> {
     use std::io::Read;
+    let (file, meta) = open_regular(path, what, max)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(path, what, max));
+    }
+    Ok(bytes)
+}
+
+/// A regular file of at most `max` bytes, open for reading (to read as a stream), with its
+/// metadata; refused as [`read_regular`] refuses.
+pub fn open_regular(
+    path: &Path,
+    what: &str,
+    max: u64,
+) -> Result<(std::fs::File, std::fs::Metadata)> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {shown} not found"),
@@ -63,14 +81,7 @@ pub fn read_regular(path: &Path, what: &str, max: u64) -> Result<Vec<u8>> {
         .metadata()
         .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
     check_regular(&meta, path, what, max)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {e}"))?;
-    if bytes.len() as u64 > max {
-        return Err(too_big(path, what, max));
-    }
-    Ok(bytes)
+    Ok((file, meta))
 }
 
 fn check_regular(meta: &std::fs::Metadata, path: &Path, what: &str, max: u64) -> Result<()> {

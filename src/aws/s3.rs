@@ -54,14 +54,29 @@ pub async fn send_objects(
     while let Some(page) = pages.next().await {
         let page =
             page.map_err(|e| super::explain(&format!("cannot list s3://{bucket}/{prefix}"), &e))?;
-        let keys: Vec<String> = page
-            .contents()
-            .iter()
-            .filter_map(|o| o.key())
-            .inspect(|_| listed += 1)
-            .filter(|k| is_log_key(k) && range.may_hold(k))
-            .map(str::to_string)
-            .collect();
+        let mut keys: Vec<String> = Vec::new();
+        for o in page.contents() {
+            let Some(k) = o.key() else { continue };
+            listed += 1;
+            if !(is_log_key(k) && range.may_hold(k)) {
+                continue;
+            }
+            // An object larger than a log file may decompress to is no log file: not fetched,
+            // so that no object is held whole beyond that bound.
+            let size = o.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+            if size > crate::trail::MAX_DECOMPRESSED {
+                shared.problem(
+                    &format!("s3://{bucket}/{k}"),
+                    None,
+                    format!(
+                        "{size} bytes, more than the {} MiB a CloudTrail log file may decompress to; not fetched",
+                        crate::trail::MAX_DECOMPRESSED >> 20
+                    ),
+                );
+                continue;
+            }
+            keys.push(k.to_string());
+        }
         kept += keys.len() as u64;
         let mut fetched = stream::iter(keys)
             .map(|key| async move {

@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::cli::{Cli, ImpactArgs, OutputFormat};
 use crate::exit;
 use crate::load::{load, read_text};
-use crate::trail::{self, Job, Out, Problem, Shared};
+use crate::trail::{self, Job, Out, Problem, Problems, Shared};
 
 pub(super) fn twelve_digits(flag: &str, v: &str) -> Result<String> {
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -216,7 +216,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         replayer: &replayer,
         cidrs: &loaded.cidrs.set,
         jsonl: (cli.output == OutputFormat::Jsonl).then_some(&out),
-        problems: Mutex::new(Vec::new()),
+        problems: Mutex::new(Problems::default()),
         progress: Default::default(),
         fatal: Mutex::new(None),
     };
@@ -250,9 +250,8 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         bail!("{e}");
     }
     let problems = shared.problems.into_inner().unwrap_or_default();
-    for p in &problems {
-        errln!("skipped: {}", printable(&p.to_string()))?;
-    }
+    // Best effort: the report on stdout matters more, and a lost line still ends in exit 1.
+    let _ = problems.print();
     tracing::info!(
         "{} files, {} records, {:.1} MB in {:.2?}",
         shared
@@ -306,10 +305,10 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         // disk) is an error: exit 0 with a lost report would read as "nothing denied".
         return Err(crate::output::stdout_failure().into());
     }
-    if !problems.is_empty() {
+    if problems.total() > 0 {
         errln!(
             "{} input problem(s): the report covers the rest (exit {})",
-            problems.len(),
+            problems.total(),
             exit::INPUT_SKIPPED
         )?;
         return Ok(exit::INPUT_SKIPPED);
@@ -442,13 +441,17 @@ pub(super) struct Report<'a> {
     pub(super) management_account: Option<&'a str>,
     pub(super) management_looked_up: bool,
     pub(super) tally: &'a Tally,
-    pub(super) problems: &'a [Problem],
+    pub(super) problems: &'a Problems,
     pub(super) files: u64,
     /// The policies in force, when given.
     pub(super) in_force: Option<String>,
     /// AWS calls made to read them (`--org-policies`).
     pub(super) api_calls: Option<BTreeMap<String, u64>>,
     pub(super) signin: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn codes<K: Copy + Ord>(
@@ -491,7 +494,11 @@ impl Report<'_> {
             principals_denied: usize,
             apart: u64,
             skipped: u64,
-            problems: usize,
+            /// Every problem found; `problems` lists the first of each file.
+            problems: u64,
+            /// Inputs not read again (links back into the walk, a file under a second name).
+            #[serde(skip_serializing_if = "is_zero")]
+            not_read_again: u64,
             /// With the policies in force given: records they deny already.
             #[serde(skip_serializing_if = "Option::is_none")]
             denied_today: Option<u64>,
@@ -510,6 +517,11 @@ impl Report<'_> {
             undecided_network: serde_json::Map<String, serde_json::Value>,
             skipped: serde_json::Map<String, serde_json::Value>,
             problems: &'a [Problem],
+            /// Problems found but not in `problems` (beyond the first of each file).
+            #[serde(skip_serializing_if = "is_zero")]
+            problems_unlisted: u64,
+            #[serde(skip_serializing_if = "<[Problem]>::is_empty")]
+            not_read_again: &'a [Problem],
             #[serde(skip_serializing_if = "Option::is_none")]
             in_force: Option<&'a str>,
             /// Why the policies in force deny, with counts.
@@ -533,7 +545,8 @@ impl Report<'_> {
                 principals_denied: principals.iter().filter(|p| !p.denied.is_empty()).count(),
                 apart: t.apart.values().sum(),
                 skipped: t.skipped.values().sum(),
-                problems: self.problems.len(),
+                problems: self.problems.total(),
+                not_read_again: self.problems.links_total,
                 denied_today: with.then(|| t.denied_today.values().sum()),
                 newly_denied: with.then_some(t.newly_denied),
             },
@@ -541,7 +554,9 @@ impl Report<'_> {
             apart: codes(&t.apart, |r| r.code()),
             undecided_network: codes(&t.undecided_network, |r| r.code()),
             skipped: codes(&t.skipped, |r| r.code()),
-            problems: self.problems,
+            problems: &self.problems.listed,
+            problems_unlisted: self.problems.unlisted(),
+            not_read_again: &self.problems.links,
             in_force: self.in_force.as_deref(),
             denied_today_by: with.then_some(&t.denied_today),
             api_calls: self.api_calls.as_ref(),
@@ -699,11 +714,11 @@ impl Report<'_> {
         for (r, n) in &t.skipped {
             let _ = writeln!(s, "  skipped {n:>8}  {}", r.code());
         }
-        if !self.problems.is_empty() {
+        if self.problems.total() > 0 {
             let _ = writeln!(
                 s,
                 "  problems {:>7}  input skipped (listed on stderr)",
-                self.problems.len()
+                self.problems.total()
             );
         }
         s

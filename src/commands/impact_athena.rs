@@ -250,7 +250,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         management_account: management_account.as_deref(),
         management_looked_up: looked_up,
         tally: &tally,
-        problems: &[],
+        problems: &Default::default(),
         files: 0,
         in_force: None,
         api_calls: None,

@@ -7,6 +7,7 @@
 //! - `replay`: one request -> one verdict through `eval::evaluate`, trying every value of
 //!   unknown network keys;
 //! - `tally`: per-principal statistics, mergeable across threads, and CIDR suggestions;
+//! - `stream`: the records of a file too large to hold whole, read one at a time;
 //! - `sql`: the same mapping and verdicts as one Trino query, for Athena;
 //! - `time`: `--since`/`--until` and the dates in S3 keys.
 
@@ -15,14 +16,16 @@ pub mod record;
 pub mod replay;
 pub mod rules;
 pub mod sql;
+pub mod stream;
 pub mod tally;
 pub mod time;
 
 pub use map::{map_record, MapOptions, Mapped, Request};
-pub use record::{read_records, FileProblem, FileSummary, Record};
+pub use record::{read_records, FileProblem, FileSummary, Record, MAX_PROBLEMS_KEPT};
 pub use replay::{
     candidate_addresses, AccountPolicies, Existing, InForce, Outcome, PoliciesByAccount,
     ReplayError, ReplayOptions, Replayer, Sid, TagSource, VerdictCache, Verdicts,
 };
+pub use stream::read_records_from;
 pub use tally::{suggest_cidrs, PrincipalReport, PrincipalStats, Tally};
 pub use time::TimeRange;

@@ -146,25 +146,51 @@ struct LogFile<'a> {
 }
 
 #[derive(Deserialize)]
-struct LookupEvent<'a> {
+pub(super) struct LookupEvent<'a> {
     #[serde(rename = "CloudTrailEvent", borrow, default)]
-    cloud_trail_event: Option<Cow<'a, str>>,
+    pub(super) cloud_trail_event: Option<Cow<'a, str>>,
 }
 
-/// 1-based line and column of a byte offset.
-fn position_of(text: &[u8], offset: usize, record: Option<usize>) -> Position {
-    let before = &text[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
-    Position {
-        line,
-        column,
-        record,
+/// 1-based lines and columns of byte offsets, for offsets met in increasing order (records are
+/// read front to back): each call counts the newlines since the previous one only, so the
+/// positions of every bad record of a file cost one pass over it, not one pass each (a one-line
+/// file of a million bad records took hours when each position was counted from the start).
+struct Lines<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Lines {
+            text,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn at(&mut self, offset: usize, record: Option<usize>) -> Position {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            // Out of order (not expected): count again from the start.
+            *self = Lines::new(self.text);
+        }
+        let between = &self.text[self.offset..offset];
+        for (i, b) in between.iter().enumerate() {
+            if *b == b'\n' {
+                self.line += 1;
+                self.line_start = self.offset + i + 1;
+            }
+        }
+        self.offset = offset;
+        Position {
+            line: self.line,
+            column: offset - self.line_start + 1,
+            record,
+        }
     }
 }
 
@@ -172,12 +198,18 @@ fn position_of(text: &[u8], offset: usize, record: Option<usize>) -> Position {
 /// start; the message loses its own (relative) position.
 fn problem_in(
     text: &[u8],
+    lines: &mut Lines<'_>,
     raw: &RawValue,
     index: usize,
     what: &str,
     e: &serde_json::Error,
 ) -> FileProblem {
-    let start = position_of(text, offset_in(text, raw), Some(index));
+    problem_at(lines.at(offset_in(text, raw), Some(index)), what, e)
+}
+
+/// A problem at `e`'s position inside an item (record or event) that starts at `start`.
+pub(super) fn problem_at(start: Position, what: &str, e: &serde_json::Error) -> FileProblem {
+    let index = start.record;
     let position = if e.line() <= 1 {
         Position {
             column: start.column + e.column().saturating_sub(1),
@@ -187,7 +219,7 @@ fn problem_in(
         Position {
             line: start.line + e.line() - 1,
             column: e.column(),
-            record: Some(index),
+            record: index,
         }
     };
     FileProblem {
@@ -198,7 +230,7 @@ fn problem_in(
 
 /// serde_json's message without its trailing " at line L column C" (the caller gives the
 /// position in the file).
-fn without_position(e: &serde_json::Error) -> String {
+pub(super) fn without_position(e: &serde_json::Error) -> String {
     let message = e.to_string();
     match message.rfind(" at line ") {
         Some(cut) => message[..cut].to_string(),
@@ -210,11 +242,37 @@ fn offset_in(text: &[u8], raw: &RawValue) -> usize {
     (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 
+/// The most problems kept (with position and message) for one file; the others are counted in
+/// [`FileSummary::unlisted`]. A file of a million bad records would otherwise hold a million
+/// messages in memory and print them all.
+pub const MAX_PROBLEMS_KEPT: usize = 1000;
+
+pub(super) const NO_ARRAY: &str = "not a CloudTrail log file: no \"Records\" (log file) or \"Events\" (lookup-events output) array";
+
 /// What reading one file gave: how many records and which problems.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileSummary {
     pub records: u64,
+    /// The first [`MAX_PROBLEMS_KEPT`] problems, in file order.
     pub problems: Vec<FileProblem>,
+    /// Problems found after those: counted, not kept.
+    pub unlisted: u64,
+}
+
+impl FileSummary {
+    /// Every problem found, kept or not.
+    pub fn problem_count(&self) -> u64 {
+        self.problems.len() as u64 + self.unlisted
+    }
+
+    /// Keep a problem while there is room; the message is only built for those kept.
+    pub(super) fn problem(&mut self, make: impl FnOnce() -> FileProblem) {
+        if self.problems.len() < MAX_PROBLEMS_KEPT {
+            self.problems.push(make());
+        } else {
+            self.unlisted += 1;
+        }
+    }
 }
 
 /// Read a log file or a lookup-events document and hand each record to `on_record`. Records
@@ -240,7 +298,7 @@ pub fn read_records(text: &[u8], mut on_record: impl FnMut(&Record<'_>)) -> File
     match fast {
         Ok(true) => FileSummary {
             records: done as u64,
-            problems: Vec::new(),
+            ..FileSummary::default()
         },
         _ => careful(text, done, on_record),
     }
@@ -317,8 +375,9 @@ impl<'de, F: FnMut(&Record<'_>)> de::Visitor<'de> for FastRecords<'_, F> {
 fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> FileSummary {
     let mut summary = FileSummary {
         records: skip as u64,
-        problems: Vec::new(),
+        ..FileSummary::default()
     };
+    let mut lines = Lines::new(text);
     let file: LogFile = match serde_json::from_slice(text) {
         Ok(f) => f,
         Err(e) => {
@@ -340,7 +399,7 @@ fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> 
                 column: 1,
                 record: None,
             },
-            message: "not a CloudTrail log file: no \"Records\" (log file) or \"Events\" (lookup-events output) array".into(),
+            message: NO_ARRAY.into(),
         });
     }
     for (i, raw) in file.records.iter().flatten().enumerate().skip(skip) {
@@ -349,28 +408,25 @@ fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> 
                 summary.records += 1;
                 on_record(&r);
             }
-            Err(e) => summary
-                .problems
-                .push(problem_in(text, raw, i, "record not readable", &e)),
+            Err(e) => {
+                summary.problem(|| problem_in(text, &mut lines, raw, i, "record not readable", &e))
+            }
         }
     }
     for (i, raw) in file.events.iter().flatten().enumerate() {
-        let position = || position_of(text, offset_in(text, raw), Some(i));
         let event = match serde_json::from_str::<LookupEvent>(raw.get()) {
             Ok(LookupEvent {
                 cloud_trail_event: Some(inner),
             }) => inner,
             Ok(_) => {
-                summary.problems.push(FileProblem {
-                    position: position(),
+                summary.problem(|| FileProblem {
+                    position: lines.at(offset_in(text, raw), Some(i)),
                     message: "event has no CloudTrailEvent string".into(),
                 });
                 continue;
             }
             Err(e) => {
-                summary
-                    .problems
-                    .push(problem_in(text, raw, i, "event not readable", &e));
+                summary.problem(|| problem_in(text, &mut lines, raw, i, "event not readable", &e));
                 continue;
             }
         };
@@ -379,8 +435,8 @@ fn careful(text: &[u8], skip: usize, mut on_record: impl FnMut(&Record<'_>)) -> 
                 summary.records += 1;
                 on_record(&r);
             }
-            Err(e) => summary.problems.push(FileProblem {
-                position: position(),
+            Err(e) => summary.problem(|| FileProblem {
+                position: lines.at(offset_in(text, raw), Some(i)),
                 message: format!("CloudTrailEvent not readable: {e}"),
             }),
         }
@@ -429,6 +485,31 @@ mod tests {
                 record: Some(1)
             }
         );
+    }
+
+    #[test]
+    fn many_bad_records_keep_the_first_problems_with_their_positions_and_count_the_rest() {
+        // One line, as CloudTrail writes it: each bad record's column is its offset + 1.
+        let bad = r#"{"eventTime":5}"#;
+        let n = MAX_PROBLEMS_KEPT + 1500;
+        let text = format!("{{\"Records\":[{}]}}", vec![bad; n].join(","));
+        let (ids, s) = read(&format!("\n{text}"));
+        assert!(ids.is_empty());
+        assert_eq!(s.problems.len(), MAX_PROBLEMS_KEPT);
+        assert_eq!(s.unlisted, 1500);
+        assert_eq!(s.problem_count(), n as u64);
+        for (i, p) in s.problems.iter().enumerate() {
+            // `{"Records":[` then `bad,` per record; the error is at the value 5 (column 14).
+            let start = 13 + i * (bad.len() + 1);
+            assert_eq!(
+                p.position,
+                Position {
+                    line: 2,
+                    column: start + 13,
+                    record: Some(i)
+                }
+            );
+        }
     }
 
     #[test]
