@@ -8,6 +8,7 @@ mod aws;
 mod cli;
 mod commands;
 mod exit;
+mod interrupt;
 mod load;
 mod outdir;
 mod problems;

@@ -17,6 +17,11 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// `--quiet` was given: no bar, no progress line.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// A bar counting `len` things, labelled `what`, cleared when done or dropped (an error then
 /// prints on a clean line). Hidden, and every call on it a no-op, unless stderr is a terminal
 /// and `--quiet` was not given.

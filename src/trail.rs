@@ -251,8 +251,10 @@ pub struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn stopped(&self) -> bool {
-        self.jsonl.is_some_and(|o| o.closed.load(Ordering::Relaxed))
+    /// Whether to take no more work: the output is gone, a fatal error, or Ctrl-C.
+    pub fn stopped(&self) -> bool {
+        crate::interrupt::interrupted()
+            || self.jsonl.is_some_and(|o| o.closed.load(Ordering::Relaxed))
             || self.fatal.lock().map(|f| f.is_some()).unwrap_or(true)
     }
 
@@ -730,17 +732,17 @@ impl Walk<'_, '_> {
 
 /// A progress line on stderr every half second while `done` is false, only on a terminal.
 pub fn progress_loop(shared: &Shared, done: &AtomicBool) {
-    if !std::io::stderr().is_terminal() {
+    if crate::progress::quiet() || !std::io::stderr().is_terminal() {
         return;
     }
     let start = Instant::now();
     let mut shown = false;
-    while !done.load(Ordering::Relaxed) {
+    while !done.load(Ordering::Relaxed) && !crate::interrupt::interrupted() {
         std::thread::sleep(Duration::from_millis(500));
         let p = &shared.progress;
         let secs = start.elapsed().as_secs_f64().max(0.001);
         let mb = p.bytes.load(Ordering::Relaxed) as f64 / 1e6;
-        eprint!(
+        let _ = err!(
             "\r{} files, {} records, {:.0} MB ({:.0} MB/s)   ",
             p.files.load(Ordering::Relaxed),
             p.records.load(Ordering::Relaxed),
@@ -750,6 +752,6 @@ pub fn progress_loop(shared: &Shared, done: &AtomicBool) {
         shown = true;
     }
     if shown {
-        eprint!("\r{:60}\r", "");
+        let _ = err!("\r{:60}\r", "");
     }
 }

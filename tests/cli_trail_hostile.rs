@@ -305,3 +305,51 @@ fn a_file_larger_than_memory_holds_is_read_a_record_at_a_time() {
         format!("line 1 column {column} (record {})", n / 2 + 1)
     );
 }
+
+/// Ctrl-C (SIGINT) during a long replay: exit 130 with a line saying how far it got, and no
+/// report on stdout.
+#[test]
+fn ctrl_c_stops_the_replay_and_says_what_was_read() {
+    let (dir, config) = project();
+    let trail = dir.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    // Enough work that the run is still going when the signal comes: every record from another
+    // address, so the verdict cache cannot shortcut them.
+    let records: Vec<String> = (0..20_000)
+        .map(|i| {
+            RECORD.replace(
+                "198.51.100.7",
+                &format!("198.51.{}.{}", i / 256 % 256, i % 256),
+            )
+        })
+        .collect();
+    let file = format!("{{\"Records\":[{}]}}", records.join(","));
+    for i in 0..30 {
+        std::fs::write(trail.join(format!("f{i:03}.json")), &file).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_scpctl"))
+        .arg("--config")
+        .arg(&config)
+        .args(["impact", "--jobs", "1"])
+        .arg(&trail)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: sends SIGINT to the child this test spawned.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted (Ctrl-C):") && err.contains("record(s) read"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report");
+}

@@ -227,6 +227,8 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let rx = Mutex::new(rx);
     let done = AtomicBool::new(false);
 
+    // Ctrl-C stops the reading and says how far it got, instead of leaving the progress line.
+    crate::interrupt::catch();
     let (tally, produced) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| s.spawn(|| trail::worker(&shared, &rx)))
@@ -245,6 +247,17 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         (tally, produced)
     });
+    if crate::interrupt::interrupted() {
+        errln!(
+            "interrupted (Ctrl-C): {} file(s) and {} record(s) read when it stopped; no report printed",
+            shared
+                .progress
+                .files
+                .load(std::sync::atomic::Ordering::Relaxed),
+            tally.records
+        )?;
+        return Ok(exit::INTERRUPTED);
+    }
     produced?;
     if let Some(e) = shared.fatal.lock().ok().and_then(|mut f| f.take()) {
         bail!("{e}");
