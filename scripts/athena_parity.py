@@ -81,7 +81,17 @@ for i in range(n_records):
                        ("eventTime", TIMES[0] if random.random() < 0.8 else random.choice(TIMES))):
         if value is not None:
             r[key] = value
-    et, es, en = random.choice(EVENTS)
+    if i < 2 * len(SOURCES):
+        # First every address form decided once for a tagged and an untagged IAM user, whatever
+        # the draw gives the rest.
+        r["userIdentity"] = IDENTITIES[i % 2]
+        r["eventTime"] = TIMES[0]
+        r.pop("vpcEndpointId", None)
+        if SOURCES[i // 2] is None:
+            r.pop("sourceIPAddress", None)
+        else:
+            r["sourceIPAddress"] = SOURCES[i // 2]
+    et, es, en = random.choice(EVENTS) if i >= 2 * len(SOURCES) else EVENTS[0]
     for key, value in (("eventType", et), ("eventSource", es), ("eventName", en)):
         if value is not None:
             r[key] = value
