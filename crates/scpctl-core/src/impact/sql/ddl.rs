@@ -59,10 +59,10 @@ pub struct DdlSpec<'a> {
 /// names, so an early start costs nothing.
 pub const DEFAULT_PROJECTION_START: &str = "2013/11/01";
 
-/// What the DDL says about corrupt files. `ignore.malformed.json` is documented (Athena User
-/// Guide, "OpenX JSON SerDe", optional properties) for the OpenX JSON SerDe only, not for the
-/// Hive JsonSerDe AWS's CloudTrail table uses, and it concerns JSON syntax, not a broken gzip
-/// stream; so it is not set, and the comment says what to expect.
+/// What the DDL says about corrupt files. The SerDe property that skips malformed JSON is
+/// documented (Athena User Guide, "OpenX JSON SerDe", optional properties) for the OpenX JSON
+/// SerDe only, not for the Hive JsonSerDe AWS's CloudTrail table uses, and it concerns JSON
+/// syntax, not a broken gzip stream; so it is not set, and the comment says what to expect.
 const CORRUPT_FILES_NOTE: &str =
     "-- A corrupt or truncated .json.gz under LOCATION probably fails the whole query (the local\n\
      -- replay reports such a file and goes on). 'ignore.malformed.json' is documented for the\n\
