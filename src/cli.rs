@@ -628,6 +628,11 @@ pub struct AthenaArgs {
     #[arg(long, requires = "engine")]
     pub emit_ddl: bool,
 
+    /// For --emit-ddl: the first day of the table's projected date range (Athena returns zero
+    /// rows for days before it); default 2013-11-01, before any trail's first day.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "emit_ddl")]
+    pub projection_start: Option<String>,
+
     /// For --emit-ddl: the trail's S3 location, e.g. s3://BUCKET/AWSLogs/o-ORGID.
     #[arg(long, value_name = "s3://...", value_parser = parse_s3_location)]
     pub trail_location: Option<String>,

@@ -208,3 +208,69 @@ fn rows_that_are_not_this_querys_are_refused_naming_the_value() {
         "{err}"
     );
 }
+
+#[test]
+fn emit_ddl_checks_the_table_and_never_starts_the_range_at_since() {
+    // Nothing runs: --emit-ddl prints and exits before any AWS call.
+    let bad = Command::new(env!("CARGO_BIN_EXE_scpctl"))
+        .args([
+            "impact",
+            "--engine",
+            "athena",
+            "--table",
+            "x;drop",
+            "--emit-ddl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--table \"x;drop\"") && bad.stdout.is_empty(),
+        "{err}"
+    );
+
+    let ok = Command::new(env!("CARGO_BIN_EXE_scpctl"))
+        .args([
+            "impact",
+            "--engine",
+            "athena",
+            "--table",
+            "CloudTrail.Org_Trail",
+            "--emit-ddl",
+        ])
+        .args(["--since", "2025-01-01"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let ddl = String::from_utf8_lossy(&ok.stdout);
+    let err = String::from_utf8_lossy(&ok.stderr);
+    assert!(
+        ddl.contains("CREATE EXTERNAL TABLE `cloudtrail`.`org_trail`"),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("'projection.timestamp.range'='2013/11/01,NOW'"),
+        "{ddl}"
+    );
+    assert!(
+        err.contains("warning") && err.contains("--projection-start"),
+        "{err}"
+    );
+
+    let set = Command::new(env!("CARGO_BIN_EXE_scpctl"))
+        .args([
+            "impact",
+            "--engine",
+            "athena",
+            "--table",
+            "db.t",
+            "--emit-ddl",
+        ])
+        .args(["--projection-start", "2024-02-01"])
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{set:?}");
+    assert!(String::from_utf8_lossy(&set.stdout).contains("'2024/02/01,NOW'"));
+    assert!(set.stderr.is_empty(), "{set:?}");
+}

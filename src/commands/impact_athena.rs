@@ -53,22 +53,26 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
                 "--trail-location {location:?}: expected s3://BUCKET/PREFIX"
             )));
         }
-        let start = args
-            .since
-            .as_deref()
-            .and_then(|s| s.get(..10))
-            .map(|s| s.replace('-', "/"))
-            .unwrap_or_else(|| "2024/01/01".into());
-        out!(
-            "{}",
-            ddl::ddl(&ddl::DdlSpec {
-                table,
-                layout: layout(a.layout),
-                location: &location,
-                regions: &a.trail_regions,
-                start: &start,
-            })
-        )?;
+        // The range starts at --projection-start or well before any trail, never at --since:
+        // a later query with an earlier --since would silently read nothing for those days.
+        let start = match &a.projection_start {
+            Some(d) => d.replace('-', "/"),
+            None => ddl::DEFAULT_PROJECTION_START.to_string(),
+        };
+        if args.since.is_some() && a.projection_start.is_none() {
+            errln!(
+                "warning: --emit-ddl does not start the projected date range at --since; it starts at {start} (--projection-start sets it)"
+            )?;
+        }
+        let text = ddl::ddl(&ddl::DdlSpec {
+            table,
+            layout: layout(a.layout),
+            location: &location,
+            regions: &a.trail_regions,
+            start: &start,
+        })
+        .map_err(|e| usage(e.to_string()))?;
+        out!("{text}")?;
         return Ok(exit::SUCCESS);
     }
 

@@ -3,10 +3,10 @@
 //! local replay. Only what the rendered policies use is translated; anything else is refused
 //! with the reason (never guessed).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv6Net};
 
 use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
 
@@ -204,6 +204,11 @@ pub fn translate(policy: &PolicyDocument) -> Result<Program, Untranslatable> {
                     )
                 }
                 "IpAddress" | "NotIpAddress" => {
+                    // Only the address keys reach the SQL as validated address text; any
+                    // other key would need the strict address parse redone in SQL.
+                    if !matches!(field, Field::SourceIp | Field::VpcSourceIp | Field::Never) {
+                        return Err(bad());
+                    }
                     let nets = c
                         .values
                         .iter()
@@ -375,8 +380,14 @@ impl Expr {
     }
 
     /// Trino SQL, every leaf a definite boolean (never NULL). `col` spells a field's column
-    /// (NULL when absent); `action` the action's.
-    pub fn sql(&self, col: &dyn Fn(Field) -> String, action: &str) -> String {
+    /// (NULL when absent); `action` the action's; `nets_col` the column holding an address
+    /// field's in-network test (computed once per record by [`in_nets_sql`]).
+    pub fn sql(
+        &self,
+        col: &dyn Fn(Field) -> String,
+        action: &str,
+        nets_col: &dyn Fn(Field, &[IpNet]) -> String,
+    ) -> String {
         match self {
             Expr::Const(true) => "TRUE".into(),
             Expr::Const(false) => "FALSE".into(),
@@ -385,42 +396,7 @@ impl Expr {
                 let list: Vec<String> = vals.iter().map(|v| quote(v)).collect();
                 format!("COALESCE({} IN ({}), FALSE)", col(*f), list.join(", "))
             }
-            Expr::InNets(f, nets) => {
-                let c = col(*f);
-                let family = |v4: bool| -> Option<String> {
-                    let tests: Vec<String> = nets
-                        .iter()
-                        .filter(|n| matches!(n, IpNet::V4(_)) == v4)
-                        .map(|n| {
-                            format!(
-                                "contains({}, CAST({c} AS IPADDRESS))",
-                                quote(&n.to_string())
-                            )
-                        })
-                        .collect();
-                    // Families apart, as Rust compares them: Trino would see an IPv4-mapped
-                    // IPv6 address inside an IPv4 network.
-                    (!tests.is_empty()).then(|| {
-                        format!(
-                            "(strpos({c}, ':') {} 0 AND ({}))",
-                            if v4 { "=" } else { ">" },
-                            tests.join(" OR ")
-                        )
-                    })
-                };
-                let parts: Vec<String> = [family(true), family(false)]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if parts.is_empty() {
-                    "FALSE".into()
-                } else {
-                    format!(
-                        "COALESCE({c} IS NOT NULL AND ({}), FALSE)",
-                        parts.join(" OR ")
-                    )
-                }
-            }
+            Expr::InNets(f, nets) => nets_col(*f, nets),
             Expr::BoolIs(f, b) => format!(
                 "COALESCE(lower({}) = {}, FALSE)",
                 col(*f),
@@ -438,23 +414,84 @@ impl Expr {
                     .collect();
                 format!("COALESCE({}, FALSE)", tests.join(" OR "))
             }
-            Expr::Not(e) => format!("NOT ({})", e.sql(col, action)),
+            Expr::Not(e) => format!("NOT ({})", e.sql(col, action, nets_col)),
             Expr::And(v) => {
                 let parts: Vec<String> = v
                     .iter()
-                    .map(|e| format!("({})", e.sql(col, action)))
+                    .map(|e| format!("({})", e.sql(col, action, nets_col)))
                     .collect();
                 parts.join(" AND ")
             }
             Expr::Or(v) => {
                 let parts: Vec<String> = v
                     .iter()
-                    .map(|e| format!("({})", e.sql(col, action)))
+                    .map(|e| format!("({})", e.sql(col, action, nets_col)))
                     .collect();
                 parts.join(" OR ")
             }
         }
     }
+}
+
+/// `::ffff:0:0/96`, the IPv4-mapped IPv6 addresses.
+fn mapped_range() -> Ipv6Net {
+    Ipv6Net::new(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96).expect("96 <= 128")
+}
+
+/// Whether the address text `text` (a strict IPv4 or IPv6 literal, or NULL) lies in `nets`,
+/// decided as the local replay decides it (Rust's `IpNet::contains` on the parsed address: an
+/// IPv4 literal only in IPv4 networks, an IPv6 literal, IPv4-mapped or not, only in IPv6
+/// networks over all 128 bits), written for Trino's semantics. `ip` is
+/// `TRY_CAST(text AS IPADDRESS)`.
+///
+/// Trino stores every IPv4 value as its IPv4-mapped 16 bytes, and `contains` turns a mapped
+/// value (and a mapped network base) back into 4 bytes, answers false across families (it
+/// threw before Trino PR 18997) and throws on a prefix longer than the base. So the families
+/// are split by a `CASE` (evaluated in order, unlike `AND`), a mapped IPv6 literal is detected
+/// from the first 12 bytes of its `VARBINARY` form (`00..00FFFF`) and tested against the IPv4
+/// form of the IPv6 networks' mapped part, and a network inside `::ffff:0:0/96` is never
+/// passed to `contains` as IPv6 text. No branch ever hands `contains` two families.
+pub fn in_nets_sql(text: &str, ip: &str, nets: &[IpNet]) -> String {
+    let mapped = mapped_range();
+    let (mut v4, mut v6, mut in_mapped) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all_mapped = false;
+    for n in nets {
+        match n.trunc() {
+            IpNet::V4(n) => v4.push(n.to_string()),
+            IpNet::V6(n) if mapped.contains(&n) => {
+                // Only mapped addresses: their IPv4 form (a.b.c.d/(p-96)).
+                let base = n.network().to_ipv4_mapped().expect("inside ::ffff:0:0/96");
+                in_mapped.push(format!("{base}/{}", n.prefix_len() - 96));
+            }
+            IpNet::V6(n) => {
+                all_mapped |= n.contains(&mapped);
+                v6.push(n.to_string());
+            }
+        }
+    }
+    let any = |nets: &[String]| -> String {
+        if nets.is_empty() {
+            return "FALSE".into();
+        }
+        let tests: Vec<String> = nets
+            .iter()
+            .map(|n| format!("contains({}, {ip})", quote(n)))
+            .collect();
+        format!("COALESCE({}, FALSE)", tests.join(" OR "))
+    };
+    let mapped_test = if all_mapped {
+        "TRUE".to_string()
+    } else {
+        any(&in_mapped)
+    };
+    format!(
+        "CASE WHEN {text} IS NULL OR {ip} IS NULL THEN FALSE\n      \
+         WHEN strpos({text}, ':') = 0 THEN {}\n      \
+         WHEN substr(to_hex(CAST({ip} AS VARBINARY)), 1, 24) = '00000000000000000000FFFF' THEN {mapped_test}\n      \
+         ELSE {} END",
+        any(&v4),
+        any(&v6),
+    )
 }
 
 /// An IAM action pattern as a LIKE pattern with `\` as the escape character.
@@ -475,6 +512,25 @@ fn like_pattern(p: &str) -> String {
 }
 
 impl Program {
+    /// Every distinct address test of the policy (field and networks), in first-use order.
+    pub fn net_tests(&self) -> Vec<(Field, Vec<IpNet>)> {
+        fn walk(e: &Expr, out: &mut Vec<(Field, Vec<IpNet>)>) {
+            match e {
+                Expr::InNets(f, n) if !out.iter().any(|(g, m)| g == f && m == n) => {
+                    out.push((*f, n.clone()));
+                }
+                Expr::Not(e) => walk(e, out),
+                Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| walk(e, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (_, e) in &self.statements {
+            walk(e, &mut out);
+        }
+        out
+    }
+
     /// The verdict on one request with every key known: the Sid of the first Deny statement
     /// that holds, `None` when none does (`sts:GetCallerIdentity` is never denied).
     pub fn verdict(&self, r: &dyn Lookup) -> Option<&str> {

@@ -14,10 +14,15 @@ const V4: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\\.(25[0-5]
 
 /// A strict IPv4/IPv6 literal, as Rust's parser reads them: no leading zeros, no list, no
 /// zone, no prefix; an embedded IPv4 part strict too.
+///
+/// Every pattern of the query is anchored with `\A` and `\z`, never `^` and `$`: Trino's
+/// `regexp_like` (joni, Java syntax) lets `$` match before a final newline, so
+/// `'1.2.3.4\n'` would pass; `\A` and `\z` mean the absolute start and end in joni, RE2
+/// and DuckDB alike.
 fn strict_ip_sql(c: &str) -> String {
     format!(
-        "(regexp_like({c}, '^{V4}$') OR (regexp_like({c}, '^[0-9A-Fa-f:.]+$') AND strpos({c}, ':') > 0 \
-         AND (strpos({c}, '.') = 0 OR regexp_like({c}, ':{V4}$')) AND TRY_CAST({c} AS IPADDRESS) IS NOT NULL))"
+        "(regexp_like({c}, '\\A{V4}\\z') OR (regexp_like({c}, '\\A[0-9A-Fa-f:.]+\\z') AND strpos({c}, ':') > 0 \
+         AND (strpos({c}, '.') = 0 OR regexp_like({c}, ':{V4}\\z')) AND TRY_CAST({c} AS IPADDRESS) IS NOT NULL))"
     )
 }
 
@@ -31,7 +36,7 @@ fn service_host_regex(first_label_only: bool) -> String {
     } else {
         "[a-z0-9.-]+"
     };
-    format!("^{head}({})$", suffixes.join("|"))
+    format!("\\A{head}({})\\z", suffixes.join("|"))
 }
 
 fn code(prefix: &str, c: &str) -> String {
@@ -120,11 +125,11 @@ pub(super) fn mapping(
             )
         })
         .collect();
-    let arn_shape = "regexp_like(parn, '^arn(:[^:]*){4}:')";
+    let arn_shape = "regexp_like(parn, '\\Aarn(:[^:]*){4}:')";
     let slr = format!(
         "regexp_like(parn, {})",
         quote(&format!(
-            "^arn(:[^:]*){{4}}:role{}",
+            "\\Aarn(:[^:]*){{4}}:role{}",
             SERVICE_LINKED_ROLE_PATH
         ))
     );
@@ -157,7 +162,7 @@ pub(super) fn mapping(
             inside.push(format!("etime <= {}", quote(u)));
         }
         format!(
-            "\n      WHEN etime IS NULL OR NOT regexp_like(etime, '^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}Z$') THEN {}\n      WHEN NOT ({}) THEN {}",
+            "\n      WHEN etime IS NULL OR NOT regexp_like(etime, '\\A[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}Z\\z') THEN {}\n      WHEN NOT ({}) THEN {}",
             code("apart", ApartReason::NoEventTime.code()),
             inside.join(" AND "),
             code("skip", SkipReason::OutsideTimeRange.code())

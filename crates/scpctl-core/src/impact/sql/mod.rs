@@ -88,22 +88,36 @@ pub(super) fn list(v: impl IntoIterator<Item = String>) -> String {
     v.into_iter().collect::<Vec<_>>().join(", ")
 }
 
-fn check_table(t: &str) -> Result<String, SqlError> {
+/// The parts of `--table` (`db.table` or `table`), lower-cased as Athena stores them. `hyphen`:
+/// whether `-` is accepted (querying a database some other tool named; Athena's own DDL
+/// refuses it: "Special characters other than underscore (_) are not supported").
+fn table_parts(t: &str, hyphen: bool) -> Result<Vec<String>, SqlError> {
     let parts: Vec<&str> = t.split('.').collect();
     let ok = (1..=2).contains(&parts.len())
         && parts.iter().all(|p| {
             !p.is_empty()
+                && p.len() <= 255
                 && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || (hyphen && b == b'-'))
         });
     if !ok {
+        let allowed = if hyphen {
+            "letters, digits, _ and -"
+        } else {
+            "letters, digits and _: Athena's CREATE TABLE supports no other special character"
+        };
         return Err(SqlError::Usage(format!(
-            "--table {t:?}: expected DATABASE.TABLE (letters, digits, _ and -)"
+            "--table {}: expected DATABASE.TABLE ({allowed})",
+            crate::origin::excerpt(t)
         )));
     }
-    Ok(parts
+    Ok(parts.iter().map(|p| p.to_lowercase()).collect())
+}
+
+fn check_table(t: &str) -> Result<String, SqlError> {
+    Ok(table_parts(t, true)?
         .iter()
-        .map(|p| format!("\"{}\"", p.to_lowercase()))
+        .map(|p| format!("\"{p}\""))
         .collect::<Vec<_>>()
         .join("."))
 }
@@ -220,9 +234,37 @@ fn column(f: Field, via: &str) -> String {
     }
 }
 
+/// The address column of an address field and its `IPADDRESS` form (see [`expr::in_nets_sql`]).
+fn address_columns(f: Field) -> Option<(&'static str, &'static str)> {
+    match f {
+        Field::SourceIp => Some(("f_sourceip", "ip_sourceip")),
+        Field::VpcSourceIp => Some(("f_vpcsourceip", "ip_vpcsourceip")),
+        _ => None,
+    }
+}
+
+/// The address tests computed once per record: (field, networks, column name).
+struct NetColumns(Vec<(Field, Vec<ipnet::IpNet>, String)>);
+
+impl NetColumns {
+    fn sql(&self, f: Field, nets: &[ipnet::IpNet]) -> String {
+        match self.0.iter().find(|(g, n, _)| *g == f && n == nets) {
+            Some((_, _, name)) => name.clone(),
+            // Not collected (no policy reaches here): the test inline, same semantics.
+            None => match address_columns(f) {
+                Some((text, _)) => {
+                    expr::in_nets_sql(text, &format!("TRY_CAST({text} AS IPADDRESS)"), nets)
+                }
+                None => "FALSE".into(),
+            },
+        }
+    }
+}
+
 /// The verdict as text: the Sid of the first Deny statement that holds, '' when none.
-fn verdict_sql(statements: &[(String, Expr)], via: &str) -> String {
+fn verdict_sql(statements: &[(String, Expr)], via: &str, nets: &NetColumns) -> String {
     let col = |f: Field| column(f, via);
+    let nets_col = |f: Field, n: &[ipnet::IpNet]| nets.sql(f, n);
     let mut s = String::from("CASE WHEN lower(action) = 'sts:getcalleridentity' THEN ''");
     for (sid, e) in statements {
         if *e == Expr::Const(false) {
@@ -230,7 +272,7 @@ fn verdict_sql(statements: &[(String, Expr)], via: &str) -> String {
         }
         s.push_str(&format!(
             " WHEN {} THEN {}",
-            e.sql(&col, "action"),
+            e.sql(&col, "action", &nets_col),
             quote(sid)
         ));
     }
@@ -251,6 +293,36 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
         }
     }
     let stages = mapping::mapping(spec, program, &from)?;
+    // Each address test once per record, as a column (a list of hundreds of CIDRs is one
+    // expression, not one per use), the report's own CIDR test first.
+    let mut tests = vec![(Field::SourceIp, spec.cidrs.iter().collect::<Vec<_>>())];
+    for t in program.net_tests() {
+        if !tests.contains(&t) {
+            tests.push(t);
+        }
+    }
+    let nets = NetColumns(
+        tests
+            .into_iter()
+            .filter(|(f, _)| address_columns(*f).is_some())
+            .enumerate()
+            .map(|(i, (f, n))| (f, n, format!("in{i}")))
+            .collect(),
+    );
+    let net_cols: Vec<String> = nets
+        .0
+        .iter()
+        .map(|(f, n, name)| {
+            let (text, ip) = address_columns(*f).expect("filtered above");
+            format!("    {} AS {name}", expr::in_nets_sql(text, ip, n))
+        })
+        .collect();
+    let net_stages = format!(
+        "x AS (\n  SELECT m.*, TRY_CAST(f_sourceip AS IPADDRESS) AS ip_sourceip, \
+         TRY_CAST(f_vpcsourceip AS IPADDRESS) AS ip_vpcsourceip\n  FROM m\n),\n\
+         y AS (\n  SELECT x.*,\n{}\n  FROM x\n)",
+        net_cols.join(",\n")
+    );
     // Combinations for unknown network keys: each candidate address and absent, with vpce
     // (aws:VpcSourceIp) or without (aws:SourceIp), with aws:ViaAWSService as known or each value.
     let mut addresses: Vec<Option<String>> = spec
@@ -277,7 +349,7 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
                 let name = format!("c{}", combos.len());
                 combos.push(format!(
                     "      {} AS {name}",
-                    verdict_sql(&folded, &format!("COALESCE(via, '{via}')"))
+                    verdict_sql(&folded, &format!("COALESCE(via, '{via}')"), &nets)
                 ));
                 groups[g].push(name);
             }
@@ -288,11 +360,10 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
         let eq: Vec<String> = g[1..].iter().map(|c| format!("{c} = {first}")).collect();
         format!("CASE WHEN {} THEN {first} END", eq.join(" AND "))
     };
-    let in_cidrs = Expr::InNets(Field::SourceIp, spec.cidrs.iter().collect())
-        .sql(&|f| column(f, "via"), "action");
+    let in_cidrs = nets.sql(Field::SourceIp, &spec.cidrs.iter().collect::<Vec<_>>());
     let verdicts = format!(
-        "v AS (\n  SELECT m.*,\n    CASE WHEN pre IS NULL AND net_unknown IS NULL AND via IS NOT NULL THEN {} END AS known,\n{},\n    \
-         CASE WHEN f_sourceip IS NOT NULL AND NOT ({in_cidrs}) THEN f_sourceip END AS outside\n  FROM m\n),\n\
+        "v AS (\n  SELECT y.*,\n    CASE WHEN pre IS NULL AND net_unknown IS NULL AND via IS NOT NULL THEN {} END AS known,\n{},\n    \
+         CASE WHEN f_sourceip IS NOT NULL AND NOT ({in_cidrs}) THEN f_sourceip END AS outside\n  FROM y\n),\n\
          r AS (\n  SELECT *,\n    CASE WHEN pre IS NOT NULL THEN pre WHEN known IS NOT NULL THEN known\n      \
          WHEN vpce IS NULL THEN COALESCE({}, '~') ELSE COALESCE({}, '~') END AS verdict\n  FROM v\n),\n\
          o AS (\n  SELECT event_id, account, parn, pkind, action, etime, outside, sip, es, en,\n    \
@@ -301,7 +372,7 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
          CASE WHEN verdict LIKE 'skip:%' OR verdict LIKE 'apart:%' OR verdict = '' OR verdict = '~' THEN CAST(NULL AS VARCHAR) ELSE verdict END AS sid,\n    \
          CASE WHEN verdict LIKE 'skip:%' THEN substr(verdict, 6) WHEN verdict LIKE 'apart:%' THEN substr(verdict, 7)\n      \
          WHEN verdict = '~' THEN {} END AS reason,\n    CASE WHEN verdict = '~' THEN net_unknown END AS net\n  FROM r\n)",
-        verdict_sql(&program.statements, "via"),
+        verdict_sql(&program.statements, "via", &nets),
         combos.join(",\n"),
         same(&groups[0]),
         same(&groups[1]),
@@ -320,7 +391,7 @@ pub fn generate(spec: &QuerySpec<'_>, program: &Program) -> Result<String, SqlEr
          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
             .to_string()
     };
-    let sql = format!("WITH {stages},\n{verdicts}\n{tail}\n");
+    let sql = format!("WITH {stages},\n{net_stages},\n{verdicts}\n{tail}\n");
     if sql.len() > MAX_QUERY_BYTES {
         return Err(SqlError::TooLong(sql.len()));
     }

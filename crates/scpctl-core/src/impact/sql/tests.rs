@@ -640,3 +640,168 @@ fn aggregate_rows_add_up_like_the_local_tally() {
     )
     .is_err());
 }
+
+/// Every `contains('net', ...)` literal of `sql` as Trino reads it: the network base (a mapped
+/// base read as IPv4, as Java's `InetAddress` does) and the prefix, which must fit the base.
+fn contains_networks(sql: &str) -> Vec<(IpAddr, u8)> {
+    sql.match_indices("contains('")
+        .map(|(i, m)| {
+            let rest = &sql[i + m.len()..];
+            let lit = &rest[..rest.find('\'').unwrap()];
+            let (base, prefix) = lit.split_once('/').expect("a CIDR with a prefix");
+            let base: IpAddr = base.parse().unwrap();
+            let base = match base {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(base, IpAddr::V4),
+                v4 => v4,
+            };
+            let prefix: u8 = prefix.parse().unwrap();
+            let bits = if base.is_ipv4() { 32 } else { 128 };
+            assert!(
+                prefix <= bits,
+                "Trino throws on {lit}: prefix exceeds the address length"
+            );
+            (base, prefix)
+        })
+        .collect()
+}
+
+#[test]
+fn mapped_networks_reach_contains_only_in_their_ipv4_form() {
+    let nets: Vec<ipnet::IpNet> = ["192.0.2.0/24", "::ffff:203.0.113.0/120", "2001:db8::/32"]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let sql = expr::in_nets_sql("a", "ip", &nets);
+    let read = contains_networks(&sql);
+    assert_eq!(read.len(), 3, "{sql}");
+    assert!(
+        read.contains(&("203.0.113.0".parse().unwrap(), 24)),
+        "{sql}"
+    );
+    assert!(!sql.contains("::ffff"), "{sql}");
+    // The families apart, in CASE order: IPv4 text, then mapped IPv6, then the rest.
+    let v4 = sql.find("strpos(a, ':') = 0").unwrap();
+    let mapped = sql.find("'00000000000000000000FFFF'").unwrap();
+    assert!(v4 < mapped && sql.starts_with("CASE WHEN"), "{sql}");
+    // The mapped branch tests only the mapped network, in its IPv4 form.
+    let branch = &sql[mapped..sql.find("ELSE").unwrap()];
+    assert!(
+        branch.contains("contains('203.0.113.0/24', ip)") && !branch.contains("192.0.2"),
+        "{sql}"
+    );
+
+    // An IPv6 network holding ::ffff:0:0/96 holds every mapped address, as IpNet::contains says.
+    let wide: Vec<ipnet::IpNet> = vec!["::/1".parse().unwrap()];
+    let sql = expr::in_nets_sql("a", "ip", &wide);
+    let mapped = sql.find("'00000000000000000000FFFF'").unwrap();
+    assert!(
+        sql[mapped..].starts_with("'00000000000000000000FFFF' THEN TRUE"),
+        "{sql}"
+    );
+    let probe: IpAddr = "::ffff:198.51.100.7".parse().unwrap();
+    assert!(wide[0].contains(&probe));
+}
+
+#[test]
+fn every_pattern_is_anchored_with_anchors_joni_and_re2_share() {
+    let (doc, cidrs) = policy(OPTINS, PolicyKind::Scp);
+    let program = translate(&doc).unwrap();
+    let map = bounded();
+    let cands = candidate_addresses(&cidrs);
+    let accounts = vec!["111122223333".to_string()];
+    let tags = TagSource::Untagged;
+    let sql = generate(&spec(&map, &tags, &cidrs, &cands, &accounts), &program).unwrap();
+    let mut n = 0;
+    for (i, m) in sql.match_indices("regexp_like(") {
+        let rest = &sql[i + m.len()..];
+        let start = rest.find('\'').unwrap() + 1;
+        let pattern = &rest[start..start + rest[start..].find('\'').unwrap()];
+        assert!(
+            !pattern.contains('$') && !pattern.replace("[^", "").contains('^'),
+            "{pattern}"
+        );
+        n += 1;
+    }
+    assert!(n >= 6, "{n}");
+    // Every IPADDRESS cast is a TRY_CAST.
+    assert_eq!(
+        sql.matches("AS IPADDRESS)").count(),
+        sql.matches("TRY_CAST(").count()
+    );
+}
+
+#[test]
+fn six_hundred_cidrs_are_tested_once_per_record() {
+    let list: Vec<String> = (0..600)
+        .map(|i| format!("\"20.{}.{}.0/24\"", i / 100, (i % 100) * 2))
+        .collect();
+    let config = Config::parse(
+        &format!("[network]\ncidrs = [{}]\n", list.join(", ")),
+        "test.toml",
+    )
+    .unwrap();
+    let cidrs = CidrSet::build(&config.network.cidrs, config.network.options, "test")
+        .unwrap()
+        .set;
+    let doc = &render(&config, &cidrs, PolicyKind::Scp, Layout::Single).unwrap()[0];
+    let program = translate(&PolicyDocument::from_json(&doc.compact).unwrap()).unwrap();
+    let map = bounded();
+    let cands = candidate_addresses(&cidrs);
+    let accounts = vec!["111122223333".to_string()];
+    let tags = TagSource::Untagged;
+    let sql = generate(&spec(&map, &tags, &cidrs, &cands, &accounts), &program).unwrap();
+    // The policy's test and the report's outside column share one column.
+    assert_eq!(contains_networks(&sql).len(), 600);
+    assert!(sql.contains("AS in0") && !sql.contains("AS in1"));
+    assert!(sql.len() < MAX_QUERY_BYTES);
+}
+
+#[test]
+fn the_ddl_checks_and_backticks_the_table_and_projects_from_a_safe_start() {
+    let spec = |table: &'static str, start: &'static str, layout| ddl::DdlSpec {
+        table,
+        layout,
+        location: "s3://b/AWSLogs/o-a1b2c3d4e5",
+        regions: &[],
+        start,
+    };
+    for bad in ["My-DB.Trail", "x;drop", "a.b.c", "db.`t`", ""] {
+        let err = ddl::ddl(&spec(
+            bad,
+            ddl::DEFAULT_PROJECTION_START,
+            TableLayout::OrgProjection,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--table") && err.contains("_"), "{err}");
+    }
+    let text = ddl::ddl(&spec(
+        "CloudTrail.Org_Logs",
+        ddl::DEFAULT_PROJECTION_START,
+        TableLayout::OrgProjection,
+    ))
+    .unwrap();
+    assert!(
+        text.contains("CREATE EXTERNAL TABLE `cloudtrail`.`org_logs` ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("'projection.timestamp.range'='2013/11/01,NOW'"),
+        "{text}"
+    );
+    assert!(text.contains("ignore.malformed.json") && !text.contains("'ignore.malformed.json'="));
+    for bad in ["2024-05-01", "2024/13/01", "2024/1/1", "x"] {
+        let err = ddl::ddl(&spec("db.t", bad, TableLayout::Projection))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--projection-start"), "{err}");
+    }
+    let text = ddl::ddl(&spec("db.t", "2024/05/01", TableLayout::Partitioned)).unwrap();
+    assert!(
+        text.contains("zero-padded") && text.contains("`db`.`t`"),
+        "{text}"
+    );
+    let mut nl = spec("db.t", "2024/05/01", TableLayout::Partitioned);
+    nl.location = "s3://b/x\nDROP TABLE t";
+    assert!(ddl::ddl(&nl).is_err());
+}
