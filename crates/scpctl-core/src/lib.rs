@@ -4,6 +4,7 @@
 
 pub mod cidr;
 pub mod config;
+pub mod denials;
 pub mod eval;
 pub mod exception;
 pub mod iac;
