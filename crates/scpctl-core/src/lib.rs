@@ -19,6 +19,7 @@ pub mod origin;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod rollout;
 pub mod scenario;
 pub mod signin;
 pub mod tags;
