@@ -55,10 +55,7 @@ pub struct RolloutStatus {
     pub attached_elsewhere: Vec<String>,
 }
 
-fn stage_targets<'s>(
-    settings: &'s RolloutSettings,
-    upto: usize,
-) -> impl Iterator<Item = &'s TargetId> {
+fn stage_targets(settings: &RolloutSettings, upto: usize) -> impl Iterator<Item = &TargetId> {
     settings
         .stages
         .iter()
