@@ -20,12 +20,17 @@ const RCP_ARN: &str =
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
 
 fn replayer() -> Replayer {
+    replayer_with(crate::impact::TagSource::Untagged)
+}
+
+fn replayer_with(tags: crate::impact::TagSource) -> Replayer {
     let config = Config::parse("[network]\ncidrs = [\"192.0.2.0/24\"]\n", "t.toml").unwrap();
     let cidrs = CidrSet::build(&config.network.cidrs, config.network.options, "t")
         .unwrap()
         .set;
     let doc = &render(&config, &cidrs, PolicyKind::Scp, Layout::Single).unwrap()[0];
     let opts = ReplayOptions {
+        tags,
         candidate_addresses: candidate_addresses(&cidrs),
         ..Default::default()
     };
@@ -329,4 +334,63 @@ fn messages_parse_strictly() {
         PolicyType::ServiceControl.phrase(),
         "service control policy"
     );
+}
+
+/// A trail made from the replay's own predictions (refused with scpctl's ARN exactly where it
+/// predicts a deny) leaves "refused but not predicted" and "predicted but succeeded" empty.
+#[test]
+fn a_trail_made_from_the_predictions_has_no_gap() {
+    const BOB: &str = "arn:aws:iam::111122223333:user/bob";
+    let tags = crate::impact::TagSource::from_map([(
+        BOB.to_string(),
+        vec![("AccessException".to_string(), "True".to_string())],
+    )])
+    .unwrap();
+    let r = replayer_with(tags);
+    let role = "arn:aws:iam::111122223333:role/Deploy";
+    let mut tally = DenialTally::default();
+    let mut predicted = 0;
+    let mut n = 0;
+    for (arn, is_role) in [(ALICE, false), (BOB, false), (role, true)] {
+        for ip in [
+            "192.0.2.10",
+            "198.51.100.7",
+            "2001:db8::1",
+            "AWS Internal",
+            "cloudformation.amazonaws.com",
+        ] {
+            n += 1;
+            let mut v = rec(&format!("e{n}"), arn, is_role, None);
+            v["sourceIPAddress"] = json!(ip);
+            let text = v.to_string();
+            let record: Record = serde_json::from_str(&text).unwrap();
+            let outcome = r.replay(&record, &mut VerdictCache::default()).unwrap();
+            let denies = matches!(
+                outcome,
+                Outcome::Decided {
+                    denied_by: Some(_),
+                    ..
+                }
+            );
+            if denies {
+                predicted += 1;
+                v["errorCode"] = json!("AccessDenied");
+                v["errorMessage"] =
+                    json!(explicit(&format!("a service control policy: {OURS_ARN}")));
+            }
+            let text = v.to_string();
+            let record: Record = serde_json::from_str(&text).unwrap();
+            let outcome = r.replay(&record, &mut VerdictCache::default()).unwrap();
+            tally.add(&attributor().observe(&record, &outcome).unwrap());
+        }
+    }
+    assert!(predicted >= 5, "the trail holds denials ({predicted})");
+    let mut agreed = 0;
+    for p in tally.principals.values().flat_map(|m| m.values()) {
+        assert_eq!(p.refused_not_predicted.count, 0, "{p:?}");
+        assert_eq!(p.predicted_but_succeeded.count, 0, "{p:?}");
+        agreed += p.refused_and_predicted;
+    }
+    assert_eq!(agreed, predicted);
+    assert_eq!(tally.ours, predicted);
 }
