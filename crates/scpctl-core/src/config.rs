@@ -183,6 +183,8 @@ pub struct Config {
     pub break_glass: BreakGlass,
     pub monitoring: MonitoringSettings,
     pub console: ConsoleSettings,
+    /// `[rollout]` and `[[rollout.stages]]`, when the config has them.
+    pub rollout: Option<crate::rollout::RolloutSettings>,
     /// Things worth knowing that do not stop a render, each naming where it comes from.
     pub warnings: Vec<String>,
 }
@@ -207,6 +209,7 @@ struct RawConfig {
     break_glass: Option<RawBreakGlass>,
     monitoring: Option<RawMonitoring>,
     console: Option<RawConsole>,
+    rollout: Option<crate::rollout::RawRollout>,
 }
 
 #[derive(Deserialize)]
@@ -589,6 +592,7 @@ impl Config {
                 monitoring.regions = list;
             }
         }
+        let rollout = crate::rollout::from_raw(raw.rollout, &index, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -608,6 +612,7 @@ impl Config {
             break_glass,
             monitoring,
             console,
+            rollout,
             warnings,
         })
     }

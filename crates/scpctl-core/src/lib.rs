@@ -4,6 +4,7 @@
 
 pub mod cidr;
 pub mod config;
+pub mod denials;
 pub mod eval;
 pub mod exception;
 pub mod iac;
@@ -19,6 +20,7 @@ pub mod plan;
 pub mod policy;
 pub mod printable;
 pub mod render;
+pub mod rollout;
 pub mod scenario;
 pub mod signin;
 pub mod tags;

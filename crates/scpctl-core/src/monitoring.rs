@@ -149,9 +149,15 @@ fn split_principals(principals: &[String]) -> (Vec<&String>, Vec<&String>) {
     })
 }
 
-/// Every rule for this config. Break-glass rules only when `[break_glass] principals` lists
-/// some (roles and users each their own).
+/// Every rule for this config, with the denial alarm on any SCP's explicit deny.
 pub fn rules(config: &Config) -> Vec<AlertRule> {
+    rules_for(config, None)
+}
+
+/// Every rule for this config. Break-glass rules only when `[break_glass] principals` lists
+/// some (roles and users each their own). With `policy_id` (scpctl's SCP), the denial alarm
+/// watches that policy's denials (and unnamed ones) only.
+pub fn rules_for(config: &Config, policy_id: Option<&str>) -> Vec<AlertRule> {
     let mut rules = Vec::new();
     let (roles, users) = split_principals(&config.break_glass.principals);
     if !roles.is_empty() {
@@ -291,6 +297,7 @@ pub fn rules(config: &Config) -> Vec<AlertRule> {
         }),
         global_only: true,
     });
+    rules.push(denials::denial_rule(policy_id));
     rules
 }
 
@@ -445,6 +452,7 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     true
 }
 
+pub mod denials;
 pub mod iac;
 
 #[cfg(test)]

@@ -37,6 +37,70 @@ pub struct Record<'a> {
     pub vpc_endpoint_id: Text<'a>,
     #[serde(rename = "userIdentity", borrow, default)]
     pub user_identity: Option<UserIdentity<'a>>,
+    /// A refused or failed call's error (`denials`); absent on success.
+    #[serde(rename = "errorCode", borrow, default)]
+    pub error_code: Text<'a>,
+    #[serde(rename = "errorMessage", borrow, default)]
+    pub error_message: Text<'a>,
+    /// Only `ConsoleLogin`'s `Success`/`Failure` is read (`denials --kind signin`).
+    #[serde(
+        rename = "responseElements",
+        default,
+        deserialize_with = "console_login"
+    )]
+    pub console_login: Option<String>,
+}
+
+/// `responseElements.ConsoleLogin` (`Success`/`Failure`) when it is a string; any other shape of
+/// `responseElements` (most records: `null` or a service's own object) is skipped, never an error.
+fn console_login<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("responseElements")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == "ConsoleLogin" {
+                    found = map
+                        .next_value::<serde_json::Value>()?
+                        .as_str()
+                        .map(str::to_string);
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// `userIdentity` (CloudTrail User Guide, "CloudTrail userIdentity element").

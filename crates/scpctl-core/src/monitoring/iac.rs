@@ -9,7 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{global_region, rules, AlertRule};
+use super::denials::input_transformer;
+use super::{global_region, rules, rules_for, AlertRule};
 use crate::config::Config;
 use crate::iac::{hcl_string, terraform_name};
 
@@ -44,6 +45,11 @@ fn describe(config: &Config) -> String {
 
 /// A CloudFormation template (JSON).
 pub fn cloudformation(config: &Config) -> Result<String, String> {
+    cloudformation_for(config, None)
+}
+
+/// A CloudFormation template whose denial alarm watches `policy_id` (scpctl's SCP).
+pub fn cloudformation_for(config: &Config, policy_id: Option<&str>) -> Result<String, String> {
     check_topic(config)?;
     let m = &config.monitoring;
     let mut resources = Map::new();
@@ -85,11 +91,16 @@ pub fn cloudformation(config: &Config) -> Result<String, String> {
             json!({ "Ref": "AlertTopic" })
         }
     };
-    for rule in rules(config) {
+    for rule in rules_for(config, policy_id) {
         let mut resource = Map::new();
         resource.insert("Type".into(), json!("AWS::Events::Rule"));
         if rule.global_only {
             resource.insert("Condition".into(), json!("InGlobalEventRegion"));
+        }
+        let mut target = json!({ "Arn": topic, "Id": "AlertTopic" });
+        if let Some((paths, template)) = input_transformer(rule.name) {
+            target["InputTransformer"] =
+                json!({ "InputPathsMap": paths, "InputTemplate": template });
         }
         resource.insert(
             "Properties".into(),
@@ -97,7 +108,7 @@ pub fn cloudformation(config: &Config) -> Result<String, String> {
                 "Description": rule.description,
                 "State": "ENABLED",
                 "EventPattern": rule.pattern,
-                "Targets": [{ "Arn": topic, "Id": "AlertTopic" }]
+                "Targets": [target]
             }),
         );
         resources.insert(format!("{}Rule", rule.name), Value::Object(resource));
@@ -116,9 +127,14 @@ pub fn cloudformation(config: &Config) -> Result<String, String> {
 
 /// Terraform: per Region a provider alias, the topic (unless `topic_arn`), and the rules.
 pub fn terraform(config: &Config) -> Result<String, String> {
+    terraform_for(config, None)
+}
+
+/// Terraform whose denial alarm watches `policy_id` (scpctl's SCP).
+pub fn terraform_for(config: &Config, policy_id: Option<&str>) -> Result<String, String> {
     check_topic(config)?;
     let m = &config.monitoring;
-    let all = rules(config);
+    let all = rules_for(config, policy_id);
     let mut out = format!(
         "# {HEADER}\n# {}\n",
         describe(config).trim_start_matches(HEADER).trim()
@@ -162,8 +178,29 @@ pub fn terraform(config: &Config) -> Result<String, String> {
                 hcl_string(&rule.description),
                 hcl_string(&pattern)
             ));
+            let transformer = match input_transformer(rule.name) {
+                Some((paths, template)) => {
+                    let paths: Vec<String> = paths
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| {
+                            format!(
+                                "      {k} = {}\n",
+                                hcl_string(v.as_str().unwrap_or_default())
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "  input_transformer {{\n    input_paths = {{\n{}    }}\n    input_template = {}\n  }}\n",
+                        paths.concat(),
+                        hcl_string(&template)
+                    )
+                }
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "\nresource \"aws_cloudwatch_event_target\" \"{res}\" {{\n  provider  = {provider}\n  rule      = aws_cloudwatch_event_rule.{res}.name\n  target_id = \"AlertTopic\"\n  arn       = {topic}\n}}\n"
+                "\nresource \"aws_cloudwatch_event_target\" \"{res}\" {{\n  provider  = {provider}\n  rule      = aws_cloudwatch_event_rule.{res}.name\n  target_id = \"AlertTopic\"\n  arn       = {topic}\n{transformer}}}\n"
             ));
         }
     }

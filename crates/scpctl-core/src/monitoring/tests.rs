@@ -263,14 +263,15 @@ fn without_break_glass_principals_only_the_change_rules_exist() {
             "ExceptionTagChanged",
             "GuardrailChanged",
             "ConsoleSignInGuardrailChanged",
-            "FallbackPolicyChanged"
+            "FallbackPolicyChanged",
+            "ScpDenial"
         ]
     );
     let global: Vec<bool> = rules(&config(BREAK_GLASS))
         .iter()
         .map(|r| r.global_only)
         .collect();
-    assert_eq!(global, [false, false, false, true, true, true, true]);
+    assert_eq!(global, [false, false, false, true, true, true, true, false]);
 }
 
 #[test]
@@ -345,18 +346,18 @@ fn terraform_patterns_equal_the_cloudformation_ones_region_by_region() {
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
         .collect();
-    assert_eq!(cfn_rules.len(), 7);
+    assert_eq!(cfn_rules.len(), 8);
     let global = cfn_rules
         .iter()
         .filter(|(_, r)| r["Condition"] == "InGlobalEventRegion")
         .count();
     assert_eq!(global, 4);
-    // us-east-1 holds all seven, eu-west-1 the three regional ones.
+    // us-east-1 holds all eight, eu-west-1 the four regional ones (the denial alarm among them).
     let patterns: Vec<Value> = hcl_values(&tf, "event_pattern")
         .iter()
         .map(|p| serde_json::from_str(p).unwrap())
         .collect();
-    assert_eq!(patterns.len(), 10);
+    assert_eq!(patterns.len(), 12);
     for p in &patterns {
         assert!(
             cfn_rules
@@ -374,7 +375,7 @@ fn terraform_patterns_equal_the_cloudformation_ones_region_by_region() {
     assert_eq!(
         tf.matches("resource \"aws_cloudwatch_event_target\"")
             .count(),
-        10
+        12
     );
     assert!(resources.contains_key("AlertEmail"));
 }
@@ -442,4 +443,107 @@ fn global_rules_go_where_global_events_arrive_whatever_the_order() {
     )
     .unwrap_err();
     assert!(e[0].to_string().contains("add us-east-1"), "{}", e[0]);
+}
+
+/// A call refused with a given error message, as EventBridge delivers it.
+fn refused(message: &str) -> Value {
+    api_call(
+        "aws.iam",
+        "iam.amazonaws.com",
+        "ListRoles",
+        json!({ "errorCode": "AccessDenied", "errorMessage": message,
+                "userIdentity": { "type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333" },
+                "sourceIPAddress": "198.51.100.7", "awsRegion": "us-east-1", "eventTime": "2026-03-01T12:00:00Z", "eventID": "e1" }),
+    )
+}
+
+const DENIED: &str = "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::111122223333:role/* with an explicit deny in a service control policy";
+const OURS: &str =
+    ": arn:aws:organizations::987654321098:policy/o-qv5af4abcd/service_control_policy/p-2kgnabcd";
+const OTHER: &str =
+    ": arn:aws:organizations::987654321098:policy/o-qv5af4abcd/service_control_policy/p-zzzz9999";
+
+#[test]
+fn the_denial_alarm_catches_scp_denials_and_nothing_else() {
+    let any = rules(&config(""));
+    let ours = rules_for(&config(""), Some("p-2kgnabcd"));
+    let ec2 = format!("You are not authorized to perform this operation. {DENIED}. Encoded authorization failure message: XQ_jq");
+    for (message, any_scp, our_scp) in [
+        (DENIED.to_string(), true, true),
+        (format!("{DENIED}{OURS}"), true, true),
+        (format!("{DENIED}{OTHER}"), true, false),
+        (format!("{DENIED}."), true, true),
+        (ec2, true, true),
+        ("Access Denied".to_string(), false, false),
+        (
+            DENIED.replace("service control policy", "permissions boundary"),
+            false,
+            false,
+        ),
+        (
+            DENIED.replace(
+                "with an explicit deny in a service control policy",
+                "because no identity-based policy allows the iam:ListRoles action",
+            ),
+            false,
+            false,
+        ),
+    ] {
+        let e = refused(&message);
+        assert_eq!(
+            matching(&any, &e).contains(&"ScpDenial"),
+            any_scp,
+            "{message}"
+        );
+        assert_eq!(
+            matching(&ours, &e).contains(&"ScpDenial"),
+            our_scp,
+            "{message}"
+        );
+    }
+    // A call that went through has no errorMessage.
+    let ok = api_call("aws.iam", "iam.amazonaws.com", "ListRoles", json!({}));
+    assert!(!matching(&any, &ok).contains(&"ScpDenial"));
+}
+
+#[test]
+fn the_denial_mail_is_readable_in_both_templates() {
+    let c = config("");
+    let cfn: Value =
+        serde_json::from_str(&iac::cloudformation_for(&c, Some("p-2kgnabcd")).unwrap()).unwrap();
+    let target = &cfn["Resources"]["ScpDenialRule"]["Properties"]["Targets"][0];
+    let paths = target["InputTransformer"]["InputPathsMap"]
+        .as_object()
+        .unwrap();
+    let template = target["InputTransformer"]["InputTemplate"]
+        .as_str()
+        .unwrap();
+    // Every placeholder has a path, every key fits EventBridge's [a-zA-Z0-9]+, and the mail
+    // says who, what, from where and which policy.
+    for (key, path) in paths {
+        assert!(key.chars().all(|c| c.is_ascii_alphanumeric()), "{key}");
+        assert!(path.as_str().unwrap().starts_with("$.detail."), "{path}");
+        assert!(template.contains(&format!("<{key}>")), "{key} unused");
+    }
+    for word in ["Who:", "What:", "From:", "Which policy:"] {
+        assert!(template.contains(word), "{word}");
+    }
+    assert!(
+        cfn["Resources"]["ScpDenialRule"]["Properties"]["EventPattern"]
+            .to_string()
+            .contains("p-2kgnabcd")
+    );
+    // The other rules send the event as it is.
+    assert!(
+        cfn["Resources"]["GuardrailChangedRule"]["Properties"]["Targets"][0]
+            .get("InputTransformer")
+            .is_none()
+    );
+    let tf = iac::terraform_for(&c, Some("p-2kgnabcd")).unwrap();
+    assert_eq!(tf.matches("input_transformer {").count(), 1);
+    assert!(tf.contains("who = \"$.detail.userIdentity.arn\""), "{tf}");
+    assert!(
+        tf.contains("input_template = \"scpctl: a call was refused"),
+        "{tf}"
+    );
 }
