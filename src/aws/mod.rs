@@ -6,6 +6,7 @@ pub mod access_analyzer;
 pub mod athena;
 pub mod iam;
 pub mod iam_policies;
+pub mod iam_simulate;
 pub mod orgs;
 pub mod s3;
 pub mod signin;
