@@ -159,3 +159,70 @@ fn escaped_keys_and_strings_are_walked_over() {
     let at = locate(text, &[v("c"), PathStep::Index(2)]).unwrap();
     assert!(text[at.offset..].starts_with("1.5e3]"));
 }
+
+/// The path to the first string equal to `target` in `v`, as Access Analyzer would give it.
+fn path_to(v: &serde_json::Value, target: &str) -> Option<Vec<PathStep>> {
+    match v {
+        serde_json::Value::String(s) if s == target => Some(vec![]),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let mut rest = path_to(item, target)?;
+            rest.insert(0, PathStep::Index(i));
+            Some(rest)
+        }),
+        serde_json::Value::Object(members) => members.iter().find_map(|(k, item)| {
+            let mut rest = path_to(item, target)?;
+            rest.insert(0, PathStep::Value(k.clone()));
+            Some(rest)
+        }),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_render_of_scpctl_maps_a_cidr_to_its_place_in_compact_and_pretty_text() {
+    use crate::cidr::CidrSet;
+    use crate::config::Config;
+    use crate::render::{render, Layout, PolicyKind};
+
+    let config = Config::parse(
+        "[network]\ncidrs = [\"203.0.113.0/24\", \"198.51.100.0/25\", \"2001:db8::/48\"]\n",
+        "t.toml",
+    )
+    .unwrap();
+    let cidrs = CidrSet::build(&config.network.cidrs, config.network.options, "t")
+        .unwrap()
+        .set;
+    let mut checked = 0;
+    for (kind, layout) in [
+        (PolicyKind::Scp, Layout::Single),
+        (PolicyKind::Scp, Layout::SplitStatements),
+        (PolicyKind::Identity, Layout::Single),
+    ] {
+        for doc in render(&config, &cidrs, kind, layout).unwrap() {
+            let Some(path) = path_to(&doc.document, "198.51.100.0/25") else {
+                continue;
+            };
+            for text in [doc.compact.clone(), doc.pretty()] {
+                let at = locate(&text, &path).unwrap();
+                assert!(
+                    text[at.offset..].starts_with("\"198.51.100.0/25\""),
+                    "{} at {at}",
+                    doc.name
+                );
+                let line = text.lines().nth(at.line - 1).unwrap();
+                assert_eq!(
+                    line.chars()
+                        .skip(at.column - 1)
+                        .take(17)
+                        .collect::<String>(),
+                    "\"198.51.100.0/25\""
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 3,
+        "each kind renders the CIDR somewhere ({checked})"
+    );
+}
