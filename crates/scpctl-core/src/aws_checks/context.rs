@@ -152,6 +152,22 @@ pub fn simulator_entries(ctx: &RequestContext) -> SimulatorContext {
     out
 }
 
+/// The keys the simulated policies read (`read_keys` of the compiled policies or set, lower-cased)
+/// that the request does not give. AWS's `MissingContextValues` does not list keys read only by
+/// SCPs sent in `OrderedOrganizationPolicyInputList` (aws/aws-cli issue 10525: the decision is
+/// then made against an absent key, with nothing in the answer saying so): the CLI lists these
+/// itself, from scpctl's own reading of the same documents.
+pub fn keys_not_given(read_keys: &[String], ctx: &RequestContext) -> Vec<String> {
+    let mut out: Vec<String> = read_keys
+        .iter()
+        .filter(|k| ctx.get(k).is_none())
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Keys that describe the caller rather than the request. `ContextEntry` accepts any key name,
 /// but neither the SimulateCustomPolicy reference nor the policy simulator guide says the
 /// simulator reads the caller's tags or type from a context entry instead of from the caller
@@ -239,6 +255,32 @@ mod tests {
             ]
         );
         assert!(c.not_taken[0].reason.contains("principal tag"));
+    }
+
+    #[test]
+    fn keys_the_scps_read_and_the_request_lacks_are_listed() {
+        use crate::eval::{CompiledPolicy, PolicyType};
+        use crate::policy::PolicyDocument;
+        let doc = PolicyDocument::from_json(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",
+            "Condition":{"NotIpAddressIfExists":{"aws:SourceIp":["203.0.113.0/24"]},
+            "StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}"#,
+        )
+        .unwrap();
+        let read = CompiledPolicy::new(&doc, PolicyType::Scp)
+            .unwrap()
+            .read_keys();
+        let ctx = RequestContext::new("s3:GetObject").with("aws:SourceIP", "203.0.113.9");
+        // Given under another spelling still counts (key names are case-insensitive);
+        // aws:PrincipalArn is read by the service-linked role exemption of every SCP.
+        assert_eq!(
+            keys_not_given(&read, &ctx),
+            vec!["aws:principalarn", "aws:requestedregion"]
+        );
+        let ctx = ctx
+            .with("aws:RequestedRegion", "eu-west-1")
+            .with("aws:PrincipalArn", "arn:aws:iam::111122223333:user/alice");
+        assert!(keys_not_given(&read, &ctx).is_empty());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 pub mod context;
 pub mod location;
 
-pub use context::{simulator_entries, ContextType, NotTaken, SimulatorContext, TypedEntry};
+pub use context::{
+    keys_not_given, simulator_entries, ContextType, NotTaken, SimulatorContext, TypedEntry,
+};
 pub use location::{locate, FindingLocation, PathStep, TextPosition};
 
 use crate::eval::Decision;
