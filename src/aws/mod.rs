@@ -2,9 +2,11 @@
 //! API requests each run makes, and the bounded retry the SDK does not do for us. No policy
 //! logic lives here: it is in `scpctl-core`, pure.
 
+pub mod access_analyzer;
 pub mod athena;
 pub mod iam;
 pub mod iam_policies;
+pub mod iam_simulate;
 pub mod orgs;
 pub mod s3;
 pub mod signin;

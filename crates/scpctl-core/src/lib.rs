@@ -2,6 +2,7 @@
 //! offline evaluation. Nothing here does I/O or talks to AWS: callers read files and pass text
 //! in, and get values (or errors naming the bad value and where it came from) back.
 
+pub mod aws_checks;
 pub mod cidr;
 pub mod config;
 pub mod denials;
