@@ -141,6 +141,40 @@ fn arn_matcher(pattern: &str) -> Value {
     }
 }
 
+/// `arn:P:iam::A:role/[PATH/]NAME` as its parts (partition, account, path with its slashes,
+/// name), for a role pattern.
+fn role_parts(pattern: &str) -> Option<(&str, &str, &str, &str)> {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let [_, partition, _, _, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let rest = resource.strip_prefix("role/")?;
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (&rest[..=i], &rest[i + 1..]),
+        None => ("", rest),
+    };
+    Some((partition, account, path, name))
+}
+
+/// The role pattern as a session issuer's ARN: itself, and, when it names no path, the same
+/// name under any path (IAM Identity Center's roles live under `aws-reserved/sso.amazonaws.com/`).
+fn issuer_matchers(pattern: &str) -> Vec<Value> {
+    let mut out = vec![arn_matcher(pattern)];
+    if let Some((partition, account, "", name)) = role_parts(pattern) {
+        out.push(json!({ "wildcard": format!("arn:{partition}:iam::{account}:role/*/{name}").replace('?', "*") }));
+    }
+    out
+}
+
+/// The assumed-role session ARN of a role pattern: `arn:P:sts::A:assumed-role/NAME/*` (session
+/// ARNs carry no path).
+fn session_matcher(pattern: &str) -> Option<Value> {
+    let (partition, account, _, name) = role_parts(pattern)?;
+    Some(
+        json!({ "wildcard": format!("arn:{partition}:sts::{account}:assumed-role/{name}/*").replace('?', "*") }),
+    )
+}
+
 fn split_principals(principals: &[String]) -> (Vec<&String>, Vec<&String>) {
     principals.iter().partition(|p| {
         p.splitn(6, ':')
@@ -183,10 +217,17 @@ pub fn rules_for(config: &Config, policy_id: Option<&str>) -> Vec<AlertRule> {
         sign_in.push(json!({ "userIdentity": { "arn": m } }));
     }
     if !roles.is_empty() {
-        let m: Vec<Value> = roles.iter().map(|r| arn_matcher(r)).collect();
+        // The role as the session's issuer, with or without a path (a pattern without one also
+        // matches `role/aws-reserved/sso.amazonaws.com/.../NAME`); and the assumed-role ARN,
+        // because some ConsoleLogin records of assumed roles carry no sessionContext.
+        let issuers: Vec<Value> = roles.iter().flat_map(|r| issuer_matchers(r)).collect();
+        let sessions: Vec<Value> = roles.iter().filter_map(|r| session_matcher(r)).collect();
         sign_in.push(
-            json!({ "userIdentity": { "sessionContext": { "sessionIssuer": { "arn": m } } } }),
+            json!({ "userIdentity": { "sessionContext": { "sessionIssuer": { "arn": issuers } } } }),
         );
+        if !sessions.is_empty() {
+            sign_in.push(json!({ "userIdentity": { "arn": sessions } }));
+        }
     }
     if !sign_in.is_empty() {
         let detail = if sign_in.len() == 1 {

@@ -80,6 +80,28 @@ fn console_sign_in_as_break_glass_user_or_role_is_caught() {
     let someone =
         sign_in(json!({ "type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice" }));
     assert!(matching(&rules, &someone).is_empty());
+    // Published ConsoleLogin records of assumed roles without sessionContext: the session ARN.
+    let bare = sign_in(
+        json!({ "type": "AssumedRole", "arn": "arn:aws:sts::444455556666:assumed-role/BreakGlassOps/alice" }),
+    );
+    assert_eq!(matching(&rules, &bare), ["BreakGlassConsoleSignIn"]);
+    let other_role = sign_in(
+        json!({ "type": "AssumedRole", "arn": "arn:aws:sts::444455556666:assumed-role/Deployer/alice" }),
+    );
+    assert!(matching(&rules, &other_role).is_empty());
+    // A listed role without a path also matches the same name under a path (Identity Center).
+    let sso = sign_in(
+        json!({ "type": "AssumedRole", "arn": "arn:aws:sts::444455556666:assumed-role/BreakGlassOps/bob",
+        "sessionContext": { "sessionIssuer": { "type": "Role",
+            "arn": "arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/eu-west-1/BreakGlassOps" } } }),
+    );
+    assert_eq!(matching(&rules, &sso), ["BreakGlassConsoleSignIn"]);
+    let sso_other = sign_in(
+        json!({ "type": "AssumedRole", "arn": "arn:aws:sts::444455556666:assumed-role/Admin/bob",
+        "sessionContext": { "sessionIssuer": { "type": "Role",
+            "arn": "arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/eu-west-1/Admin" } } }),
+    );
+    assert!(matching(&rules, &sso_other).is_empty());
 }
 
 #[test]
