@@ -102,18 +102,8 @@ fn signing_key(
 ) -> (Option<String>, std::process::Output) {
     let home = aws_home();
     let (url, rx) = capture_server();
-    let mut cmd = Command::cargo_bin("scpctl").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join(".aws/credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .args(["--config", "examples/scpctl.toml", "exception", "list"])
+    let mut cmd = scpctl_in(&home);
+    cmd.args(["--config", "examples/scpctl.toml", "exception", "list"])
         .args(["--endpoint-url", &url, "--timeout", "10"])
         .args(args);
     for (k, v) in extra_env {
@@ -126,6 +116,23 @@ fn signing_key(
             .map(|(key, _)| key),
         out,
     )
+}
+
+/// scpctl with only the environment these tests give: the home with the profile `other`, no
+/// instance metadata, us-east-1.
+fn scpctl_in(home: &TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("scpctl").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join(".aws/credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1");
+    cmd
 }
 
 const ENV_CREDENTIALS: [(&str, &str); 2] = [
@@ -188,17 +195,7 @@ fn a_server_error_without_an_aws_error_is_not_retried() {
             "<html>not implemented</html>",
         );
         let started = std::time::Instant::now();
-        let out = Command::cargo_bin("scpctl")
-            .unwrap()
-            .env("HOME", home.path())
-            .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.path().join(".aws/credentials"),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("AWS_REGION", "us-east-1")
+        let out = scpctl_in(&home)
             .args(["--config", "examples/scpctl.toml"])
             .args(args)
             .args([
@@ -242,16 +239,7 @@ fn an_aws_server_error_is_retried() {
         // STS (the first call) speaks XML.
         "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>try again</Message></Error></ErrorResponse>",
     );
-    let out = Command::cargo_bin("scpctl")
-        .unwrap()
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join(".aws/credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
+    let out = scpctl_in(&home)
         .args(["--config", "examples/scpctl.toml", "exception", "list"])
         .args([
             "--endpoint-url",
