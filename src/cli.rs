@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::aws::config::parse_region;
+pub use crate::aws::config::AwsArgs;
+
 const ABOUT: &str = "Lock AWS IAM users to your enterprise networks with a Service Control Policy.";
 
 const LONG_ABOUT: &str = "\
@@ -322,29 +325,6 @@ pub struct SweepArgs {
 
     #[command(flatten)]
     pub account: AccountArgs,
-}
-
-/// Where AWS is reached. Every flag maps onto the standard AWS chain, which it overrides;
-/// without them, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest apply as usual.
-#[derive(Debug, Args, Clone)]
-pub struct AwsArgs {
-    /// Named profile from ~/.aws/config (as AWS_PROFILE).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Region (as AWS_REGION). Organizations and IAM are global; us-east-1 when none is set.
-    #[arg(long, value_name = "REGION", value_parser = parse_region)]
-    pub region: Option<String>,
-
-    /// Endpoint for every AWS service (as AWS_ENDPOINT_URL), e.g. http://localhost:4566.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-
-    /// Longest wait for one AWS operation, retries included (connect 3.1 s, 10 s per attempt).
-    /// An endpoint that never answers fails within this time, naming the endpoint.
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::aws::DEFAULT_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -881,10 +861,6 @@ fn parse_vpc(s: &str) -> Result<String, String> {
 
 fn parse_vpce(s: &str) -> Result<String, String> {
     scpctl_core::networks::check_id(s, "vpce-").map(|()| s.to_string())
-}
-
-fn parse_region(s: &str) -> Result<String, String> {
-    scpctl_core::networks::check_region(s).map(|()| s.to_string())
 }
 
 /// A bad flag value is a usage error (exit 2), reported by clap with the flag's name.

@@ -12,8 +12,11 @@ use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
 use serde_json::json;
 
-use super::impact::{lookup_management, read_tags, tags_from_iam, twelve_digits, Report};
+use super::inputs::{lookup_management, read_tags, tags_from_iam, twelve_digits};
+use super::report::Report;
 use crate::cli::{Cli, ImpactArgs, OutputFormat, TableLayoutArg};
+use crate::commands::base::kinds::policy_kind;
+use crate::commands::base::session;
 use crate::exit;
 use crate::load::load;
 use crate::problems::{Problems, Usage};
@@ -77,7 +80,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     }
 
     let loaded = load(&cli.config)?;
-    let kind = super::policy_kind(args.kind)?;
+    let kind = policy_kind(args.kind)?;
     if kind == PolicyKind::Signin
         || args.org_policies
         || !args.policies.is_empty()
@@ -173,9 +176,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         return Ok(exit::SUCCESS);
     }
 
-    let run = super::deploy::block_on(async {
-        let counter = crate::aws::CallCounter::default();
-        let config = crate::aws::sdk_config(&args.aws).await;
+    let run = session::block_on(async {
+        let counter = session::counter();
+        let config = session::sdk_config(&args.aws).await;
         crate::aws::athena::Athena::new(&config, &counter)
             .run(
                 &query,
