@@ -252,14 +252,21 @@ fn produce(
         let config = session::sdk_config(&args.aws).await;
         let client = crate::aws::s3::client(&config);
         for (bucket, prefix) in remote {
+            let tx = &tx;
+            let sink = crate::aws::s3::Sink {
+                deliver: move |name, bytes| async move {
+                    tx.send(Job::Bytes { name, bytes }).await.is_ok()
+                },
+                problem: &|name: &str, why: String| shared.problem(name, None, why),
+                max_size: trail::MAX_DECOMPRESSED,
+            };
             let (listed, kept) = crate::aws::s3::send_objects(
                 &client,
                 bucket,
                 prefix,
                 time,
                 usize::from(args.concurrency),
-                &tx,
-                shared,
+                sink,
             )
             .await?;
             tracing::info!("s3://{bucket}/{prefix}: {listed} keys listed, {kept} log files read");

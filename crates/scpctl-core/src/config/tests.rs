@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn errs(text: &str) -> Vec<String> {
