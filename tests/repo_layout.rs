@@ -23,7 +23,7 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `a/b.rs` -> a::b, `a/mod.rs` -> a, the root file -> the crate root.
+/// A file's module path: a folder's mod file is the folder's module, the root file the crate root.
 fn module_of(root: &Path, root_file: &str, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(root).unwrap();
     let mut parts: Vec<String> = rel

@@ -15,7 +15,7 @@ use scpctl_core::plan::OrgPolicyType;
 use scpctl_core::policy::PolicyDocument;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::aws::orgs::Orgs;
+use crate::aws::orgs::{walk_up, Orgs};
 
 pub use super::policies::Attached;
 
@@ -69,23 +69,12 @@ impl OrgPolicies {
     /// The targets whose policies apply to `account`, root first, the account last; `None`
     /// when the account is not in the organization.
     pub async fn chain(&self, account: &str) -> Result<Option<Vec<String>>> {
-        let mut chain = vec![account.to_string()];
-        // OUs nest at most five levels under the root ("Quotas for AWS Organizations").
-        for _ in 0..7 {
-            let child = chain.last().cloned().unwrap_or_default();
-            match self.parent(&child).await? {
-                None if chain.len() == 1 => return Ok(None),
-                None => break,
-                Some(p) => {
-                    let root = p.starts_with("r-");
-                    chain.push(p);
-                    if root {
-                        break;
-                    }
-                }
-            }
+        let mut chain = walk_up(account, |child| async move { self.parent(&child).await }).await?;
+        if chain.is_empty() {
+            return Ok(None);
         }
         chain.reverse();
+        chain.push(account.to_string());
         Ok(Some(chain))
     }
 
