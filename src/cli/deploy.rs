@@ -2,12 +2,11 @@
 //! entities, and what applying may do.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::Args;
 
 use super::values::*;
-use crate::aws::config::{parse_region, AwsArgs};
+use crate::aws::config::AwsArgs;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {

@@ -1,12 +1,9 @@
 //! `scpctl exception grant|revoke|list|sweep`.
 
-use std::net::IpAddr;
-use std::path::PathBuf;
-
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::values::*;
-use crate::aws::config::{parse_region, AwsArgs};
+use crate::aws::config::AwsArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum ExceptionCommand {

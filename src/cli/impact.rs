@@ -1,9 +1,8 @@
 //! `scpctl impact`: inputs, tags, the policies in force, and the Athena engine's flags.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
 use super::values::*;
 use crate::aws::config::{parse_region, AwsArgs};

@@ -1,7 +1,6 @@
 //! Command-line definitions only (clap derive), one file per command family as `commands/`
 //! has one folder per capability; the work is done there. This file holds the top level.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -1,12 +1,10 @@
 //! `scpctl render`, `validate`, `init`.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
 use super::values::*;
-use crate::aws::config::{parse_region, AwsArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -3,10 +3,10 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
 use super::values::*;
-use crate::aws::config::{parse_region, AwsArgs};
+use crate::aws::config::parse_region;
 
 /// Which Sign-In evaluation phase `simulate --kind signin` models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
