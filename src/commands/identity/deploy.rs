@@ -35,9 +35,7 @@ pub fn wanted(args: &IdentityArgs) -> bool {
     args.kind == Kind::Identity
 }
 
-fn usage(message: String) -> anyhow::Error {
-    Usage(Problems(vec![message])).into()
-}
+use crate::problems::usage;
 
 /// The identity-only flags are refused with the SCP (the default kind), naming the flag.
 pub fn scp_only(args: &IdentityArgs, accounts: &[String]) -> Result<()> {
@@ -160,9 +158,9 @@ pub async fn accounts(
 
 /// The role of an STS assumed-role session ARN (`arn:aws:sts::1:assumed-role/Role/session`).
 fn assumed_role(arn: &str) -> Option<String> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let rest = resource.strip_prefix("assumed-role/")?;
-    rest.split('/').next().map(str::to_string)
+    scpctl_core::names::CallerArn::parse(arn)?
+        .assumed_role()
+        .map(str::to_string)
 }
 
 /// Read one account and plan it.

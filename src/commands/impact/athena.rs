@@ -19,12 +19,9 @@ use crate::commands::base::kinds::policy_kind;
 use crate::commands::base::session;
 use crate::exit;
 use crate::load::load;
-use crate::problems::{Problems, Usage};
 use crate::trail::Out;
 
-fn usage(msg: String) -> anyhow::Error {
-    Usage(Problems(vec![msg])).into()
-}
+use crate::problems::usage;
 
 fn layout(l: TableLayoutArg) -> TableLayout {
     match l {

@@ -71,9 +71,7 @@ fn level_name(i: usize, n: usize) -> String {
     }
 }
 
-fn usage(message: String) -> anyhow::Error {
-    crate::problems::Usage(crate::problems::Problems(vec![message])).into()
-}
+use crate::problems::usage;
 
 /// A request value that an operator of the policies cannot read is a usage error (exit 2), like
 /// a bad value of a typed key.
