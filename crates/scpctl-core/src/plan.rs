@@ -121,7 +121,8 @@ impl TargetId {
     }
 
     pub fn account(value: &str) -> Result<TargetId, TargetIdError> {
-        (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
+        crate::names::check_account_id(value)
+            .is_ok()
             .then(|| TargetId::Account(value.to_string()))
             .ok_or_else(|| TargetIdError {
                 flag: "--account",
