@@ -92,9 +92,8 @@ fn paths(code: &str) -> Vec<(String, usize)> {
                 let body = statement
                     .trim_start_matches("pub ")
                     .trim_start_matches("use ")
-                    .trim_end_matches(';')
-                    .replace(' ', " ");
-                out.extend(expand(&body).into_iter().map(|p| (p, depth)));
+                    .trim_end_matches(';');
+                out.extend(expand(body).into_iter().map(|p| (p, depth)));
                 statement.clear();
             }
             continue;
@@ -162,8 +161,11 @@ fn resolve(
     Some(at)
 }
 
-/// For each crate: module -> (file, modules it imports).
-fn graphs() -> Vec<BTreeMap<Vec<String>, (PathBuf, BTreeSet<Vec<String>>)>> {
+/// Module -> (its file, the modules it imports).
+type Graph = BTreeMap<Vec<String>, (PathBuf, BTreeSet<Vec<String>>)>;
+
+/// One graph per crate.
+fn graphs() -> Vec<Graph> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     ROOTS
         .iter()

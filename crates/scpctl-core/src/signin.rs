@@ -36,6 +36,7 @@ use crate::cidr::CidrSet;
 use crate::config::Config;
 use crate::eval::RequestContext;
 use crate::networks::{self, PinStyle};
+use crate::policy::one_or_list as list;
 
 mod account;
 mod scenario;
@@ -123,13 +124,6 @@ pub fn request(
         }
     }
     ctx
-}
-
-fn list(values: &[String]) -> Value {
-    match values {
-        [one] => Value::String(one.clone()),
-        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
-    }
 }
 
 /// The ARN patterns the policy holds to the networks.

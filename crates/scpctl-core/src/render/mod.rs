@@ -208,10 +208,7 @@ fn fill(
     })?;
     // IAM accepts a single value or a list; one entry is spelled as a plain string (2 fewer
     // characters), as the policy grammar allows.
-    let cidr_value = match cidrs {
-        [one] => Value::String(one.clone()),
-        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
-    };
+    let cidr_value = crate::policy::one_or_list(cidrs);
     substitute(&mut doc, tag, &cidr_value);
     Ok(doc)
 }
