@@ -12,7 +12,7 @@ use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
 use serde_json::json;
 
-use super::inputs::{lookup_management, read_tags, tags_from_iam, twelve_digits};
+use super::inputs::{lookup_management, tag_source, twelve_digits};
 use super::report::Report;
 use crate::cli::{Cli, ImpactArgs, OutputFormat, TableLayoutArg};
 use crate::commands::base::kinds::policy_kind;
@@ -104,19 +104,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         .context("internal: the rendered policy does not parse")?;
     let program = expr::translate(&policy).map_err(|e| usage(format!("{}: {e}", doc.name)))?;
 
-    let tags = if let Some(path) = &args.tags_file {
-        read_tags(path)?
-    } else if args.tags_from_iam {
-        tags_from_iam(args)?
-    } else if args.assume_excepted {
-        let t = &loaded.config.policy.exception_tag;
-        TagSource::AssumeExcepted {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        }
-    } else {
-        TagSource::Untagged
-    };
+    let tags = tag_source(args, &loaded.config)?;
     let time = TimeRange::parse(args.since.as_deref(), args.until.as_deref()).map_err(usage)?;
     let (management_account, looked_up) = match &args.management_account {
         Some(m) => (Some(twelve_digits("--management-account", m)?), false),

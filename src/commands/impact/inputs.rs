@@ -2,6 +2,7 @@
 //! IAM) and the management account (Organizations).
 
 use anyhow::{bail, Context, Result};
+use scpctl_core::config::Config;
 use scpctl_core::impact::TagSource;
 
 use crate::cli::ImpactArgs;
@@ -97,4 +98,21 @@ pub fn tags_from_iam(args: &ImpactArgs) -> Result<TagSource> {
         }
         TagSource::from_map(all).map_err(|e| anyhow::anyhow!("tags from IAM: {e}"))
     })?
+}
+
+/// The tags of both engines: `--tags-file`, `--tags-from-iam`, `--assume-excepted`, or none.
+pub fn tag_source(args: &ImpactArgs, config: &Config) -> Result<TagSource> {
+    Ok(if let Some(path) = &args.tags_file {
+        read_tags(path)?
+    } else if args.tags_from_iam {
+        tags_from_iam(args)?
+    } else if args.assume_excepted {
+        let t = &config.policy.exception_tag;
+        TagSource::AssumeExcepted {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        }
+    } else {
+        TagSource::Untagged
+    })
 }

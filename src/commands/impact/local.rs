@@ -24,7 +24,7 @@ use crate::load::load;
 use crate::trail::{self, Job, Out, Problems, Shared};
 
 use super::in_force::OrgInForce;
-use super::inputs::{lookup_management, read_tags, tags_from_iam, twelve_digits};
+use super::inputs::{lookup_management, tag_source, twelve_digits};
 use super::report::Report;
 use crate::commands::base::kinds::policy_kind;
 use crate::commands::base::policies::{policy_files, Attached};
@@ -64,19 +64,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     }
     trail::check_paths(&local)?;
 
-    let tags = if let Some(path) = &args.tags_file {
-        read_tags(path)?
-    } else if args.tags_from_iam {
-        tags_from_iam(args)?
-    } else if args.assume_excepted {
-        let t = &loaded.config.policy.exception_tag;
-        TagSource::AssumeExcepted {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        }
-    } else {
-        TagSource::Untagged
-    };
+    let tags = tag_source(args, &loaded.config)?;
     let time = TimeRange::parse(args.since.as_deref(), args.until.as_deref())
         .map_err(|e| anyhow::anyhow!(e))?;
     let (management_account, management_looked_up) = match &args.management_account {
