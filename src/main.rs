@@ -62,6 +62,9 @@ fn main() -> ExitCode {
     // here, not in the silent flush at exit.
     let result = commands::run(&cli)
         .and_then(|code| output::flush_stdout().map(|()| code).map_err(Into::into));
+    // The session loads one SDK config per process, whatever the command reached (a test
+    // reads this line at -vv).
+    tracing::debug!("SDK config loads in this process: {}", aws::config::loads());
     let code = match result {
         Ok(code) => code,
         Err(err) if problems::is_broken_pipe(&err) => return ExitCode::from(BROKEN_PIPE),

@@ -36,6 +36,11 @@ impl fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// One usage error (exit 2) with its message.
+pub fn usage(message: String) -> anyhow::Error {
+    Usage(Problems(vec![message])).into()
+}
+
 /// The exit code an error ends the process with.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<Usage>().is_some() {

@@ -220,3 +220,48 @@ fn the_management_account_is_looked_up_when_aws_is_reached_anyway() {
         "{out}"
     );
 }
+
+#[test]
+fn one_sdk_config_and_one_call_counter_per_process() {
+    // S3 input, the management account looked up, the users' tags read from IAM and the
+    // policies in force read from Organizations: four readers of AWS in one run, one session.
+    let emu = Emulator::start();
+    upload(&emu, &three_shapes());
+    seed_org(&emu, 1);
+    let (_dir, config) = project(trail_fixtures::CIDRS);
+    let remote = format!("s3://{BUCKET}/trail/");
+    let a = emu
+        .scpctl()
+        .arg("--config")
+        .arg(&config)
+        .args(["-vv", "--output", "json", "impact", &remote])
+        .args(["--org-policies", "--tags-from-iam"])
+        .assert()
+        .success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    let loads: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("SDK config loads in this process:"))
+        .collect();
+    assert_eq!(loads.len(), 1, "{err}");
+    assert!(loads[0].trim_end().ends_with(": 1"), "{}", loads[0]);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&a.get_output().stdout).expect("a JSON report");
+    assert!(doc["totals"]["records"].as_u64().unwrap() > 0, "{doc}");
+    // The calls of every reader land in the one counter the report prints.
+    let calls = &doc["api_calls"];
+    let counted = |operation: &str| {
+        calls
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(k, n)| k.ends_with(operation) && n.as_u64().unwrap_or(0) >= 1)
+    };
+    for op in [
+        ".DescribeOrganization",
+        ".ListParents",
+        ".GetAccountAuthorizationDetails",
+    ] {
+        assert!(counted(op), "{op} missing: {calls}");
+    }
+}

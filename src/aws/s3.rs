@@ -1,15 +1,12 @@
 //! Reading a trail from S3: list the keys under a prefix, keep the CloudTrail log files (keys
 //! under `.../CloudTrail/`; digest and Insights files are other documents) whose delivery date
 //! may hold records in the time range, fetch them with a bound on requests in flight and hand
-//! the bytes to the workers.
+//! each object to the caller as its name and plain bytes: the trail reader's types stay its own.
 
 use anyhow::Result;
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::impact::TimeRange;
-use tokio::sync::mpsc::Sender;
-
-use crate::trail::{Job, Shared};
 
 /// `s3://bucket/prefix` -> (bucket, prefix).
 pub fn parse_url(url: &str) -> Option<(String, String)> {
@@ -33,17 +30,29 @@ pub fn is_log_key(key: &str) -> bool {
     key.contains("/CloudTrail/") && (key.ends_with(".json.gz") || key.ends_with(".json"))
 }
 
-/// Stream every wanted object under `s3://bucket/prefix` into `tx`. Listing errors end the
+/// Where fetched objects go: `deliver` takes each object's name (`s3://bucket/key`) and bytes
+/// and says whether more are wanted; `problem` is told of an object skipped, with why.
+pub struct Sink<'a, D> {
+    pub deliver: D,
+    pub problem: &'a (dyn Fn(&str, String) + Sync),
+    /// Objects larger than this are not fetched (no log file decompresses to more).
+    pub max_size: u64,
+}
+
+/// Hand every wanted object under `s3://bucket/prefix` to `sink`. Listing errors end the
 /// run; an object that cannot be fetched is reported and skipped. Returns (keys listed, kept).
-pub async fn send_objects(
+pub async fn send_objects<D, F>(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
     range: &TimeRange,
     concurrency: usize,
-    tx: &Sender<Job>,
-    shared: &Shared<'_>,
-) -> Result<(u64, u64)> {
+    mut sink: Sink<'_, D>,
+) -> Result<(u64, u64)>
+where
+    D: FnMut(String, Vec<u8>) -> F,
+    F: std::future::Future<Output = bool>,
+{
     let mut pages = client
         .list_objects_v2()
         .bucket(bucket)
@@ -64,13 +73,12 @@ pub async fn send_objects(
             // An object larger than a log file may decompress to is no log file: not fetched,
             // so that no object is held whole beyond that bound.
             let size = o.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
-            if size > crate::trail::MAX_DECOMPRESSED {
-                shared.problem(
+            if size > sink.max_size {
+                (sink.problem)(
                     &format!("s3://{bucket}/{k}"),
-                    None,
                     format!(
                         "{size} bytes, more than the {} MiB a CloudTrail log file may decompress to; not fetched",
-                        crate::trail::MAX_DECOMPRESSED >> 20
+                        sink.max_size >> 20
                     ),
                 );
                 continue;
@@ -99,11 +107,11 @@ pub async fn send_objects(
         while let Some((name, got)) = fetched.next().await {
             match got {
                 Ok(bytes) => {
-                    if tx.send(Job::Bytes { name, bytes }).await.is_err() {
+                    if !(sink.deliver)(name, bytes).await {
                         return Ok((listed, kept));
                     }
                 }
-                Err(e) => shared.problem(&name, None, format!("cannot fetch: {e:#}")),
+                Err(e) => (sink.problem)(&name, format!("cannot fetch: {e:#}")),
             }
         }
     }

@@ -15,13 +15,14 @@ use scpctl_core::plan::TargetId;
 use serde::Serialize;
 use serde_json::json;
 
-use super::deploy::{block_on, confirm};
 use crate::aws::iam::{assume_role, caller, Iam};
 use crate::aws::orgs::Orgs;
-use crate::aws::{sdk_config, CallCounter, ACCOUNT_CONCURRENCY};
+use crate::aws::{CallCounter, ACCOUNT_CONCURRENCY};
 use crate::cli::{
     AccountArgs, Cli, ExceptionCommand, GrantArgs, ListArgs, OutputFormat, RevokeArgs, SweepArgs,
 };
+use crate::commands::base::confirm::confirm;
+use crate::commands::base::session::{self, block_on};
 use crate::exit;
 use crate::load::load;
 
@@ -50,7 +51,7 @@ async fn session(args: &AccountArgs, counter: &CallCounter) -> Result<Session> {
     if let Some(a) = &args.account {
         TargetId::account(a)?;
     }
-    let base = sdk_config(&args.aws).await;
+    let base = session::sdk_config(&args.aws).await;
     let me = caller(&base, counter).await?;
     let (config, account) = match &args.account {
         Some(a) if *a != me.account => (assume_role(&base, a, &args.role_name).await, a.clone()),
@@ -115,7 +116,7 @@ fn change_user_tags(
     done: impl FnOnce(&str, &[(String, String)]) -> String,
 ) -> Result<u8> {
     block_on(async {
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let s = session(account, &counter).await?;
         let tags = s
             .iam
@@ -222,7 +223,7 @@ async fn rows_all_accounts(
     keys: &ExceptionKeys,
     counter: &CallCounter,
 ) -> Result<Vec<Row>> {
-    let base = sdk_config(&args.account.aws).await;
+    let base = session::sdk_config(&args.account.aws).await;
     let me = caller(&base, counter).await?;
     let accounts = Orgs::new(&base, counter, 1).active_accounts().await?;
     let bar = crate::progress::bar(accounts.len(), "accounts");
@@ -308,7 +309,7 @@ fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) -> std::io::Result<
 fn list(cli: &Cli, args: &ListArgs) -> Result<u8> {
     let keys = keys(cli)?;
     block_on(async {
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let rows = if args.all_accounts {
             rows_all_accounts(args, &keys, &counter).await?
         } else {
@@ -324,7 +325,7 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<u8> {
 fn sweep(cli: &Cli, args: &SweepArgs) -> Result<u8> {
     let keys = keys(cli)?;
     block_on(async {
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let s = session(&args.account, &counter).await?;
         let expired: Vec<Row> = rows_in(&s.iam, &s.account, &keys, 8)
             .await?

@@ -35,11 +35,15 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let policies = render(
         &loaded.config,
         &loaded.cidrs.set,
-        super::policy_kind(args.kind)?,
+        crate::commands::base::kinds::policy_kind(args.kind)?,
         layout,
     )?;
     for p in &policies {
-        errln!("{}: {}", p.name, super::budget(p.chars(), p.limit()))?;
+        errln!(
+            "{}: {}",
+            p.name,
+            crate::commands::base::table::budget(p.chars(), p.limit())
+        )?;
     }
     if layout == Layout::SplitStatements {
         errln!(

@@ -28,7 +28,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
         Err(e) => return Err(e),
     };
     let kinds: Vec<PolicyKind> = match args.kind {
-        Some(k) => vec![super::policy_kind(k)?],
+        Some(k) => vec![crate::commands::base::kinds::policy_kind(k)?],
         None => vec![PolicyKind::Scp, PolicyKind::Identity],
     };
     let mut errors = Vec::new();
@@ -112,7 +112,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                     "  {} {}: {}",
                     s.kind,
                     s.name,
-                    super::budget(s.chars, s.limit)
+                    crate::commands::base::table::budget(s.chars, s.limit)
                 )?;
             }
             let w = loaded.cidrs.warnings.len() + loaded.config.warnings.len();

@@ -21,16 +21,13 @@ pub enum CallerKind {
 }
 
 pub fn caller_kind(arn: &str) -> CallerKind {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam" | "sts", "", account, resource] => match resource.strip_prefix("user/") {
-            Some(path) => CallerKind::IamUser {
-                account: account.to_string(),
-                name: path.rsplit('/').next().unwrap_or(path).to_string(),
-            },
-            None => CallerKind::Other,
+    let parsed = crate::names::CallerArn::parse(arn);
+    match parsed.and_then(|c| Some((c.account, c.iam_user()?))) {
+        Some((account, name)) => CallerKind::IamUser {
+            account: account.to_string(),
+            name: name.to_string(),
         },
-        _ => CallerKind::Other,
+        None => CallerKind::Other,
     }
 }
 

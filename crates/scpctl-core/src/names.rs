@@ -38,6 +38,52 @@ pub fn check_account_id(value: &str) -> Result<(), String> {
     }
 }
 
+/// An STS caller ARN (GetCallerIdentity's `Arn`), cut into its parts: the one parser behind
+/// the lockout guard, the sign-in guard and the identity fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerArn<'a> {
+    pub partition: &'a str,
+    /// `iam` (a user, the root user) or `sts` (a role session, a federated user).
+    pub service: &'a str,
+    pub account: &'a str,
+    /// `user/path/name`, `assumed-role/Role/session`, `root`, ...
+    pub resource: &'a str,
+}
+
+impl<'a> CallerArn<'a> {
+    /// `arn:PARTITION:SERVICE::ACCOUNT:RESOURCE`; `None` for anything else.
+    pub fn parse(arn: &'a str) -> Option<CallerArn<'a>> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ["arn", partition, service, "", account, resource] = parts.as_slice() else {
+            return None;
+        };
+        Some(CallerArn {
+            partition,
+            service,
+            account,
+            resource,
+        })
+    }
+
+    /// An IAM user's name (the last part of its path), from `iam` or `sts`.
+    pub fn iam_user(&self) -> Option<&'a str> {
+        if !matches!(self.service, "iam" | "sts") {
+            return None;
+        }
+        let path = self.resource.strip_prefix("user/")?;
+        Some(path.rsplit('/').next().unwrap_or(path))
+    }
+
+    /// The role of an assumed-role session (`assumed-role/Role/session`).
+    pub fn assumed_role(&self) -> Option<&'a str> {
+        if self.service != "sts" {
+            return None;
+        }
+        let rest = self.resource.strip_prefix("assumed-role/")?;
+        rest.split('/').next()
+    }
+}
+
 /// An S3 bucket name (Amazon S3 User Guide, "General purpose bucket naming rules"): 3 to 63
 /// characters of lowercase letters, digits, `.` and `-`, beginning and ending with a letter or
 /// digit, no `..`, not shaped like an IP address, none of the reserved prefixes and suffixes.
@@ -185,5 +231,26 @@ mod tests {
             let e = check_s3_location(bad).unwrap_err();
             assert!(e.contains(says), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn caller_arns_are_read_by_one_parser() {
+        let user = CallerArn::parse("arn:aws:iam::111122223333:user/ops/alice").unwrap();
+        assert_eq!(user.account, "111122223333");
+        assert_eq!(user.iam_user(), Some("alice"));
+        assert_eq!(user.assumed_role(), None);
+        let session =
+            CallerArn::parse("arn:aws-us-gov:sts::111122223333:assumed-role/Deploy/ci").unwrap();
+        assert_eq!(session.partition, "aws-us-gov");
+        assert_eq!(session.assumed_role(), Some("Deploy"));
+        assert_eq!(session.iam_user(), None);
+        assert_eq!(
+            CallerArn::parse("arn:aws:iam::111122223333:root")
+                .unwrap()
+                .iam_user(),
+            None
+        );
+        assert!(CallerArn::parse("not an arn").is_none());
+        assert!(CallerArn::parse("arn:aws:sts:us-east-1:111122223333:assumed-role/R/s").is_none());
     }
 }

@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::origin::{excerpt, Origin};
+use crate::policy::one_or_list as list;
 
 /// Actions of services reached inside the VPC (the `NotAction` list of AWS's data-perimeter
 /// examples for IAM users and service roles), each with why it is there.
@@ -244,14 +245,6 @@ pub fn build(
 /// condition.
 pub const VPC_RESIDENT_NOTE_IDENTITY: &str = "note: the identity policy also denies its users, groups and roles the services reached inside a VPC (RDS and Neptune IAM authentication, EFS with IAM, MSK with IAM, DAX, OpenSearch in a VPC, S3 on Outposts), even from the enterprise network: those calls never carry aws:SourceIp. Set `exempt_vpc_resident_actions = true` in [network] to leave them out of its deny.";
 pub const VPC_RESIDENT_NOTE: &str = "note: statement 2 also denies tagged IAM users the services reached inside a VPC (RDS and Neptune IAM authentication, EFS with IAM, MSK with IAM, DAX, OpenSearch in a VPC, S3 on Outposts), even from the enterprise network: those calls never carry aws:SourceIp. Set `exempt_vpc_resident_actions = true` in [network] to leave them out of statement 2 (statement 1 still applies).";
-
-/// One value as a plain string, several as a list (IAM accepts both).
-fn list(values: &[String]) -> Value {
-    match values {
-        [one] => Value::String(one.clone()),
-        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
-    }
-}
 
 fn not_action() -> Value {
     Value::Array(

@@ -121,7 +121,8 @@ impl TargetId {
     }
 
     pub fn account(value: &str) -> Result<TargetId, TargetIdError> {
-        (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
+        crate::names::check_account_id(value)
+            .is_ok()
             .then(|| TargetId::Account(value.to_string()))
             .ok_or_else(|| TargetIdError {
                 flag: "--account",
@@ -610,12 +611,8 @@ fn normalize(v: &Value, key: Option<&str>) -> Value {
     }
 }
 
-fn list(mut items: Vec<String>) -> Value {
-    if items.len() == 1 {
-        Value::String(items.pop().expect("one element"))
-    } else {
-        Value::Array(items.into_iter().map(Value::String).collect())
-    }
+fn list(items: Vec<String>) -> Value {
+    crate::policy::one_or_list(&items)
 }
 
 /// Policy IP values as IAM reads them (bare IPv4 = /32), aggregated; `None` if any is not one.

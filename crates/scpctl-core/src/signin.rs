@@ -36,6 +36,7 @@ use crate::cidr::CidrSet;
 use crate::config::Config;
 use crate::eval::RequestContext;
 use crate::networks::{self, PinStyle};
+use crate::policy::one_or_list as list;
 
 mod account;
 mod scenario;
@@ -125,13 +126,6 @@ pub fn request(
     ctx
 }
 
-fn list(values: &[String]) -> Value {
-    match values {
-        [one] => Value::String(one.clone()),
-        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
-    }
-}
-
 /// The ARN patterns the policy holds to the networks.
 pub fn scope_patterns(config: &Config) -> Vec<String> {
     let mut out = vec![USER_PATTERN.to_string()];
@@ -190,14 +184,11 @@ pub fn arn_matches(pattern: &str, arn: &str) -> bool {
 /// (`arn:aws:sts::A:assumed-role/R/S`) is the role `arn:aws:iam::A:role/R` (its path is not in
 /// the session ARN); anything else is itself.
 pub fn principal_of_caller(caller_arn: &str) -> String {
-    let parts: Vec<&str> = caller_arn.splitn(6, ':').collect();
-    if let ["arn", partition, "sts", "", account, resource] = parts.as_slice() {
-        if let Some(rest) = resource.strip_prefix("assumed-role/") {
-            let role = rest.split('/').next().unwrap_or(rest);
-            return format!("arn:{partition}:iam::{account}:role/{role}");
-        }
+    let parsed = crate::names::CallerArn::parse(caller_arn);
+    match parsed.and_then(|c| Some((c, c.assumed_role()?))) {
+        Some((c, role)) => format!("arn:{}:iam::{}:role/{role}", c.partition, c.account),
+        None => caller_arn.to_string(),
     }
-    caller_arn.to_string()
 }
 
 /// The `aws:PrincipalType` AWS sets for a principal ARN: `Account` for the root user

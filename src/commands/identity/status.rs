@@ -8,10 +8,9 @@ use scpctl_core::identity_plan::Entity;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
 use serde_json::{json, Value};
 
-use super::{accounts, checked_accounts, entities, rendered};
-use crate::aws::CallCounter;
+use super::deploy::{accounts, checked_accounts, entities, rendered};
 use crate::cli::{Cli, OutputFormat, StatusArgs};
-use crate::commands::deploy::block_on;
+use crate::commands::base::session::{self, block_on};
 use crate::exit;
 
 fn entity_json(e: &Entity) -> Value {
@@ -24,7 +23,7 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         let targets = entities(&args.identity);
         let policy = rendered(cli)?;
         let inline_doc = inline_document(&policy.compact).unwrap_or_default();
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let (_, accounts) = accounts(
             &args.aws,
             &ids,

@@ -137,7 +137,7 @@ pub fn excluded_principal_ok(arn: &str) -> Result<(), String> {
 }
 
 fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+    crate::names::check_account_id(s).is_ok()
 }
 
 /// The statements for a config: one per CIDR, per VPC and Region, per endpoint, and one

@@ -137,7 +137,7 @@ fn check_region(r: &str) -> Result<(), SqlError> {
 }
 
 pub(super) fn check_account(a: &str) -> Result<(), SqlError> {
-    if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::names::check_account_id(a).is_ok() {
         Ok(())
     } else {
         Err(SqlError::Usage(format!(

@@ -12,16 +12,16 @@ use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
 use serde_json::json;
 
-use super::impact::{lookup_management, read_tags, tags_from_iam, twelve_digits, Report};
+use super::inputs::{lookup_management, tag_source, twelve_digits};
+use super::report::Report;
 use crate::cli::{Cli, ImpactArgs, OutputFormat, TableLayoutArg};
+use crate::commands::base::kinds::policy_kind;
+use crate::commands::base::session;
 use crate::exit;
 use crate::load::load;
-use crate::problems::{Problems, Usage};
 use crate::trail::Out;
 
-fn usage(msg: String) -> anyhow::Error {
-    Usage(Problems(vec![msg])).into()
-}
+use crate::problems::usage;
 
 fn layout(l: TableLayoutArg) -> TableLayout {
     match l {
@@ -77,7 +77,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     }
 
     let loaded = load(&cli.config)?;
-    let kind = super::policy_kind(args.kind)?;
+    let kind = policy_kind(args.kind)?;
     if kind == PolicyKind::Signin
         || args.org_policies
         || !args.policies.is_empty()
@@ -104,19 +104,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         .context("internal: the rendered policy does not parse")?;
     let program = expr::translate(&policy).map_err(|e| usage(format!("{}: {e}", doc.name)))?;
 
-    let tags = if let Some(path) = &args.tags_file {
-        read_tags(path)?
-    } else if args.tags_from_iam {
-        tags_from_iam(args)?
-    } else if args.assume_excepted {
-        let t = &loaded.config.policy.exception_tag;
-        TagSource::AssumeExcepted {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        }
-    } else {
-        TagSource::Untagged
-    };
+    let tags = tag_source(args, &loaded.config)?;
     let time = TimeRange::parse(args.since.as_deref(), args.until.as_deref()).map_err(usage)?;
     let (management_account, looked_up) = match &args.management_account {
         Some(m) => (Some(twelve_digits("--management-account", m)?), false),
@@ -173,9 +161,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         return Ok(exit::SUCCESS);
     }
 
-    let run = super::deploy::block_on(async {
-        let counter = crate::aws::CallCounter::default();
-        let config = crate::aws::sdk_config(&args.aws).await;
+    let run = session::block_on(async {
+        let counter = session::counter();
+        let config = session::sdk_config(&args.aws).await;
         crate::aws::athena::Athena::new(&config, &counter)
             .run(
                 &query,

@@ -1,5 +1,5 @@
 //! The policies an organization already runs, read from Organizations and compiled once: for
-//! the sign-in guards (`signin.rs`) and for `impact --org-policies`. One reader, one cache:
+//! the sign-in guards (`organizations`) and for `impact --org-policies`. One reader, one cache:
 //! each target's policies are listed once (ListPoliciesForTarget), each policy described once
 //! (DescribePolicy) and compiled once, shared by every chain it appears in
 //! (`PolicySet::add_shared_level`), each parent looked up once (ListParents). AWS calls in
@@ -11,17 +11,15 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Result};
 use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType};
-use scpctl_core::impact::{AccountPolicies, InForce, PoliciesByAccount};
 use scpctl_core::plan::OrgPolicyType;
 use scpctl_core::policy::PolicyDocument;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::aws::orgs::Orgs;
+use crate::aws::orgs::{walk_up, Orgs};
 
-/// Policies attached to one target, with their names.
-pub type Attached = Vec<(String, Arc<CompiledPolicy>)>;
+pub use super::policies::Attached;
 
-type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
+pub type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
 
 pub struct OrgPolicies {
     orgs: Orgs,
@@ -33,7 +31,7 @@ pub struct OrgPolicies {
 
 /// The cell for `key`, created empty the first time: callers racing on one key wait for the
 /// same read.
-fn cell<K: Eq + Hash + Clone, V>(cells: &Cells<K, V>, key: &K) -> Arc<OnceCell<V>> {
+pub fn cell<K: Eq + Hash + Clone, V>(cells: &Cells<K, V>, key: &K) -> Arc<OnceCell<V>> {
     let mut m = cells.lock().unwrap_or_else(|p| p.into_inner());
     m.entry(key.clone()).or_default().clone()
 }
@@ -71,23 +69,12 @@ impl OrgPolicies {
     /// The targets whose policies apply to `account`, root first, the account last; `None`
     /// when the account is not in the organization.
     pub async fn chain(&self, account: &str) -> Result<Option<Vec<String>>> {
-        let mut chain = vec![account.to_string()];
-        // OUs nest at most five levels under the root ("Quotas for AWS Organizations").
-        for _ in 0..7 {
-            let child = chain.last().cloned().unwrap_or_default();
-            match self.parent(&child).await? {
-                None if chain.len() == 1 => return Ok(None),
-                None => break,
-                Some(p) => {
-                    let root = p.starts_with("r-");
-                    chain.push(p);
-                    if root {
-                        break;
-                    }
-                }
-            }
+        let mut chain = walk_up(account, |child| async move { self.parent(&child).await }).await?;
+        if chain.is_empty() {
+            return Ok(None);
         }
         chain.reverse();
+        chain.push(account.to_string());
         Ok(Some(chain))
     }
 
@@ -163,97 +150,4 @@ impl OrgPolicies {
         }
         Ok(set)
     }
-}
-
-/// `impact --org-policies`: each account's policies in force, read on first use from the
-/// replay's threads (blocking on a runtime of its own) and kept.
-pub struct OrgInForce {
-    reader: OrgPolicies,
-    runtime: tokio::runtime::Runtime,
-    rcps: bool,
-    /// `--policy` / `--policy-dir`, evaluated with every account's chain.
-    files: Attached,
-    accounts: Cells<String, AccountPolicies>,
-}
-
-impl std::fmt::Debug for OrgInForce {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrgInForce")
-            .field("rcps", &self.rcps)
-            .field("files", &self.files.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl OrgInForce {
-    pub fn new(orgs: Orgs, concurrency: usize, rcps: bool, files: Attached) -> Result<OrgInForce> {
-        Ok(OrgInForce {
-            reader: OrgPolicies::new(orgs, concurrency),
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| anyhow!("cannot start the async runtime: {e}"))?,
-            rcps,
-            files,
-            accounts: Mutex::default(),
-        })
-    }
-
-    /// Accounts read so far.
-    pub fn accounts_read(&self) -> usize {
-        self.accounts.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    async fn read(&self, account: &str) -> Result<AccountPolicies> {
-        // Not an account id (a crafted record): no account of the organization.
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Ok(AccountPolicies::OutsideOrganization);
-        }
-        let Some(chain) = self.reader.chain(account).await? else {
-            return Ok(AccountPolicies::OutsideOrganization);
-        };
-        tracing::debug!("account {account}: path {}", chain.join(" -> "));
-        let mut set = self.reader.account_set(&chain, self.rcps).await?;
-        if !self.files.is_empty() {
-            set.add_shared_level("policies", false, self.files.clone());
-        }
-        Ok(AccountPolicies::InForce(Arc::new(InForce::new(set))))
-    }
-}
-
-impl PoliciesByAccount for OrgInForce {
-    fn policies(&self, account: &str) -> Result<AccountPolicies, String> {
-        let cell = cell(&self.accounts, &account.to_string());
-        self.runtime
-            .block_on(cell.get_or_try_init(|| self.read(account)))
-            .cloned()
-            .map_err(|e| format!("{e:#}"))
-    }
-}
-
-/// `impact --policy FILE` / `--policy-dir DIR`: each file compiled once, as an SCP, or as an
-/// RCP when its statements name `Principal: "*"` (the RCP grammar); the error names the file.
-pub fn policy_files(
-    files: &[std::path::PathBuf],
-    dir: Option<&std::path::Path>,
-) -> Result<Attached> {
-    let mut paths = files.to_vec();
-    if let Some(dir) = dir {
-        paths.extend(super::simulate::json_files(dir)?);
-    }
-    paths
-        .iter()
-        .map(|path| {
-            let label = path.display().to_string();
-            let doc = super::simulate::read_policy(path)?;
-            let policy = match CompiledPolicy::new(&doc, PolicyType::Scp) {
-                Ok(p) => p,
-                Err(scp) => CompiledPolicy::new(&doc, PolicyType::Rcp).map_err(|rcp| {
-                    anyhow!("cannot evaluate {label}: as an SCP: {scp}; as an RCP: {rcp}")
-                })?,
-            };
-            Ok((label, Arc::new(policy)))
-        })
-        .collect()
 }

@@ -7,10 +7,12 @@ use serde_json::json;
 
 use scpctl_core::monitoring::{break_glass_report, BreakGlassState};
 
-use super::deploy::{block_on, connect_with_config, load_and_render, org_type};
 use crate::aws::signin::Signin;
 use crate::aws::{iam, CallCounter};
 use crate::cli::{Cli, OutputFormat, StatusArgs};
+use crate::commands::base::kinds::{org_type, policy_kind};
+use crate::commands::base::load::load_and_render;
+use crate::commands::base::session::{block_on, connect_with_config};
 use crate::exit;
 
 /// `[break_glass] principals` checked against the caller's account: which exist, which do not.
@@ -57,7 +59,7 @@ fn print_break_glass(report: &[(String, BreakGlassState)]) -> std::io::Result<()
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
     let t = org_type(args.identity.kind)?;
-    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.identity.kind)?)?;
+    let (loaded, scp) = load_and_render(cli, policy_kind(args.identity.kind)?)?;
     let principals = loaded.config.break_glass.principals;
     let signin_kind = t == scpctl_core::plan::OrgPolicyType::ResourceControl;
     block_on(async {

@@ -9,8 +9,8 @@ use scpctl_core::render::{render, Layout, PolicyKind};
 use scpctl_core::signin::{request, scenario};
 use serde_json::json;
 
-use super::simulate::decision_text;
 use crate::cli::{Cli, OutputFormat};
+use crate::commands::base::table::{decision_text, print_table};
 use crate::exit;
 use crate::load::Loaded;
 
@@ -95,7 +95,7 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
                     ]
                 })
                 .collect();
-            super::print_table(&header, &table, wide)?;
+            print_table(&header, &table, wide)?;
             outln!(
                 "{} of {} rows agree.",
                 rows.len() - disagreements,

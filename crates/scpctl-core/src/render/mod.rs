@@ -7,131 +7,18 @@
 
 use serde_json::{Map, Value};
 
-use crate::cidr::{parse_cidr, CidrOptions, CidrSet};
-use crate::config::{Config, ExceptionTag, Limits};
+use crate::cidr::CidrSet;
+use crate::config::{Config, ExceptionTag};
 use crate::networks::{self, NetworkOptIns};
-use crate::origin::Origin;
-use crate::policy::{ActionSpec, Effect, PolicyDocument, ResourceSpec};
 
-/// The SCP size limit is a setting (`[limits] scp_max_chars`, see [`crate::config::Limits`]):
-/// AWS Organizations quotas, "Maximum size of a policy document", 10,240 characters since
-/// 2026-05-15. The API counts every character sent, whitespace included, so the document is
-/// sent minified.
-pub use crate::config::AWS_SCP_MAX_CHARS as SCP_MAX_CHARS;
-/// IAM and AWS STS quotas: "managed policy size: 6,144 characters"; IAM does not count
-/// whitespace against it, but we send the same minified text anyway.
-pub const IAM_MANAGED_POLICY_MAX_CHARS: usize = 6144;
+mod budget;
+mod kinds;
+mod selfcheck;
 
-pub const SCP_TEMPLATE: &str = include_str!("../../../templates/scp.json");
-pub const IDENTITY_TEMPLATE: &str = include_str!("../../../templates/identity.json");
+pub use kinds::*;
 
-pub const SID_UNTAGGED: &str = "DenyIAMUsersWithoutAccessException";
-pub const SID_OUTSIDE_NETWORK: &str = "DenyIAMUsersOutsideApprovedNetwork";
-pub const SID_IDENTITY: &str = "DenyAccessOutsideEnterpriseNetwork";
-
-/// Suffixes of the two documents written with `--split-statements`.
-pub const SPLIT_UNTAGGED_SUFFIX: &str = "-Untagged";
-pub const SPLIT_NETWORK_SUFFIX: &str = "-Network";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyKind {
-    /// The Service Control Policy `RestrictIAMUserAccessWithExceptions` (seed §4.2).
-    Scp,
-    /// The identity-based fallback `EnterpriseNetworkRestriction` (seed §5.1).
-    Identity,
-    /// The console sign-in resource control policy (`[console]`, issue 19).
-    Signin,
-}
-
-impl PolicyKind {
-    /// The size limit of this kind under the configured quotas.
-    pub fn limit(self, limits: &Limits) -> usize {
-        match self {
-            PolicyKind::Scp => limits.scp_max_chars,
-            PolicyKind::Identity => IAM_MANAGED_POLICY_MAX_CHARS,
-            PolicyKind::Signin => limits.rcp_max_chars,
-        }
-    }
-
-    /// Where the limit comes from, for messages: the setting that changes it, if any.
-    pub fn limit_setting(self) -> Option<&'static str> {
-        match self {
-            PolicyKind::Scp => Some("[limits] scp_max_chars"),
-            PolicyKind::Identity => None,
-            PolicyKind::Signin => Some("[limits] rcp_max_chars"),
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            PolicyKind::Scp => "service control policy",
-            PolicyKind::Identity => "IAM managed policy",
-            PolicyKind::Signin => "resource control policy",
-        }
-    }
-}
-
-/// One document or the SCP's two statements as two documents (opt-in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Single,
-    /// Statement 1 (no CIDRs) in one SCP, statement 2 in another. Equivalent, because a deny in
-    /// any attached SCP denies; it frees room for CIDRs at the cost of one more of the SCPs a
-    /// target may hold (`[limits] scps_per_target`). The CIDR list itself is never split.
-    SplitStatements,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RenderedPolicy {
-    pub kind: PolicyKind,
-    pub name: String,
-    pub description: String,
-    /// The document, keys in template order.
-    pub document: Value,
-    /// The exact text sent to AWS.
-    pub compact: String,
-    /// The size limit it was rendered under (`[limits]` for the SCP).
-    pub limit: usize,
-}
-
-impl RenderedPolicy {
-    /// Characters as AWS counts them.
-    pub fn chars(&self) -> usize {
-        self.compact.chars().count()
-    }
-
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
-    pub fn pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.document).expect("a JSON value always serialises")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RenderError {
-    #[error("{name}: the rendered {kind} is {chars} characters, {over} over the limit of {limit}{setting} ({entries} CIDR entries after lossless aggregation). No policy was written.\nWhat would help:\n{advice}")]
-    TooLarge {
-        name: String,
-        kind: &'static str,
-        chars: usize,
-        limit: usize,
-        over: usize,
-        entries: usize,
-        /// ` ([limits] scp_max_chars)` when a setting decides the limit.
-        setting: String,
-        advice: String,
-    },
-    #[error("--split-statements applies to the SCP only; the identity-based policy has a single statement")]
-    SplitIdentity,
-    #[error("--split-statements applies to the SCP only; the console sign-in RCP's network list is one deny and is never split")]
-    SplitSignin,
-    #[error(
-        "internal error: the rendered {name} failed its self-check: {why}. Please report this."
-    )]
-    SelfCheck { name: String, why: String },
-}
+use budget::too_large;
+use selfcheck::self_check;
 
 fn default_description(kind: PolicyKind, tag: &ExceptionTag) -> String {
     match kind {
@@ -231,7 +118,9 @@ fn render_with(
         .collect();
     if check_size {
         if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
-            return Err(too_large(big, config, cidrs, spelled, kind, layout));
+            let split =
+                || render_with(config, cidrs, spelled, kind, Layout::SplitStatements, true).ok();
+            return Err(too_large(big, config, cidrs, spelled, kind, layout, split));
         }
     }
     for r in &rendered {
@@ -269,6 +158,8 @@ fn render_signin(config: &Config, cidrs: &CidrSet) -> Result<Vec<RenderedPolicy>
             &spelled,
             PolicyKind::Signin,
             Layout::Single,
+            // Only the SCP splits its statements.
+            || None,
         ));
     }
     crate::signin::self_check(&r.compact, config, cidrs).map_err(|why| RenderError::SelfCheck {
@@ -317,10 +208,7 @@ fn fill(
     })?;
     // IAM accepts a single value or a list; one entry is spelled as a plain string (2 fewer
     // characters), as the policy grammar allows.
-    let cidr_value = match cidrs {
-        [one] => Value::String(one.clone()),
-        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
-    };
+    let cidr_value = crate::policy::one_or_list(cidrs);
     substitute(&mut doc, tag, &cidr_value);
     Ok(doc)
 }
@@ -377,223 +265,12 @@ fn split_statements(
     ]
 }
 
-/// Parse the rendered text back and check it says what it must.
-fn self_check(
-    r: &RenderedPolicy,
-    kind: PolicyKind,
-    layout: Layout,
-    tag: &ExceptionTag,
-    cidrs: &CidrSet,
-    opts: &NetworkOptIns,
-) -> Result<(), String> {
-    if r.compact.contains("{{") {
-        return Err("a placeholder was left unfilled".into());
-    }
-    let doc = PolicyDocument::from_json(&r.compact).map_err(|e| e.to_string())?;
-    if doc.version.as_deref() != Some("2012-10-17") {
-        return Err("Version is not 2012-10-17".into());
-    }
-    let network_sid = match kind {
-        PolicyKind::Scp => SID_OUTSIDE_NETWORK,
-        PolicyKind::Identity | PolicyKind::Signin => SID_IDENTITY,
-    };
-    let pins: Vec<String> = (1..=opts.region_groups().len())
-        .map(networks::pin_sid)
-        .collect();
-    let mut expected_sids: Vec<&str> = match (kind, layout) {
-        (PolicyKind::Identity | PolicyKind::Signin, _) => vec![SID_IDENTITY],
-        (PolicyKind::Scp, Layout::Single) => vec![SID_UNTAGGED, SID_OUTSIDE_NETWORK],
-        (PolicyKind::Scp, Layout::SplitStatements) if r.name.ends_with(SPLIT_UNTAGGED_SUFFIX) => {
-            vec![SID_UNTAGGED]
-        }
-        (PolicyKind::Scp, Layout::SplitStatements) => vec![SID_OUTSIDE_NETWORK],
-    };
-    if expected_sids.contains(&network_sid) {
-        expected_sids.extend(pins.iter().map(String::as_str));
-    }
-    let sids: Vec<&str> = doc
-        .statements
-        .iter()
-        .filter_map(|s| s.sid.as_deref())
-        .collect();
-    if sids != expected_sids {
-        return Err(format!(
-            "statements are {sids:?}, expected {expected_sids:?}"
-        ));
-    }
-    let tag_key = format!("aws:PrincipalTag/{}", tag.key);
-    let star = vec!["*".to_string()];
-    let exempt: Vec<String> = networks::VPC_RESIDENT_ACTIONS
-        .iter()
-        .map(|(a, _)| a.to_string())
-        .collect();
-    let ip_operator = if opts.has_networks() {
-        "NotIpAddressIfExists"
-    } else {
-        "NotIpAddress"
-    };
-    let vpc_ids: Vec<String> = opts.vpcs.iter().map(|v| v.id.clone()).collect();
-    for s in &doc.statements {
-        let sid = s.sid.as_deref().unwrap_or_default();
-        let action_ok = if sid == network_sid && opts.exempt_vpc_resident_actions {
-            s.action == ActionSpec::NotAction(exempt.clone())
-        } else {
-            s.action == ActionSpec::Action(star.clone())
-        };
-        if s.effect != Effect::Deny
-            || !action_ok
-            || s.resource != ResourceSpec::Resource(star.clone())
-        {
-            return Err(format!(
-                "statement {:?} is not a Deny of the expected actions on Resource *",
-                s.sid
-            ));
-        }
-        for c in &s.conditions {
-            if c.key == tag_key && c.values != vec![tag.value.clone()] {
-                return Err(format!(
-                    "{} compares {:?}, expected {:?}",
-                    c.key, c.values, tag.value
-                ));
-            }
-            if c.key == "aws:SourceVpc"
-                && c.operator == "StringNotEqualsIfExists"
-                && c.values != vpc_ids
-            {
-                return Err(format!(
-                    "aws:SourceVpc lists {:?}, expected {vpc_ids:?}",
-                    c.values
-                ));
-            }
-            if c.key == "aws:SourceVpce" && c.values != opts.vpc_endpoints {
-                return Err(format!(
-                    "aws:SourceVpce lists {:?}, expected {:?}",
-                    c.values, opts.vpc_endpoints
-                ));
-            }
-            if c.key == "aws:SourceIp" {
-                if c.operator != ip_operator {
-                    return Err(format!(
-                        "aws:SourceIp is under {}, expected {ip_operator}",
-                        c.operator
-                    ));
-                }
-                let origin = Origin::label("rendered policy");
-                let mut v4 = Vec::new();
-                let mut v6 = Vec::new();
-                for value in &c.values {
-                    match parse_cidr(value, &origin, CidrOptions::default())
-                        .map_err(|e| e.to_string())?
-                    {
-                        ipnet::IpNet::V4(n) => v4.push(n),
-                        ipnet::IpNet::V6(n) => v6.push(n),
-                    }
-                }
-                if &CidrSet::from_networks(v4, v6) != cidrs {
-                    return Err("the CIDR list does not denote exactly the configured set".into());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn too_large(
-    big: &RenderedPolicy,
-    config: &Config,
-    cidrs: &CidrSet,
-    spelled: &[String],
-    kind: PolicyKind,
-    layout: Layout,
-) -> RenderError {
-    let chars = big.chars();
-    let limit = big.limit();
-    let over = chars - limit;
-    let entries = cidrs.len();
-    let list_chars: usize = spelled.iter().map(|s| s.chars().count() + 3).sum();
-    // What the entries cost on average (each with its quotes and comma), and what the document
-    // costs without them: the entries that fit are the room left over that average.
-    let per_entry = list_chars as f64 / entries.max(1) as f64;
-    let fixed = chars.saturating_sub(list_chars);
-    let cheapest = spelled
-        .iter()
-        .map(|s| s.chars().count() + 3)
-        .min()
-        .unwrap_or(0);
-    let mut advice = Vec::new();
-    if entries > 1 && fixed + cheapest <= limit {
-        let keep = (((limit - fixed) as f64 / per_entry).floor() as usize).clamp(1, entries - 1);
-        let remove = entries - keep;
-        advice.push(format!(
-            "  - Shorten the list by about {remove} of its {entries} entries (about {:.0} characters each): replace scattered \
-             addresses with the enclosing prefixes your network really owns. scpctl merges only losslessly; it never widens a range for you.",
-            per_entry
-        ));
-    } else {
-        // Never ask for more entries than the list has: the fixed part alone does not fit.
-        advice.push(format!(
-            "  - Even one CIDR entry would not fit: the policy without its list is about {} characters. Raise the limit.",
-            chars.saturating_sub(list_chars)
-        ));
-    }
-    if kind == PolicyKind::Scp && limit < crate::config::AWS_SCP_MAX_CHARS {
-        advice.push(format!(
-            "  - [limits] scp_max_chars is {limit}; AWS Organizations accepts {} characters since 2026-05-15. Raise it if your organization does not keep the old figure.",
-            crate::config::AWS_SCP_MAX_CHARS
-        ));
-    }
-    if kind == PolicyKind::Signin && limit < crate::config::AWS_RCP_MAX_CHARS {
-        advice.push(format!(
-            "  - [limits] rcp_max_chars is {limit}; AWS Organizations accepts {} characters in an RCP. Raise it if your organization does not keep a lower figure.",
-            crate::config::AWS_RCP_MAX_CHARS
-        ));
-    }
-    if kind == PolicyKind::Signin && (!config.network.opt_ins.vpcs.is_empty()) {
-        advice.push("  - Each group of VPCs with its own Regions adds a statement that repeats the scope and break-glass lists: give VPCs the same Regions to share one.".into());
-    }
-    if kind == PolicyKind::Scp && layout == Layout::Single {
-        // Any error (the split is too large as well) means the split is not enough.
-        let split = render_with(config, cidrs, spelled, kind, Layout::SplitStatements, true).ok();
-        if let Some(network_doc) = split
-            .into_iter()
-            .flatten()
-            .find(|d| d.name.ends_with(SPLIT_NETWORK_SUFFIX))
-        {
-            let freed = chars - network_doc.chars();
-            advice.push(format!(
-                "  - `render --split-statements --out-dir DIR` moves statement 1 (it holds no CIDRs) into a second SCP and frees {freed} \
-                 characters, which is enough here; it uses one more of the {} SCPs a target may have ([limits] scps_per_target).",
-                config.limits.scps_per_target
-            ));
-        } else {
-            let statement1 = serde_json::to_string(&big.document["Statement"][0])
-                .map_or(0, |s| s.chars().count());
-            advice.push(format!(
-                "  - `render --split-statements` would free only about {} characters (statement 1): not enough on its own.",
-                statement1 + 1
-            ));
-        }
-    }
-    advice.push("  - Never split the CIDR list itself across statements or policies: each NotIpAddress deny would block what the other allows.".into());
-    RenderError::TooLarge {
-        name: big.name.clone(),
-        kind: kind.describe(),
-        chars,
-        limit,
-        over,
-        entries,
-        setting: kind
-            .limit_setting()
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default(),
-        advice: advice.join("\n"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cidr::CidrOptions;
     use crate::cidr::SourcedValue;
+    use crate::origin::Origin;
 
     pub(crate) fn config(cidrs: &[&str]) -> (Config, CidrSet) {
         config_with(cidrs, "")

@@ -17,19 +17,16 @@ use scpctl_core::printable::printable;
 use scpctl_core::render::{render_any_size, Layout, PolicyKind, RenderedPolicy};
 use serde_json::{json, Value};
 
-use super::deploy::block_on;
 use crate::aws::iam::{assume_role, caller, Caller};
 use crate::aws::iam_policies::{Documents, IamPolicies};
-use crate::aws::{sdk_config, CallCounter, ACCOUNT_CONCURRENCY};
+use crate::aws::{CallCounter, ACCOUNT_CONCURRENCY};
 use crate::cli::{
     ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, IdentityArgs, Kind, OutputFormat,
 };
+use crate::commands::base::session::{self, block_on};
 use crate::exit;
 use crate::load::{load, print_warnings_summary};
 use crate::problems::{Problems, Usage};
-
-mod status;
-pub use status::status;
 
 /// Entities read at once within one account.
 const ENTITY_CONCURRENCY: usize = 8;
@@ -38,9 +35,7 @@ pub fn wanted(args: &IdentityArgs) -> bool {
     args.kind == Kind::Identity
 }
 
-fn usage(message: String) -> anyhow::Error {
-    Usage(Problems(vec![message])).into()
-}
+use crate::problems::usage;
 
 /// The identity-only flags are refused with the SCP (the default kind), naming the flag.
 pub fn scp_only(args: &IdentityArgs, accounts: &[String]) -> Result<()> {
@@ -59,7 +54,7 @@ pub fn scp_only(args: &IdentityArgs, accounts: &[String]) -> Result<()> {
     }
 }
 
-fn entities(args: &IdentityArgs) -> Vec<Entity> {
+pub(super) fn entities(args: &IdentityArgs) -> Vec<Entity> {
     let mut out: Vec<Entity> = Vec::new();
     let all = (args.users.iter().map(|n| Entity::new(EntityKind::User, n)))
         .chain(
@@ -76,7 +71,7 @@ fn entities(args: &IdentityArgs) -> Vec<Entity> {
     out
 }
 
-fn checked_accounts(accounts: &[String]) -> Result<Vec<String>> {
+pub(super) fn checked_accounts(accounts: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for a in accounts {
@@ -124,7 +119,7 @@ pub async fn accounts(
     name: &str,
     counter: &CallCounter,
 ) -> Result<(Caller, Vec<Account>)> {
-    let base = sdk_config(aws).await;
+    let base = session::sdk_config(aws).await;
     let me = caller(&base, counter).await?;
     let partition = me.arn.split(':').nth(1).unwrap_or("aws").to_string();
     let own_writer = match caller_kind(&me.arn) {
@@ -163,9 +158,9 @@ pub async fn accounts(
 
 /// The role of an STS assumed-role session ARN (`arn:aws:sts::1:assumed-role/Role/session`).
 fn assumed_role(arn: &str) -> Option<String> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let rest = resource.strip_prefix("assumed-role/")?;
-    rest.split('/').next().map(str::to_string)
+    scpctl_core::names::CallerArn::parse(arn)?
+        .assumed_role()
+        .map(str::to_string)
 }
 
 /// Read one account and plan it.
@@ -329,7 +324,7 @@ async fn execute(
         .iter()
         .flat_map(|(account, p)| p.changes.iter().map(move |c| format!("{account}: {c}")))
         .collect();
-    super::deploy::confirm_changes(cli, yes, &listed)?;
+    crate::commands::base::confirm::confirm_changes(cli, yes, &listed)?;
     let inline = inline_document(&policy.compact).unwrap_or_else(|| policy.compact.clone());
     let changes = crate::progress::Changes::new(total);
     let progress = |c: &scpctl_core::identity_plan::IdentityChange| changes.done(c);
@@ -397,7 +392,7 @@ async fn plan_and_maybe_apply(
     require_targets(&targets)?;
     let ids = checked_accounts(&args.targets.accounts)?;
     let policy = rendered(cli)?;
-    let counter = CallCounter::default();
+    let counter = session::counter();
     let (_, accounts) = accounts(
         &args.aws,
         &ids,
@@ -477,7 +472,7 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
         require_targets(&targets)?;
         let ids = checked_accounts(&deploy.targets.accounts)?;
         let policy = rendered(cli)?;
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let (_, accounts) = accounts(
             &deploy.aws,
             &ids,
@@ -524,7 +519,7 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
         }
         let ids = checked_accounts(&args.accounts)?;
         let policy = rendered(cli)?;
-        let counter = CallCounter::default();
+        let counter = session::counter();
         let (_, accounts) = accounts(
             &args.aws,
             &ids,

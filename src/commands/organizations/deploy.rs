@@ -2,15 +2,13 @@
 //! show the plan, ask, execute.
 
 use scpctl_core::printable::printable;
-use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use scpctl_core::config::AWS_RCPS_PER_TARGET;
 use scpctl_core::plan::{
     plan_apply, plan_destroy, plan_detach, Change, Desired, OrgPolicyType, Plan, PlanError,
     TargetId,
 };
-use scpctl_core::render::{render, Layout, PolicyKind, RenderedPolicy};
 use serde_json::json;
 
 use aws_config::SdkConfig;
@@ -19,42 +17,16 @@ use scpctl_core::lockout::{caller_kind, check_caller, reaching_target, CallerKin
 use crate::aws::iam::{caller, Iam};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
-use crate::aws::{sdk_config, CallCounter};
-use crate::cli::{
-    ApplyArgs, AwsArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat, TargetArgs,
-};
+use crate::aws::CallCounter;
+use crate::cli::{ApplyArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat};
+use crate::commands::base::confirm::confirm_changes;
+use crate::commands::base::kinds::{org_type, policy_kind};
+use crate::commands::base::load::load_and_render;
+use crate::commands::base::session::{block_on, connect, connect_with_config};
+use crate::commands::base::targets::targets;
 use crate::exit;
-use crate::load::{load, print_warnings_summary, Loaded};
+use crate::load::load;
 use crate::problems::{Problems, Usage};
-
-/// A tokio runtime for one command; the rest of the CLI stays synchronous.
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    Ok(runtime.block_on(future))
-}
-
-/// Organizations client and its call counter.
-pub async fn connect(aws: &AwsArgs, concurrency: u16) -> (Orgs, CallCounter) {
-    let (orgs, counter, _) = connect_with_config(aws, concurrency).await;
-    (orgs, counter)
-}
-
-pub async fn connect_with_config(
-    aws: &AwsArgs,
-    concurrency: u16,
-) -> (Orgs, CallCounter, SdkConfig) {
-    let counter = CallCounter::default();
-    let config = sdk_config(aws).await;
-    (
-        Orgs::new(&config, &counter, concurrency.into()),
-        counter,
-        config,
-    )
-}
 
 /// Refuse to deploy a policy that would deny the IAM user running scpctl (issue: lockout
 /// guards). Roles, the root user and the management account are never restricted by it.
@@ -112,58 +84,6 @@ async fn guard_self_lockout(
     }
 }
 
-/// Validated target ids from the flags; every bad one is reported at once.
-fn targets(args: &TargetArgs) -> Result<Vec<TargetId>> {
-    if args.ous.is_empty() && args.accounts.is_empty() && !args.root {
-        return Err(Usage(Problems(vec![
-            "no target: give at least one --ou OU, --account ID or --root".into(),
-        ]))
-        .into());
-    }
-    let mut ids = Vec::new();
-    let mut errors = Vec::new();
-    let parsed = args
-        .ous
-        .iter()
-        .map(|o| TargetId::ou(o))
-        .chain(args.accounts.iter().map(|a| TargetId::account(a)));
-    for r in parsed {
-        match r {
-            Ok(id) if !ids.contains(&id) => ids.push(id),
-            Ok(_) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Usage(Problems::from_errors(&errors)).into());
-    }
-    Ok(ids)
-}
-
-/// The policy type a `--kind` deploys; kinds `plan` does not deploy are a usage
-/// error naming them.
-pub fn org_type(kind: Kind) -> Result<OrgPolicyType> {
-    match kind {
-        Kind::Scp => Ok(OrgPolicyType::ServiceControl),
-        Kind::Signin => Ok(OrgPolicyType::ResourceControl),
-        #[allow(unreachable_patterns)]
-        other => Err(Usage(Problems(vec![format!(
-            "--kind {} is not deployed through AWS Organizations by this command; use --kind scp or --kind signin",
-            format!("{other:?}").to_lowercase()
-        )]))
-        .into()),
-    }
-}
-
-/// The config (its warnings printed) and the policy of `kind` rendered from it.
-pub fn load_and_render(cli: &Cli, kind: PolicyKind) -> Result<(Loaded, RenderedPolicy)> {
-    let loaded = load(&cli.config)?;
-    print_warnings_summary(&loaded);
-    let mut policies = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?;
-    let policy = policies.remove(0);
-    Ok((loaded, policy))
-}
-
 fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
     let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     if let Some(last) = messages.last_mut() {
@@ -208,36 +128,6 @@ fn print_plan(
     Ok(())
 }
 
-/// [`confirm`] for a list of changes: with `--output json` (or jsonl) the plan went to stdout as
-/// data, or nowhere, so a person at the prompt sees it on stderr first. Never write unseen.
-pub fn confirm_changes<C: std::fmt::Display>(cli: &Cli, yes: bool, changes: &[C]) -> Result<()> {
-    if !yes && cli.output != OutputFormat::Text && std::io::stdin().is_terminal() {
-        errln!("{} change(s):", changes.len())?;
-        for c in changes {
-            errln!("  + {}", printable(&c.to_string()))?;
-        }
-    }
-    confirm(yes, &format!("Make these {} change(s)?", changes.len()))
-}
-
-/// Ask on the terminal; without one, refuse unless `--yes` was given.
-pub fn confirm(yes: bool, question: &str) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to change AWS without confirmation: stdin is not a terminal, pass --yes to proceed (nothing was changed)");
-    }
-    err!("{question} Only 'yes' is accepted: ")?;
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() != "yes" {
-        bail!("not confirmed; nothing was changed");
-    }
-    Ok(())
-}
-
 async fn execute(
     orgs: &Orgs,
     plan: &Plan,
@@ -271,7 +161,7 @@ async fn plan_and_maybe_apply(
     let policy_type = org_type(args.identity.kind)?;
     // Usage errors (bad target ids) before the config's warnings.
     let mut target_ids = targets(&args.targets)?;
-    let (loaded, scp) = load_and_render(cli, super::policy_kind(args.identity.kind)?)?;
+    let (loaded, scp) = load_and_render(cli, policy_kind(args.identity.kind)?)?;
     let limits = loaded.config.limits;
     let (orgs, counter, config) = connect_with_config(&args.aws, args.concurrency).await;
     let orgs = orgs.for_type(policy_type);

@@ -14,8 +14,10 @@ use scpctl_core::scenario::scenario;
 use serde_json::json;
 
 use crate::cli::{Cli, Kind, OutputFormat, SigninPhase, SimulateArgs};
+use crate::commands::base::policies::{json_files, read_policy};
+use crate::commands::base::table::{decision_text, print_table};
 use crate::exit;
-use crate::load::{load, read_text, Loaded};
+use crate::load::{load, Loaded};
 
 /// The policy under test and what to call it.
 struct Subject {
@@ -23,12 +25,6 @@ struct Subject {
     document: PolicyDocument,
     /// Rendered by scpctl from the config (then Sids are compared too, not just the decision).
     rendered: bool,
-}
-
-pub(super) fn read_policy(path: &Path) -> Result<PolicyDocument> {
-    let text = read_text(path, "policy file")?;
-    PolicyDocument::from_json(&text)
-        .with_context(|| format!("{}: not a policy document", path.display()))
 }
 
 fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) -> Result<Subject> {
@@ -52,7 +48,7 @@ fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) ->
 }
 
 fn policy_type(kind: Kind) -> Result<PolicyType> {
-    Ok(match super::policy_kind(kind)? {
+    Ok(match crate::commands::base::kinds::policy_kind(kind)? {
         PolicyKind::Scp => PolicyType::Scp,
         PolicyKind::Identity => PolicyType::Identity,
         PolicyKind::Signin => PolicyType::Rcp,
@@ -66,26 +62,6 @@ fn compile(path: &Path, kind: PolicyType) -> Result<(String, CompiledPolicy)> {
     Ok((label, policy))
 }
 
-/// Every `*.json` file in `dir`, in name order.
-pub(super) fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read policy directory {}", dir.display()))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot read policy directory {}", dir.display()))?
-            .path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    if files.is_empty() {
-        bail!("policy directory {} holds no *.json file", dir.display());
-    }
-    Ok(files)
-}
-
 /// Level names of a chain: root, ou-1, ..., account.
 fn level_name(i: usize, n: usize) -> String {
     match i {
@@ -95,9 +71,7 @@ fn level_name(i: usize, n: usize) -> String {
     }
 }
 
-fn usage(message: String) -> anyhow::Error {
-    crate::problems::Usage(crate::problems::Problems(vec![message])).into()
-}
+use crate::problems::usage;
 
 /// A request value that an operator of the policies cannot read is a usage error (exit 2), like
 /// a bad value of a typed key.
@@ -237,12 +211,12 @@ fn request_json(ctx: &RequestContext) -> serde_json::Value {
 }
 
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
-    let kind: PolicyKind = super::policy_kind(args.kind)?;
+    let kind: PolicyKind = crate::commands::base::kinds::policy_kind(args.kind)?;
     if args.scenario && kind == PolicyKind::Signin {
         if !args.policy.is_empty() {
             bail!("--scenario --kind signin evaluates the RCP rendered from the config (both include_root settings); --policy is not used");
         }
-        return super::signin_scenario::run(cli, &load(&cli.config)?, args.wide);
+        return super::signin::run(cli, &load(&cli.config)?, args.wide);
     }
     if !args.scenario && kind == PolicyKind::Signin && args.phase.is_none() {
         return Err(crate::problems::Usage(crate::problems::Problems(vec![
@@ -478,14 +452,6 @@ fn print_decision(
     Ok(())
 }
 
-pub(super) fn decision_text(denied: bool, statement: Option<&str>) -> String {
-    match (denied, statement) {
-        (true, Some(s)) => format!("DENIED by {s}"),
-        (true, None) => "DENIED".into(),
-        (false, _) => "NOT DENIED".into(),
-    }
-}
-
 fn run_scenario(
     cli: &Cli,
     subject: &Subject,
@@ -561,7 +527,7 @@ fn run_scenario(
                 "GUIDE EXPECTS".into(),
                 "POLICY GIVES".into(),
             ];
-            super::print_table(&header, &table, wide)?;
+            print_table(&header, &table, wide)?;
             outln!(
                 "{} of {} rows agree with the guide.",
                 rows.len() - disagreements,

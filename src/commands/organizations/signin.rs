@@ -18,13 +18,15 @@ use scpctl_core::signin::{
 };
 use serde_json::json;
 
-use super::deploy::{block_on, confirm};
-use super::in_force::{Attached, OrgPolicies};
 use crate::aws::iam::{assume_role, caller};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
-use crate::aws::{sdk_config, CallCounter};
+use crate::aws::CallCounter;
 use crate::cli::{ApplyArgs, Cli, OutputFormat};
+use crate::commands::base::confirm::confirm;
+use crate::commands::base::org_policies::{self, OrgPolicies};
+use crate::commands::base::policies::Attached;
+use crate::commands::base::session::{self, block_on};
 use crate::exit;
 use crate::load::{load, print_warnings_summary};
 
@@ -223,7 +225,7 @@ fn cannot_prove(e: anyhow::Error) -> anyhow::Error {
 }
 
 fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
-    super::in_force::compile(content, kind, name).map_err(cannot_prove)
+    org_policies::compile(content, kind, name).map_err(cannot_prove)
 }
 
 /// `apply --kind signin --account-policy`: the account's Sign-In statements, then console
@@ -234,8 +236,8 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
     let wanted = account_statements(&loaded.config, &loaded.cidrs.set, args.all_principals)
         .map_err(crate::problems::Problems)?;
     block_on(async {
-        let counter = CallCounter::default();
-        let base = sdk_config(&args.deploy.aws).await;
+        let counter = session::counter();
+        let base = session::sdk_config(&args.deploy.aws).await;
         let me = caller(&base, &counter).await?;
         let account = match args.deploy.targets.accounts.as_slice() {
             [] => me.account.clone(),

@@ -1,0 +1,54 @@
+//! `scpctl render`, `validate`, `init`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::values::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The policy document.
+    Json,
+    /// An aws_organizations_policy (or aws_iam_policy) resource.
+    Terraform,
+    /// An AWS::Organizations::Policy (or AWS::IAM::ManagedPolicy) template.
+    Cloudformation,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Which policy to render.
+    #[arg(long, value_enum, default_value_t = Kind::Scp)]
+    pub kind: Kind,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+
+    /// Indent the JSON for people. AWS receives the compact form, which is what is budgeted.
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Opt in: put statement 1 (no CIDRs) in a second SCP to free room for CIDRs. Equivalent,
+    /// but takes one more of the SCPs a target may have ([limits] scps_per_target). Needs --out-dir.
+    #[arg(long, requires = "out_dir")]
+    pub split_statements: bool,
+
+    /// Write each document to DIR/<policy name>.<ext> instead of stdout (all or nothing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check only this policy's budget (default: both).
+    #[arg(long, value_parser = policy_kinds())]
+    pub kind: Option<Kind>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config (default: the --config path, ./scpctl.toml).
+    pub path: Option<PathBuf>,
+}
