@@ -164,7 +164,7 @@ pub fn load_and_render(cli: &Cli, kind: PolicyKind) -> Result<(Loaded, RenderedP
     Ok((loaded, policy))
 }
 
-fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
+pub(super) fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
     let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     if let Some(last) = messages.last_mut() {
         last.push_str("\nnothing was changed");

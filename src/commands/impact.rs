@@ -234,7 +234,15 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             .map(|_| s.spawn(|| trail::worker(&shared, &rx)))
             .collect();
         s.spawn(|| trail::progress_loop(&shared, &done));
-        let produced = produce(args, &local, &remote, &time, tx, &shared);
+        let produced = produce(
+            &args.aws,
+            args.concurrency,
+            &local,
+            &remote,
+            &time,
+            tx,
+            &shared,
+        );
         let mut tally = Tally::default();
         for h in handles {
             match h.join() {
@@ -331,8 +339,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
 
 /// Feed the workers: local paths, then each S3 prefix. Dropping `tx` at the end closes the
 /// channel, so the workers finish.
-fn produce(
-    args: &ImpactArgs,
+pub(super) fn produce(
+    aws: &crate::cli::AwsArgs,
+    concurrency: u16,
     local: &[PathBuf],
     remote: &[(String, String)],
     time: &TimeRange,
@@ -348,7 +357,7 @@ fn produce(
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let config = crate::aws::sdk_config(&args.aws).await;
+        let config = crate::aws::sdk_config(aws).await;
         let client = crate::aws::s3::client(&config);
         for (bucket, prefix) in remote {
             let (listed, kept) = crate::aws::s3::send_objects(
@@ -356,7 +365,7 @@ fn produce(
                 bucket,
                 prefix,
                 time,
-                usize::from(args.concurrency),
+                usize::from(concurrency),
                 &tx,
                 shared,
             )

@@ -1,5 +1,6 @@
 //! One small function per subcommand, wiring the pure core to files and the terminal.
 
+mod denials;
 mod deploy;
 mod docs;
 mod exception;
@@ -9,6 +10,7 @@ mod impact_athena;
 mod in_force;
 mod init;
 mod render;
+mod rollout;
 mod signin;
 mod signin_scenario;
 mod simulate;
@@ -22,8 +24,10 @@ use crate::cli::{Cli, Command, Kind, OutputFormat};
 
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
-    if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
-        errln!("error: --output jsonl is for `impact` only; use text or json")?;
+    if cli.output == OutputFormat::Jsonl
+        && !matches!(cli.command, Command::Impact(_) | Command::Denials(_))
+    {
+        errln!("error: --output jsonl is for `impact` and `denials` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {
@@ -58,6 +62,8 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(cli, args),
         Command::Impact(args) => impact::run(cli, args),
+        Command::Denials(args) => denials::run(cli, args),
+        Command::Rollout(command) => rollout::run(cli, command),
     }
 }
 
