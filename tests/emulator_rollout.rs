@@ -396,3 +396,49 @@ fn a_crash_after_any_call_of_next_is_finished_by_a_rerun() {
         eprintln!("stage {stage}: crash points tried: {total}");
     }
 }
+
+/// Rollout tags written by hand that do not parse are reported, never trusted: `next` refuses
+/// and writes nothing, `abort` rewrites them.
+#[test]
+fn hand_written_tags_that_do_not_parse_stop_next_until_abort() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 3);
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = dir.path().join("scpctl.toml");
+    write_config(&config, &org, None, &[]);
+    scpctl(&emu, &config, &["rollout", "next", "--yes"]).success();
+    let id = policies_named(&emu, SCP_NAME).remove(0);
+    emu.block_on(async {
+        let t = aws_sdk_organizations::types::Tag::builder()
+            .key("scpctl:rollout-stage")
+            .value("banana")
+            .build()
+            .unwrap();
+        emu.orgs
+            .tag_resource()
+            .resource_id(&id)
+            .tags(t)
+            .send()
+            .await
+            .unwrap();
+    });
+    let a = scpctl(&emu, &config, &["rollout", "next", "--yes", "--force"]).code(1);
+    let err = stderr_of(&a);
+    assert!(
+        err.contains("banana") && err.contains("rollout abort"),
+        "{err}"
+    );
+    assert!(!holds(&emu, &org.ous[1]));
+    let a = scpctl(&emu, &config, &["rollout", "status"]).success();
+    assert!(stderr_of(&a).contains("not trusted"), "{}", stderr_of(&a));
+    scpctl(
+        &emu,
+        &config,
+        &["rollout", "abort", "--yes", "--reason", "bad tags"],
+    )
+    .success();
+    assert_eq!(tag(&emu, "scpctl:rollout-stage"), None);
+    assert!(!holds(&emu, &org.ous[0]));
+    scpctl(&emu, &config, &["rollout", "next", "--yes"]).success();
+    assert_eq!(tag(&emu, "scpctl:rollout-stage").as_deref(), Some("1"));
+}
