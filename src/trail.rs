@@ -329,7 +329,7 @@ fn process(
     name: &str,
     mut input: impl Read,
     shared: &Shared,
-    tally: &mut Tally,
+    tally: &mut dyn FnMut(&Record, &Outcome),
     cache: &mut VerdictCache,
     buf: &mut Vec<u8>,
 ) {
@@ -398,7 +398,7 @@ fn process(
                         lines.clear();
                     }
                 }
-                tally.add(&outcome, shared.cidrs);
+                tally(record, &outcome);
             }
             Err(e) => error = Some(e.to_string()),
         }
@@ -468,6 +468,20 @@ fn process(
 /// Take jobs until the channel closes (or output is gone); return this thread's tally.
 pub fn worker(shared: &Shared, jobs: &Mutex<Receiver<Job>>) -> Tally {
     let mut tally = Tally::default();
+    worker_with(shared, jobs, &mut |_, outcome| {
+        tally.add(outcome, shared.cidrs)
+    });
+    tally
+}
+
+/// [`worker`] handing each replayed record to `observe` instead of impact's tally (`denials`
+/// attributes refusals with the same replay).
+pub fn worker_with(
+    shared: &Shared,
+    jobs: &Mutex<Receiver<Job>>,
+    observe: &mut dyn FnMut(&Record, &Outcome),
+) {
+    let tally = observe;
     let mut cache = VerdictCache::default();
     // Reserved, not touched: pages are used as a file needs them, and reused for the next.
     let mut buf = Vec::with_capacity(IN_MEMORY + 1);
@@ -491,7 +505,7 @@ pub fn worker(shared: &Shared, jobs: &Mutex<Receiver<Job>>) -> Tally {
                             .progress
                             .compressed
                             .fetch_add(meta.len(), Ordering::Relaxed);
-                        process(&name, file, shared, &mut tally, &mut cache, &mut buf)
+                        process(&name, file, shared, tally, &mut cache, &mut buf)
                     }
                     Err(e) => shared.problem(&name, None, format!("{e:#}")),
                 }
@@ -501,14 +515,7 @@ pub fn worker(shared: &Shared, jobs: &Mutex<Receiver<Job>>) -> Tally {
                     .progress
                     .compressed
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                process(
-                    &name,
-                    bytes.as_slice(),
-                    shared,
-                    &mut tally,
-                    &mut cache,
-                    &mut buf,
-                )
+                process(&name, bytes.as_slice(), shared, tally, &mut cache, &mut buf)
             }
         }
     }
@@ -517,7 +524,6 @@ pub fn worker(shared: &Shared, jobs: &Mutex<Receiver<Job>>) -> Tally {
         cache.hits,
         cache.misses
     );
-    tally
 }
 
 /// Whether a directory entry is a CloudTrail file to read: `.json` or `.json.gz`, not under

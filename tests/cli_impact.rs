@@ -333,7 +333,7 @@ fn jsonl_is_for_impact_only() {
         .arg(&p.config)
         .args(["--output", "jsonl", "render"]);
     let a = cmd.assert().code(2);
-    assert!(stderr(&a).contains("--output jsonl is for `impact` only"));
+    assert!(stderr(&a).contains("--output jsonl is for `impact` and `denials` only"));
 }
 
 #[test]

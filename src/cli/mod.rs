@@ -9,6 +9,7 @@ mod deploy;
 mod exception;
 mod impact;
 mod render;
+mod rollout;
 mod simulate;
 mod values;
 
@@ -17,6 +18,7 @@ pub use deploy::*;
 pub use exception::*;
 pub use impact::*;
 pub use render::*;
+pub use rollout::*;
 pub use simulate::*;
 pub use values::*;
 
@@ -196,6 +198,14 @@ Print a completion script for your shell on stdout, for example:
 Print the scpctl(1) manual page in roff on stdout (`scpctl man | man -l -`), or with --out-dir DIR \
 write scpctl.1 and one page per subcommand (scpctl-render.1, ...) for installing under man1/.")]
     Man(ManArgs),
+
+    /// What the policy actually refused in CloudTrail, by which policy, against the prediction.
+    #[command(long_about = DENIALS_ABOUT)]
+    Denials(DenialsArgs),
+
+    /// Attach the policy stage by stage ([[rollout.stages]]), gated on a soak and on denials.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod impact;
 mod init;
 mod organizations;
 mod render;
+mod rollout;
 mod simulate;
 mod validate;
 
@@ -17,8 +18,10 @@ use crate::cli::{Cli, Command, OutputFormat};
 
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
-    if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
-        errln!("error: --output jsonl is for `impact` only; use text or json")?;
+    if cli.output == OutputFormat::Jsonl
+        && !matches!(cli.command, Command::Impact(_) | Command::Denials(_))
+    {
+        errln!("error: --output jsonl is for `impact` and `denials` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {
@@ -50,5 +53,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(cli, args),
         Command::Impact(args) => impact::run(cli, args),
+        Command::Denials(args) => rollout::denials::run(cli, args),
+        Command::Rollout(command) => rollout::run(cli, command),
     }
 }

@@ -267,6 +267,46 @@ impl Orgs {
         )
         .await
     }
+
+    /// Set tags on a policy (TagResource): one call for all, an existing key is overwritten,
+    /// so a repeat is harmless.
+    pub async fn tag_policy(&self, policy_id: &str, tags: &[(String, String)]) -> Result<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let tags: Vec<Tag> = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| anyhow!("{e}"))?;
+        retry_conflicts("TagResource", || {
+            self.client
+                .tag_resource()
+                .resource_id(policy_id)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(&format!("TagResource {policy_id}"), e))
+    }
+
+    /// Remove tags from a policy (UntagResource); a key already gone is not an error.
+    pub async fn untag_policy(&self, policy_id: &str, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        retry_conflicts("UntagResource", || {
+            self.client
+                .untag_resource()
+                .resource_id(policy_id)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(&format!("UntagResource {policy_id}"), e))
+    }
 }
 
 /// A write retried on conflicts, for which the error `already_done` means the wanted state is

@@ -367,6 +367,24 @@ impl Orgs {
             targets,
         })
     }
+
+    /// Every tag on a policy (ListTagsForResource), as key/value pairs: the rollout's state.
+    pub async fn policy_tags(&self, policy_id: &str) -> Result<Vec<(String, String)>> {
+        let pages = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(policy_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| failed(&format!("ListTagsForResource {policy_id}"), e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.tags())
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
 }
 
 /// The parents above `child`, nearest first, up to the root (`r-...`), each found by `parent`

@@ -36,3 +36,12 @@ pub fn confirm(yes: bool, question: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A refused plan's errors as one message, ending "nothing was changed".
+pub fn plan_errors(errors: Vec<scpctl_core::plan::PlanError>) -> anyhow::Error {
+    let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    if let Some(last) = messages.last_mut() {
+        last.push_str("\nnothing was changed");
+    }
+    crate::problems::Problems(messages).into()
+}

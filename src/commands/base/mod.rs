@@ -22,6 +22,8 @@
 //! `session::connect(&args.aws, n)` is the short form for an Organizations client.
 
 pub mod confirm;
+pub mod feed;
+pub mod inputs;
 pub mod kinds;
 pub mod load;
 pub mod org_policies;

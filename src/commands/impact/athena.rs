@@ -12,9 +12,9 @@ use scpctl_core::policy::PolicyDocument;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
 use serde_json::json;
 
-use super::inputs::{lookup_management, tag_source, twelve_digits};
 use super::report::Report;
 use crate::cli::{Cli, ImpactArgs, OutputFormat, TableLayoutArg};
+use crate::commands::base::inputs::{lookup_management, tag_source, twelve_digits};
 use crate::commands::base::kinds::policy_kind;
 use crate::commands::base::session;
 use crate::exit;

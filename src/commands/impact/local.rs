@@ -24,8 +24,9 @@ use crate::load::load;
 use crate::trail::{self, Job, Out, Problems, Shared};
 
 use super::in_force::OrgInForce;
-use super::inputs::{lookup_management, tag_source, twelve_digits};
 use super::report::Report;
+use crate::commands::base::feed::produce;
+use crate::commands::base::inputs::{lookup_management, tag_source, twelve_digits};
 use crate::commands::base::kinds::policy_kind;
 use crate::commands::base::policies::{policy_files, Attached};
 use crate::commands::base::session;
@@ -128,7 +129,15 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
             .map(|_| s.spawn(|| trail::worker(&shared, &rx)))
             .collect();
         s.spawn(|| trail::progress_loop(&shared, &done));
-        let produced = produce(args, &local, &remote, &time, tx, &shared);
+        let produced = produce(
+            &args.aws,
+            args.concurrency,
+            &local,
+            &remote,
+            &time,
+            tx,
+            &shared,
+        );
         let mut tally = Tally::default();
         for h in handles {
             match h.join() {
@@ -221,46 +230,6 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         return Ok(exit::INPUT_SKIPPED);
     }
     Ok(exit::SUCCESS)
-}
-
-/// Feed the workers: local paths, then each S3 prefix. Dropping `tx` at the end closes the
-/// channel, so the workers finish.
-fn produce(
-    args: &ImpactArgs,
-    local: &[PathBuf],
-    remote: &[(String, String)],
-    time: &TimeRange,
-    tx: tokio::sync::mpsc::Sender<Job>,
-    shared: &Shared,
-) -> Result<()> {
-    if !trail::send_paths(local, &tx, shared) || remote.is_empty() {
-        return Ok(());
-    }
-    session::block_on(async {
-        let config = session::sdk_config(&args.aws).await;
-        let client = crate::aws::s3::client(&config);
-        for (bucket, prefix) in remote {
-            let tx = &tx;
-            let sink = crate::aws::s3::Sink {
-                deliver: move |name, bytes| async move {
-                    tx.send(Job::Bytes { name, bytes }).await.is_ok()
-                },
-                problem: &|name: &str, why: String| shared.problem(name, None, why),
-                max_size: trail::MAX_DECOMPRESSED,
-            };
-            let (listed, kept) = crate::aws::s3::send_objects(
-                &client,
-                bucket,
-                prefix,
-                time,
-                usize::from(args.concurrency),
-                sink,
-            )
-            .await?;
-            tracing::info!("s3://{bucket}/{prefix}: {listed} keys listed, {kept} log files read");
-        }
-        Ok::<(), anyhow::Error>(())
-    })?
 }
 
 /// What the report says about the policies in force.

@@ -4,7 +4,6 @@
 
 mod athena;
 mod in_force;
-mod inputs;
 mod local;
 mod report;
 

@@ -6,8 +6,7 @@ use scpctl_core::printable::printable;
 use anyhow::{bail, Result};
 use scpctl_core::config::AWS_RCPS_PER_TARGET;
 use scpctl_core::plan::{
-    plan_apply, plan_destroy, plan_detach, Change, Desired, OrgPolicyType, Plan, PlanError,
-    TargetId,
+    plan_apply, plan_destroy, plan_detach, Change, Desired, OrgPolicyType, Plan, TargetId,
 };
 use serde_json::json;
 
@@ -19,7 +18,7 @@ use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
 use crate::aws::CallCounter;
 use crate::cli::{ApplyArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat};
-use crate::commands::base::confirm::confirm_changes;
+use crate::commands::base::confirm::{confirm_changes, plan_errors};
 use crate::commands::base::kinds::{org_type, policy_kind};
 use crate::commands::base::load::load_and_render;
 use crate::commands::base::session::{block_on, connect, connect_with_config};
@@ -82,14 +81,6 @@ async fn guard_self_lockout(
             me.arn
         ),
     }
-}
-
-fn plan_errors(errors: Vec<PlanError>) -> anyhow::Error {
-    let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    if let Some(last) = messages.last_mut() {
-        last.push_str("\nnothing was changed");
-    }
-    Problems(messages).into()
 }
 
 fn print_plan(

@@ -1,5 +1,6 @@
-//! What both impact engines read before the replay: account ids from flags, the tags (a file or
-//! IAM) and the management account (Organizations).
+//! What the commands that replay CloudTrail (impact's two engines, denials, rollout next) read
+//! before the replay: account ids from flags, the tags (a file or IAM) and the management
+//! account (Organizations).
 
 use anyhow::{bail, Context, Result};
 use scpctl_core::config::Config;
