@@ -55,6 +55,8 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line (`impact` only: one line per would-be-denied event).
     Jsonl,
+    /// One self-contained HTML page (`impact` only): the JSON report, for people.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -521,6 +523,10 @@ pub struct ImpactArgs {
     /// Which rendered policy to replay.
     #[arg(long, default_value = "scp", value_parser = policy_kinds())]
     pub kind: Kind,
+
+    /// Write the report (text, json or html) to FILE instead of stdout, all or nothing.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     /// Principal tags: a JSON object {"<principal ARN>": {"<tag key>": "<value>"}}.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["assume_excepted", "tags_from_iam"])]

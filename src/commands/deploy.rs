@@ -203,7 +203,7 @@ fn print_plan(
                 }
             }
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {}
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {}
     }
     Ok(())
 }

@@ -306,7 +306,9 @@ pub fn print(
                 }
             }
         }
-        OutputFormat::Text | OutputFormat::Jsonl => outln!("Applied {total} change(s).")?,
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
+            outln!("Applied {total} change(s).")?
+        }
     }
     Ok(())
 }

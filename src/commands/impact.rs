@@ -126,6 +126,12 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         return super::impact_athena::run(cli, args);
     }
     let started = Instant::now();
+    if let (Some(file), OutputFormat::Jsonl) = (&args.out, cli.output) {
+        bail!(
+            "--out {}: --output jsonl streams to stdout; --out takes text, json or html",
+            file.display()
+        );
+    }
     let loaded = load(&cli.config)?;
     let kind: PolicyKind = super::policy_kind(args.kind)?;
     let doc = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?
@@ -308,11 +314,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         api_calls: in_force.as_ref().and_then(|f| f.api_calls()),
         signin: kind == PolicyKind::Signin,
     };
-    let written = match cli.output {
-        OutputFormat::Jsonl => true,
-        OutputFormat::Json => report.write_json(&out),
-        OutputFormat::Text => out.write(report.text().as_bytes()),
-    };
+    let written = emit(cli, args, &report, &out)?;
     if !written || !out.flush() {
         // A closed pipe (`| head`) ends with 141 and no message; any other failure (a full
         // disk) is an error: exit 0 with a lost report would read as "nothing denied".
@@ -498,6 +500,10 @@ impl Report<'_> {
     /// The JSON document, serialised straight to the output (no intermediate tree: a report
     /// of many principals stays cheap).
     pub(super) fn write_json(&self, out: &Out) -> bool {
+        out.with(|w| self.json_to(w))
+    }
+
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Totals {
             files: u64,
@@ -529,6 +535,9 @@ impl Report<'_> {
             apart: serde_json::Map<String, serde_json::Value>,
             undecided_network: serde_json::Map<String, serde_json::Value>,
             skipped: serde_json::Map<String, serde_json::Value>,
+            /// Would-be-denied records per UTC day and Sid (not from `--engine athena`).
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            denied_by_day: &'a BTreeMap<String, BTreeMap<String, u64>>,
             problems: &'a [Problem],
             /// Problems found but not in `problems` (beyond the first of each file).
             #[serde(skip_serializing_if = "is_zero")]
@@ -567,6 +576,7 @@ impl Report<'_> {
             apart: codes(&t.apart, |r| r.code()),
             undecided_network: codes(&t.undecided_network, |r| r.code()),
             skipped: codes(&t.skipped, |r| r.code()),
+            denied_by_day: &t.denied_by_day,
             problems: &self.problems.listed,
             problems_unlisted: self.problems.unlisted(),
             not_read_again: &self.problems.links,
@@ -574,10 +584,25 @@ impl Report<'_> {
             denied_today_by: with.then_some(&t.denied_today),
             api_calls: self.api_calls.as_ref(),
         };
-        out.with(|w| {
-            serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    }
+
+    /// The whole report as bytes, for `--out` and `--output html` (the page is drawn from the
+    /// JSON document itself, so its numbers are the JSON's).
+    fn document(&self, format: OutputFormat) -> Result<Vec<u8>> {
+        if format == OutputFormat::Text {
+            return Ok(self.text().into_bytes());
+        }
+        let mut json = Vec::new();
+        self.json_to(&mut json)
+            .context("internal: the JSON report could not be built")?;
+        if format != OutputFormat::Html {
+            return Ok(json);
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(&json).context("internal: the JSON report does not parse")?;
+        Ok(scpctl_core::report_html::impact_html(&value).into_bytes())
     }
 
     pub(super) fn text(&self) -> String {
@@ -735,5 +760,31 @@ impl Report<'_> {
             );
         }
         s
+    }
+}
+
+/// Print the report (or write it to `--out`, all or nothing) in the chosen format.
+pub(super) fn emit(cli: &Cli, args: &ImpactArgs, report: &Report, out: &Out) -> Result<bool> {
+    match (cli.output, &args.out) {
+        (OutputFormat::Jsonl, _) => Ok(true),
+        (OutputFormat::Json, None) => Ok(report.write_json(out)),
+        (format, None) => Ok(out.write(&report.document(format)?)),
+        (format, Some(file)) => {
+            let bytes = report.document(format)?;
+            let name = file.file_name().and_then(|n| n.to_str()).with_context(|| {
+                format!(
+                    "--out {}: not a file name",
+                    scpctl_core::origin::excerpt(&file.display().to_string())
+                )
+            })?;
+            let dir = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            crate::outdir::write_all_or_nothing(dir, &[(name.to_string(), bytes)])
+                .with_context(|| format!("--out {}", file.display()))?;
+            errln!("wrote {}", file.display())?;
+            Ok(true)
+        }
     }
 }

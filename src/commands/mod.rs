@@ -22,8 +22,15 @@ use crate::cli::{Cli, Command, Kind, OutputFormat};
 
 /// Run the command; the returned code is the process exit code (see `exit`).
 pub fn run(cli: &Cli) -> Result<u8> {
-    if cli.output == OutputFormat::Jsonl && !matches!(cli.command, Command::Impact(_)) {
-        errln!("error: --output jsonl is for `impact` only; use text or json")?;
+    if matches!(cli.output, OutputFormat::Jsonl | OutputFormat::Html)
+        && !matches!(cli.command, Command::Impact(_))
+    {
+        let name = if cli.output == OutputFormat::Html {
+            "html"
+        } else {
+            "jsonl"
+        };
+        errln!("error: --output {name} is for `impact` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {
