@@ -210,8 +210,8 @@ impl Run {
 
     fn impact(&self, output: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
         let d = self.dir.path();
-        // Relative paths: the page (and the README's screenshot) names `tags.json`, not a
-        // temporary directory.
+        // Relative paths: the page (and the README's screenshot) names the tags file as given,
+        // not a temporary directory.
         Command::cargo_bin("scpctl")
             .unwrap()
             .current_dir(d)

@@ -35,7 +35,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
 .card b{display:block;font-size:20px}.card.hot b{color:var(--warn)}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
-th{background:var(--card);cursor:pointer;user-select:none;white-space:nowrap}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:var(--card);cursor:pointer;user-select:none;white-space:nowrap}table.sort td:first-child{min-width:16em}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 details{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:2px 8px}summary{cursor:pointer;padding:4px 0;font-weight:600}
 svg{max-width:100%;height:auto}svg text{fill:var(--fg);font-size:11px}svg .axis{stroke:var(--line)}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
@@ -109,10 +109,10 @@ pub fn impact_html(report: &Value) -> String {
 <meta name=\"generator\" content=\"scpctl impact\">\
 <title>scpctl impact: {policy}</title><style>{STYLE}</style></head><body>\n"
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<h1>Impact of {policy}</h1><p class=\"mute\">What enforcing this policy would deny, replayed \
-from CloudTrail records by <code>scpctl impact</code>. Generated offline; this page fetches nothing.</p>\n"
+from CloudTrail records by <code>scpctl impact</code>. Generated offline; this page fetches nothing.</p>"
     );
 
     // The assumptions the numbers rest on.
@@ -154,9 +154,9 @@ from CloudTrail records by <code>scpctl impact</code>. Generated offline; this p
             "none given: every denial counts as new".into()
         }
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<dt>input files</dt><dd>{}</dd></dl>\n",
+        "<dt>input files</dt><dd>{}</dd></dl>",
         num(totals.and_then(|t| t.get("files")))
     );
 
@@ -172,7 +172,7 @@ beyond the first five, records counted apart one by one, and per-record detail: 
 <code>--output json</code> lists every address and suggestion, <code>--output jsonl</code> every \
 would-be-denied event. Principals with nothing denied or undecided are not listed.</p>\n",
     );
-    let _ = write!(s, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(s, "<script>{SCRIPT}</script></body></html>");
     s
 }
 
@@ -428,9 +428,9 @@ fn row(s: &mut String, p: &Value, in_force: bool) {
             num(a.get("count"))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "</td><td>{}</td><td>{}</td></tr>\n",
+        "</td><td>{}</td><td>{}</td></tr>",
         text(p.get("first_seen")),
         text(p.get("last_seen"))
     );
@@ -458,9 +458,9 @@ its /64). An address outside the CIDRs may also be a leaked key: check who calls
             .iter()
             .map(|c| text(Some(c)))
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             text(p.get("account")),
             text(p.get("principal_arn")),
             cidrs.join(", ")
