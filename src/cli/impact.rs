@@ -39,6 +39,10 @@ pub struct ImpactArgs {
     #[arg(long, default_value = "scp", value_parser = policy_kinds())]
     pub kind: Kind,
 
+    /// Write the report (text, json or html) to FILE instead of stdout, all or nothing.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
     /// Principal tags: a JSON object {"<principal ARN>": {"<tag key>": "<value>"}}.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["assume_excepted", "tags_from_iam"])]
     pub tags_file: Option<PathBuf>,

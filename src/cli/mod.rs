@@ -72,6 +72,8 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line (`impact` only: one line per would-be-denied event).
     Jsonl,
+    /// One self-contained HTML page (`impact` only): the JSON report, for people.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,7 +64,7 @@ pub fn man(cli: &Cli, args: &ManArgs) -> Result<u8> {
         .collect();
     match cli.output {
         OutputFormat::Json => outln!("{}", serde_json::json!({ "written": written })),
-        OutputFormat::Text | OutputFormat::Jsonl => errln!(
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => errln!(
             "wrote {} manual pages into {}",
             written.len(),
             dir.display()

@@ -100,7 +100,7 @@ fn print_change(
             "{}",
             json!({"user": user, "account": account, "changed": !change.is_empty(), "set": set, "removed": change.remove})
         ),
-        OutputFormat::Text | OutputFormat::Jsonl => outln!("{done}"),
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => outln!("{done}"),
     }?;
     Ok(())
 }
@@ -264,7 +264,7 @@ async fn rows_all_accounts(
 fn print_rows(cli: &Cli, rows: &[Row], keys: &ExceptionKeys) -> std::io::Result<()> {
     match cli.output {
         OutputFormat::Json => outln!("{}", serde_json::to_string(rows).expect("rows serialise"))?,
-        OutputFormat::Text | OutputFormat::Jsonl => {
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             if rows.is_empty() {
                 outln!(
                     "No IAM user holds an exception ({}={}).",
@@ -371,7 +371,7 @@ fn sweep(cli: &Cli, args: &SweepArgs) -> Result<u8> {
                 "{}",
                 json!({"account": s.account, "revoked": revoked, "expired": users})
             ),
-            OutputFormat::Text | OutputFormat::Jsonl => outln!(
+            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => outln!(
                 "revoked {} expired exception(s): {}",
                 revoked.len(),
                 revoked.join(", ")

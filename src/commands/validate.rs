@@ -92,7 +92,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             });
             outln!("{}", serde_json::to_string_pretty(&report)?)?;
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             print_warnings(&loaded);
             if let Some(note) = vpc_note {
                 errln!("{note}")?;

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod policy;
 pub mod printable;
 pub mod render;
+pub mod report_html;
 pub mod rollout;
 pub mod scenario;
 pub mod signin;

@@ -301,7 +301,9 @@ pub fn print(
                 }
             }
         }
-        OutputFormat::Text | OutputFormat::Jsonl => outln!("Applied {total} change(s).")?,
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
+            outln!("Applied {total} change(s).")?
+        }
     }
     Ok(())
 }

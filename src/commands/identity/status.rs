@@ -140,7 +140,7 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                 "{}",
                 json!({"policy": policy.name, "in_sync": in_sync, "accounts": reports, "api_calls": counter.snapshot()})
             )?,
-            OutputFormat::Text | OutputFormat::Jsonl => {
+            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
                 lines.iter().try_for_each(|l| outln!("{l}"))?
             }
         }

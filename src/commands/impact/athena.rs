@@ -249,8 +249,9 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         signin: false,
     };
     let written = match cli.output {
-        OutputFormat::Json => report.write_json(&out),
-        _ => out.write(report.text().as_bytes()),
+        // Per-record output is the query's own; the report follows as text, as before.
+        OutputFormat::Jsonl => out.write(report.text().as_bytes()),
+        _ => super::report::emit(cli, args, &report, &out)?,
     };
     if written {
         out.flush();

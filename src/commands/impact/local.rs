@@ -33,6 +33,12 @@ use crate::commands::base::session;
 
 pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let started = Instant::now();
+    if let (Some(file), OutputFormat::Jsonl) = (&args.out, cli.output) {
+        bail!(
+            "--out {}: --output jsonl streams to stdout; --out takes text, json or html",
+            file.display()
+        );
+    }
     let loaded = load(&cli.config)?;
     let kind: PolicyKind = policy_kind(args.kind)?;
     let doc = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?
@@ -211,11 +217,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         api_calls: in_force.as_ref().and_then(|f| f.api_calls()),
         signin: kind == PolicyKind::Signin,
     };
-    let written = match cli.output {
-        OutputFormat::Jsonl => true,
-        OutputFormat::Json => report.write_json(&out),
-        OutputFormat::Text => out.write(report.text().as_bytes()),
-    };
+    let written = super::report::emit(cli, args, &report, &out)?;
     if !written || !out.flush() {
         // A closed pipe (`| head`) ends with 141 and no message; any other failure (a full
         // disk) is an error: exit 0 with a lost report would read as "nothing denied".

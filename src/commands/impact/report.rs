@@ -8,6 +8,9 @@ use scpctl_core::impact::{PrincipalReport, Tally};
 use serde::Serialize;
 use serde_json::json;
 
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, ImpactArgs, OutputFormat};
 use crate::trail::{Out, Problem, Problems};
 
 pub struct Report<'a> {
@@ -61,6 +64,10 @@ impl Report<'_> {
     /// The JSON document, serialised straight to the output (no intermediate tree: a report
     /// of many principals stays cheap).
     pub fn write_json(&self, out: &Out) -> bool {
+        out.with(|w| self.json_to(w))
+    }
+
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Totals {
             files: u64,
@@ -92,6 +99,9 @@ impl Report<'_> {
             apart: serde_json::Map<String, serde_json::Value>,
             undecided_network: serde_json::Map<String, serde_json::Value>,
             skipped: serde_json::Map<String, serde_json::Value>,
+            /// Would-be-denied records per UTC day and Sid (not from `--engine athena`).
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            denied_by_day: &'a BTreeMap<String, BTreeMap<String, u64>>,
             problems: &'a [Problem],
             /// Problems found but not in `problems` (beyond the first of each file).
             #[serde(skip_serializing_if = "is_zero")]
@@ -130,6 +140,7 @@ impl Report<'_> {
             apart: codes(&t.apart, |r| r.code()),
             undecided_network: codes(&t.undecided_network, |r| r.code()),
             skipped: codes(&t.skipped, |r| r.code()),
+            denied_by_day: &t.denied_by_day,
             problems: &self.problems.listed,
             problems_unlisted: self.problems.unlisted(),
             not_read_again: &self.problems.links,
@@ -137,10 +148,25 @@ impl Report<'_> {
             denied_today_by: with.then_some(&t.denied_today),
             api_calls: self.api_calls.as_ref(),
         };
-        out.with(|w| {
-            serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    }
+
+    /// The whole report as bytes, for `--out` and `--output html` (the page is drawn from the
+    /// JSON document itself, so its numbers are the JSON's).
+    fn document(&self, format: OutputFormat) -> Result<Vec<u8>> {
+        if format == OutputFormat::Text {
+            return Ok(self.text().into_bytes());
+        }
+        let mut json = Vec::new();
+        self.json_to(&mut json)
+            .context("internal: the JSON report could not be built")?;
+        if format != OutputFormat::Html {
+            return Ok(json);
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(&json).context("internal: the JSON report does not parse")?;
+        Ok(scpctl_core::report_html::impact_html(&value).into_bytes())
     }
 
     pub fn text(&self) -> String {
@@ -298,5 +324,31 @@ impl Report<'_> {
             );
         }
         s
+    }
+}
+
+/// Print the report (or write it to `--out`, all or nothing) in the chosen format.
+pub fn emit(cli: &Cli, args: &ImpactArgs, report: &Report, out: &Out) -> Result<bool> {
+    match (cli.output, &args.out) {
+        (OutputFormat::Jsonl, _) => Ok(true),
+        (OutputFormat::Json, None) => Ok(report.write_json(out)),
+        (format, None) => Ok(out.write(&report.document(format)?)),
+        (format, Some(file)) => {
+            let bytes = report.document(format)?;
+            let name = file.file_name().and_then(|n| n.to_str()).with_context(|| {
+                format!(
+                    "--out {}: not a file name",
+                    scpctl_core::origin::excerpt(&file.display().to_string())
+                )
+            })?;
+            let dir = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            crate::outdir::write_all_or_nothing(dir, &[(name.to_string(), bytes)])
+                .with_context(|| format!("--out {}", file.display()))?;
+            errln!("wrote {}", file.display())?;
+            Ok(true)
+        }
     }
 }

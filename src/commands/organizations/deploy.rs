@@ -114,7 +114,7 @@ fn print_plan(
                 }
             }
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {}
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {}
     }
     Ok(())
 }

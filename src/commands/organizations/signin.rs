@@ -314,7 +314,7 @@ pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
                 "{}",
                 json!({"account": account, "changes": changes, "resource_policy": policy, "api_calls": counter.snapshot()})
             )?,
-            OutputFormat::Text | OutputFormat::Jsonl => {
+            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
                 if let Some(p) = &policy {
                     outln!(
                         "Sign-In resource policy of account {account} as AWS holds it:\n{}",

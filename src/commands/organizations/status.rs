@@ -83,7 +83,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
         };
         if let Some((org, enabled)) = &console {
             match cli.output {
-                OutputFormat::Json | OutputFormat::Jsonl => {}
+                OutputFormat::Json | OutputFormat::Jsonl | OutputFormat::Html => {}
                 OutputFormat::Text if *enabled => outln!(
                     "console authorization: enabled for {org}; RCPs decide console sign-in (Sign-In replicates a change from us-east-1 within minutes: in force a few minutes after it was made)"
                 )?,
@@ -102,7 +102,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "{}",
                     json!({"policy": scp.name, "deployed": false, "in_sync": false, "attached_to": [], "break_glass": glass_json, "console_authorization": console_json, "api_calls": counter.snapshot()})
                 ),
-                OutputFormat::Text | OutputFormat::Jsonl => outln!(
+                OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => outln!(
                     "{}: not deployed (no {} of this name). `scpctl plan --ou OU` shows what apply would create.",
                     scp.name,
                     t.short()
@@ -138,7 +138,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
                     "api_calls": counter.snapshot(),
                 })
             )?,
-            OutputFormat::Text | OutputFormat::Jsonl => {
+            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
                 let owner = if policy.managed {
                     "managed by scpctl"
                 } else {

@@ -306,7 +306,8 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
             serde_json::to_writer_pretty(&mut *w, &report.json()).map_err(std::io::Error::other)?;
             w.write_all(b"\n")
         }),
-        OutputFormat::Text => out.write(report.text().as_bytes()),
+        // html is refused for denials before it runs (commands::run).
+        OutputFormat::Text | OutputFormat::Html => out.write(report.text().as_bytes()),
     };
     if !written || !out.flush() {
         return Err(crate::output::stdout_failure().into());

@@ -245,7 +245,9 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         let decision = set.evaluate(&ctx);
         match cli.output {
             OutputFormat::Json => print_set_json(&ctx, &decision)?,
-            OutputFormat::Text | OutputFormat::Jsonl => print_set(args, &decision)?,
+            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
+                print_set(args, &decision)?
+            }
         }
         return Ok(exit::SUCCESS);
     }
@@ -269,7 +271,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
             });
             outln!("{}", serde_json::to_string_pretty(&out)?)?;
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             print_decision(&subject, args, &decision, kind)?
         }
     }
@@ -501,7 +503,7 @@ fn run_scenario(
                 serde_json::to_string_pretty(&json!({"policy": subject.label, "rows": out}))?
             )?;
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             outln!(
                 "{}: the AWS guide's test scenario (§4.6) and aws:SourceIp pitfalls",
                 subject.label

@@ -72,7 +72,7 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
                 serde_json::to_string_pretty(&json!({"policy": name, "rows": out}))?
             )?;
         }
-        OutputFormat::Text | OutputFormat::Jsonl => {
+        OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             outln!("Console sign-in scenario for {name} (Sign-In actions, both phases):")?;
             let header = [
                 "SOURCE".to_string(),

@@ -188,6 +188,9 @@ pub struct Tally {
     /// Records apart because their verdict depends on unknown network keys, by why unknown.
     pub undecided_network: BTreeMap<NetworkUnknown, u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
+    /// Would-be-denied records per UTC day (`YYYY-MM-DD` of `eventTime`) and Sid: the report's
+    /// per-day chart. Records without a time are not in it.
+    pub denied_by_day: BTreeMap<String, BTreeMap<String, u64>>,
     /// account -> principal ARN -> statistics, for principals the policy can apply to.
     pub principals: HashMap<String, HashMap<String, PrincipalStats>>,
 }
@@ -250,6 +253,18 @@ impl Tally {
                 }
                 if let Some(sid) = denied_by {
                     self.denied += 1;
+                    if let Some(day) = request.time.and_then(|t| t.get(..10)) {
+                        let by_sid = match self.denied_by_day.get_mut(day) {
+                            Some(m) => m,
+                            None => self.denied_by_day.entry(day.to_string()).or_default(),
+                        };
+                        match by_sid.get_mut(sid.as_ref()) {
+                            Some(c) => *c += 1,
+                            None => {
+                                by_sid.insert(sid.to_string(), 1);
+                            }
+                        }
+                    }
                     let p = self.principal(request.account, request.principal_arn);
                     match p.denied.get_mut(sid.as_ref()) {
                         Some(c) => *c += 1,
@@ -308,6 +323,12 @@ impl Tally {
         }
         for (k, v) in o.skipped {
             *self.skipped.entry(k).or_default() += v;
+        }
+        for (day, by_sid) in o.denied_by_day {
+            let mine = self.denied_by_day.entry(day).or_default();
+            for (sid, n) in by_sid {
+                *mine.entry(sid).or_default() += n;
+            }
         }
         for (account, by_arn) in o.principals {
             let mine = self.principals.entry(account).or_default();

@@ -270,6 +270,10 @@ fn tally_counts_per_principal_merges_and_suggests_cidrs() {
     );
     assert_eq!(a.skipped.values().sum::<u64>(), 1);
     assert_eq!(a.apart.values().sum::<u64>(), 2);
+    // The per-day counts survive the merge and add up to the denied total.
+    let day = &a.denied_by_day["2024-05-01"];
+    assert_eq!((day[SID_OUTSIDE_NETWORK], day[SID_UNTAGGED]), (4, 1));
+    assert_eq!(a.denied_by_day.len(), 1);
 }
 
 #[test]

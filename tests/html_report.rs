@@ -1,0 +1,566 @@
+//! `impact --output html` in a real browser: headless Chromium (Debian's `chromium`, installed by
+//! `scripts/test.sh` and found through `SCPCTL_CHROMIUM`) loads the page scpctl writes. The
+//! numbers in the rendered DOM are the JSON report's; a hostile record stays text and its script
+//! never runs; the page makes no network request; a 1280x800 screenshot is not blank; 10,000
+//! principals make a page under 5 MB.
+//!
+//! `SCPCTL_WRITE_SCREENSHOT=1` also copies the demo report's screenshot to
+//! `docs/impact-report.png`, the picture in the README.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+const PROD: &str = "222222222222";
+const SANDBOX: &str = "333333333333";
+const DATA: &str = "444444444444";
+const MANAGEMENT: &str = "111111111111";
+const CIDRS: &str = r#"["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]"#;
+
+/// The browser, or a failure that says how to get it: never a skip.
+fn chromium() -> PathBuf {
+    let install = "install it with `apt-get install -y chromium` (scripts/test.sh does, as root) \
+                   or point SCPCTL_CHROMIUM at a Chromium binary";
+    match std::env::var_os("SCPCTL_CHROMIUM") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.is_file(),
+                "SCPCTL_CHROMIUM={} is not a file: {install}",
+                p.display()
+            );
+            p
+        }
+        None => {
+            // A developer's machine: take `chromium` from PATH when it is there.
+            let found = std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join("chromium"))
+                    .find(|p| p.is_file())
+            });
+            match found {
+                Some(p) if std::env::var_os("CI").is_none() => p,
+                _ => panic!(
+                    "headless Chromium not found (SCPCTL_CHROMIUM unset{}): {install}",
+                    if std::env::var_os("CI").is_some() {
+                        ", and CI must set it"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        }
+    }
+}
+
+/// Run Chromium headless on `page` with extra arguments; its stdout.
+fn browse(page: &Path, args: &[&str]) -> String {
+    let profile = TempDir::new().unwrap();
+    let out = std::process::Command::new(chromium())
+        .args(["--headless", "--disable-gpu", "--no-sandbox"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args([
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--force-color-profile=srgb",
+            "--hide-scrollbars",
+        ])
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("Chromium starts");
+    assert!(
+        out.status.success(),
+        "Chromium failed on {}: {}",
+        page.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn record(i: usize, account: &str, user: &str, ip: &str, day: u32, event: (&str, &str)) -> Value {
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": format!("AIDA{i:08}"),
+            "arn": format!("arn:aws:iam::{account}:user/{user}"), "accountId": account,
+            "userName": user},
+        "eventTime": format!("2026-04-{day:02}T09:{:02}:00Z", i % 60),
+        "eventSource": format!("{}.amazonaws.com", event.0),
+        "eventName": event.1,
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": ip,
+        "eventID": format!("00000000-0000-0000-0000-{i:012}"),
+        "eventType": "AwsApiCall",
+        "recipientAccountId": account,
+    })
+}
+
+/// A demo-like organization's fortnight: a deploy bot calling from outside, excepted users at
+/// home, untagged users, a management-account admin (never restricted), console sign-ins, and
+/// one hostile record whose user name and action try to inject markup and a fetch.
+fn demo(hostile_port: u16) -> (Vec<Value>, Value) {
+    let inside = ["192.0.2.10", "203.0.113.44", "2001:db8:1234::9"];
+    let outside = ["198.51.100.7", "198.51.100.23", "2001:db8:ffff:1::5"];
+    let events = [
+        ("s3", "PutObject"),
+        ("cloudformation", "UpdateStack"),
+        ("ec2", "DescribeInstances"),
+        ("lambda", "UpdateFunctionCode"),
+        ("s3", "GetObject"),
+    ];
+    let users = [
+        (PROD, "deploy-bot", true, 3),
+        (PROD, "alice", true, 5),
+        (PROD, "legacy-export", false, 7),
+        (SANDBOX, "tester", true, 2),
+        (SANDBOX, "intern", false, 11),
+        (DATA, "etl-nightly", true, 4),
+        (DATA, "analyst", true, 9),
+        (MANAGEMENT, "admin", false, 1),
+    ];
+    let mut records = Vec::new();
+    let mut i = 0;
+    for day in 1..=14u32 {
+        for (account, user, _, every) in users {
+            for k in 0..3 {
+                i += 1;
+                let ip = if (i + k) % every == 0 {
+                    outside[i % outside.len()]
+                } else {
+                    inside[i % inside.len()]
+                };
+                records.push(record(
+                    i,
+                    account,
+                    user,
+                    ip,
+                    day,
+                    events[(i + k) % events.len()],
+                ));
+            }
+        }
+    }
+    // Not API calls a policy decides: counted apart or skipped, with their reasons.
+    records.push(
+        json!({"eventType": "AwsConsoleSignIn", "eventSource": "signin.amazonaws.com",
+        "eventTime": "2026-04-03T08:00:00Z"}),
+    );
+    records.push(json!({"userIdentity": {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+        "eventSource": "s3.amazonaws.com", "eventName": "PutObject", "eventTime": "2026-04-03T08:00:00Z"}));
+    let hostile_user = format!(
+        "x\"><img src=http://127.0.0.1:{hostile_port}/leak onerror=document.title='pwned'><script>document.title='pwned'</script>"
+    );
+    let mut h = record(
+        9999,
+        PROD,
+        &hostile_user,
+        "198.51.100.66",
+        7,
+        ("s3", "<script>document.title='pwned'</script>"),
+    );
+    h["userIdentity"]["arn"] = json!(format!("arn:aws:iam::{PROD}:user/{hostile_user}"));
+    records.push(h);
+    let mut tags = serde_json::Map::new();
+    for (account, user, excepted, _) in users {
+        if excepted {
+            tags.insert(
+                format!("arn:aws:iam::{account}:user/{user}"),
+                json!({"AccessException": "True"}),
+            );
+        }
+    }
+    (records, Value::Object(tags))
+}
+
+struct Run {
+    dir: TempDir,
+}
+
+impl Run {
+    fn new(records: &[Value], tags: &Value) -> Run {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(
+            dir.path().join("scpctl.toml"),
+            format!("[network]\ncidrs = {CIDRS}\n"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("trail")).unwrap();
+        std::fs::write(
+            dir.path().join("trail/records.json"),
+            serde_json::to_string(&json!({ "Records": records })).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("tags.json"),
+            serde_json::to_string(tags).unwrap(),
+        )
+        .unwrap();
+        Run { dir }
+    }
+
+    fn impact(&self, output: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+        let d = self.dir.path();
+        // Relative paths: the page (and the README's screenshot) names the tags file as given,
+        // not a temporary directory.
+        Command::cargo_bin("scpctl")
+            .unwrap()
+            .current_dir(d)
+            .args([
+                "--config",
+                "scpctl.toml",
+                "--output",
+                output,
+                "impact",
+                "trail",
+            ])
+            .args(["--tags-file", "tags.json"])
+            .args(["--management-account", MANAGEMENT])
+            .args(extra)
+            .assert()
+    }
+
+    /// The JSON report, and the page written with `--out`.
+    fn both(&self) -> (Value, PathBuf) {
+        let json = self.impact("json", &[]).success();
+        let json: Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+        let written = self.impact("html", &["--out", "out/report.html"]).success();
+        assert!(
+            written.get_output().stdout.is_empty(),
+            "--out writes the page, not stdout"
+        );
+        (json, self.dir.path().join("out/report.html"))
+    }
+}
+
+/// Text as Chromium serialises a text node (`&`, `<`, `>` and no-break spaces escaped).
+fn dom_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\u{a0}', "&nbsp;")
+}
+
+fn denied_total(p: &Value) -> u64 {
+    p["denied"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
+/// Counts the connections a page opens to a loopback port.
+fn listener() -> (u16, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = c.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = c.read(&mut buf);
+            let _ = std::io::Write::write_all(
+                &mut c,
+                b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn the_demo_report_renders_in_chromium_with_the_json_numbers_safely_and_offline() {
+    let (port, hits) = listener();
+    // The detector works: a page without the policy does fetch from the listener.
+    let control = TempDir::new().unwrap();
+    let control_page = control.path().join("control.html");
+    std::fs::write(
+        &control_page,
+        format!("<!DOCTYPE html><title>c</title><img src=\"http://127.0.0.1:{port}/control\">"),
+    )
+    .unwrap();
+    browse(&control_page, &["--dump-dom", "--virtual-time-budget=3000"]);
+    let control_hits = hits.load(Ordering::SeqCst);
+    assert!(
+        control_hits > 0,
+        "the loopback listener saw no request from the control page"
+    );
+
+    let (records, tags) = demo(port);
+    let run = Run::new(&records, &tags);
+    let (json, page) = run.both();
+    let html = std::fs::read_to_string(&page).unwrap();
+    let dom = browse(&page, &["--dump-dom", "--virtual-time-budget=3000"]);
+
+    // No request left the page, and no script from a record ran.
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        control_hits,
+        "the report fetched from the network"
+    );
+    assert!(
+        dom.contains(&format!(
+            "<title>scpctl impact: {}</title>",
+            json["policy"].as_str().unwrap()
+        )),
+        "the title changed: a record's script ran"
+    );
+    assert!(!dom.contains("pwned</title>"));
+    assert_eq!(
+        dom.matches("<script").count(),
+        1,
+        "one script: the page's own"
+    );
+    assert_eq!(dom.matches("<img").count(), 0, "an element from a record");
+    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
+    assert!(dom.contains(&format!("x\"&gt;&lt;img src=http://127.0.0.1:{port}/leak")));
+    // Nothing in the page reaches out: no URL but the hostile record's, which is text.
+    assert_eq!(
+        html.matches("http://").count(),
+        1,
+        "only the hostile record holds a URL"
+    );
+    assert!(!html.contains("https://"));
+    assert!(html.contains("default-src 'none'"));
+
+    // The headline numbers are the JSON's.
+    let totals = &json["totals"];
+    for key in [
+        "records",
+        "decided",
+        "denied",
+        "principals_denied",
+        "apart",
+        "skipped",
+        "problems",
+    ] {
+        let n = totals[key].as_u64().unwrap();
+        assert!(
+            dom.contains(&format!("<b id=\"t-{key}\">{n}</b>")),
+            "{key} = {n} not on the page"
+        );
+    }
+    assert!(totals["denied"].as_u64().unwrap() > 0);
+    assert!(totals["skipped"].as_u64().unwrap() > 0 && totals["apart"].as_u64().unwrap() > 0);
+    // Each principal's row: ARN, type, requests, denied; each account's section.
+    let principals = json["principals"].as_array().unwrap();
+    assert!(principals.len() >= 5);
+    for p in principals {
+        let row = format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            dom_text(p["principal_arn"].as_str().unwrap()),
+            p["principal_type"].as_str().unwrap(),
+            p["requests"],
+            denied_total(p)
+        );
+        assert!(dom.contains(&row), "no row {row}");
+        for a in p["top_denied_actions"].as_array().unwrap() {
+            let action = dom_text(a["action"].as_str().unwrap());
+            assert!(dom.contains(&format!("{action} ({})", a["count"])));
+        }
+        if let Some(cidrs) = p["suggested_cidrs"].as_array() {
+            for c in cidrs {
+                assert!(dom.contains(c.as_str().unwrap()));
+            }
+        }
+    }
+    assert!(
+        !principals.iter().any(|p| p["account"] == MANAGEMENT),
+        "the management account is never restricted"
+    );
+    // The chart: one bar segment per day and statement, adding up to the denied total.
+    let by_day = json["denied_by_day"].as_object().unwrap();
+    assert_eq!(by_day.len(), 14);
+    let mut bars = 0;
+    let mut sum = 0;
+    for (day, sids) in by_day {
+        for n in sids.as_object().unwrap().values() {
+            let n = n.as_u64().unwrap();
+            assert!(dom.contains(&format!("data-day=\"{day}\" data-n=\"{n}\"")));
+            bars += 1;
+            sum += n;
+        }
+    }
+    assert_eq!(dom.matches("<rect ").count(), bars);
+    assert_eq!(sum, totals["denied"].as_u64().unwrap());
+
+    // A 1280x800 screenshot that is not blank.
+    let shot = run.dir.path().join("shot.png");
+    browse(
+        &page,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,800",
+        ],
+    );
+    let (w, h, colours, dominant) = png_stats(&std::fs::read(&shot).unwrap());
+    assert_eq!((w, h), (1280, 800));
+    assert!(colours > 20, "{colours} colours: a blank page");
+    assert!(
+        dominant < 0.97,
+        "one colour covers {dominant:.3} of the page"
+    );
+    if std::env::var_os("SCPCTL_WRITE_SCREENSHOT").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/impact-report.png");
+        std::fs::copy(&shot, docs).unwrap();
+    }
+}
+
+#[test]
+fn ten_thousand_principals_make_a_page_under_5_mb_that_chromium_loads() {
+    let accounts: Vec<String> = (0..20).map(|a| format!("5555000000{a:02}")).collect();
+    let mut records = Vec::new();
+    for i in 0..10_000usize {
+        let account = &accounts[i % accounts.len()];
+        let user = format!("svc-{i:05}");
+        for k in 0..2 {
+            let ip = format!("198.51.{}.{}", 100 + (i % 3), (i + k) % 250 + 1);
+            records.push(record(
+                i * 2 + k,
+                account,
+                &user,
+                &ip,
+                1 + (i % 28) as u32,
+                ("s3", "GetObject"),
+            ));
+        }
+    }
+    let run = Run::new(&records, &json!({}));
+    let (json, page) = run.both();
+    assert_eq!(json["principals"].as_array().unwrap().len(), 10_000);
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 5_000_000, "{size} bytes");
+    let started = Instant::now();
+    let dom = browse(&page, &["--dump-dom"]);
+    let took = started.elapsed();
+    eprintln!(
+        "10,000 principals: page {size} bytes, Chromium --dump-dom in {:.2?}",
+        took
+    );
+    assert_eq!(
+        dom.matches("<details class=\"account\"").count(),
+        20,
+        "one section per account"
+    );
+    assert!(
+        !dom.contains("<details class=\"account\" data-account=\"555500000000\" open"),
+        "large accounts start collapsed"
+    );
+    let denied = json["totals"]["denied"].as_u64().unwrap();
+    assert!(dom.contains(&format!("<b id=\"t-denied\">{denied}</b>")));
+    assert_eq!(dom.matches("<tr><td>arn:aws:iam::5555").count(), 10_000);
+}
+
+/// Width, height, distinct colours and the share of the most common one, from a PNG of 8-bit
+/// RGB or RGBA (what Chromium writes), decoded here with flate2.
+fn png_stats(png: &[u8]) -> (u32, u32, usize, f64) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let mut pos = 8;
+    let (mut w, mut h, mut channels) = (0u32, 0u32, 0usize);
+    let mut idat = Vec::new();
+    while pos + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind = &png[pos + 4..pos + 8];
+        let data = &png[pos + 8..pos + 8 + len];
+        match kind {
+            b"IHDR" => {
+                w = u32::from_be_bytes(data[0..4].try_into().unwrap());
+                h = u32::from_be_bytes(data[4..8].try_into().unwrap());
+                assert_eq!(data[8], 8, "bit depth");
+                assert_eq!(data[12], 0, "interlaced");
+                channels = match data[9] {
+                    2 => 3,
+                    6 => 4,
+                    t => panic!("colour type {t}"),
+                };
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        pos += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let stride = w as usize * channels;
+    assert_eq!(raw.len(), (stride + 1) * h as usize);
+    let mut prev = vec![0u8; stride];
+    let mut counts: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+    for y in 0..h as usize {
+        let filter = raw[y * (stride + 1)];
+        let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
+        let mut cur = vec![0u8; stride];
+        for x in 0..stride {
+            let a = if x >= channels { cur[x - channels] } else { 0 } as i16;
+            let b = prev[x] as i16;
+            let c = if x >= channels { prev[x - channels] } else { 0 } as i16;
+            let predictor = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) / 2,
+                4 => {
+                    let p = a + b - c;
+                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                f => panic!("filter {f}"),
+            };
+            cur[x] = line[x].wrapping_add(predictor as u8);
+        }
+        for px in cur.chunks(channels) {
+            *counts.entry(px[..3].to_vec()).or_default() += 1;
+        }
+        prev = cur;
+    }
+    let dominant = *counts.values().max().unwrap() as f64 / (w as f64 * h as f64);
+    (w, h, counts.len(), dominant)
+}
+
+#[test]
+fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
+    let run = Run::new(&demo(9).0, &demo(9).1);
+    let a = Command::cargo_bin("scpctl")
+        .unwrap()
+        .current_dir(run.dir.path())
+        .args(["--config", "scpctl.toml", "--output", "html", "render"])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("--output html is for `impact` only"), "{err}");
+    let a = run.impact("jsonl", &["--out", "x.jsonl"]).failure();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("--out x.jsonl"), "{err}");
+    assert!(!run.dir.path().join("x.jsonl").exists());
+    // Without --out the page goes to stdout, the same page as --out writes.
+    let stdout = run
+        .impact("html", &[])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let page = std::fs::read(run.both().1).unwrap();
+    assert_eq!(stdout, page);
+    assert!(String::from_utf8(page)
+        .unwrap()
+        .starts_with("<!DOCTYPE html>"));
+}
