@@ -260,3 +260,63 @@ fn an_aws_server_error_is_retried() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `validate --online`: each rendered document goes to ValidatePolicy; a finding is shown with
+/// its type, code and place in the document as rendered, and a SECURITY_WARNING fails the run
+/// unless `--fail-on error`.
+#[test]
+fn validate_online_shows_access_analyzers_findings_and_fails_on_them() {
+    let home = aws_home();
+    // A path into the SCP: Statement[1].Condition (the network statement).
+    let answer = r#"{"findings":[{"findingType":"SECURITY_WARNING","issueCode":"TEST_ISSUE","findingDetails":"a finding from the test listener","learnMoreLink":"https://docs.aws.amazon.com/x","locations":[{"path":[{"value":"Statement"},{"index":1},{"value":"Condition"}],"span":{"start":{"line":0,"column":0,"offset":0},"end":{"line":0,"column":1,"offset":1}}}]}]}"#;
+    let run = |fail_on: &str| {
+        let (url, rx) = serve("200 OK", "", answer);
+        let out = scpctl_in(&home)
+            .args(["--config", "examples/scpctl.toml", "validate", "--online"])
+            .args([
+                "--fail-on",
+                fail_on,
+                "--endpoint-url",
+                &url,
+                "--profile",
+                "other",
+            ])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (out, rx.try_iter().count())
+    };
+    let (out, requests) = run("security-warning");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(requests, 2, "the SCP and the fallback, one call each");
+    assert!(
+        stdout.contains(
+            "online: RestrictIAMUserAccessWithExceptions (SERVICE_CONTROL_POLICY): 1 finding(s)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(IDENTITY_POLICY)"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("SECURITY_WARNING TEST_ISSUE at 1:"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // The column is where statement 2's Condition value starts in the compact render.
+    let rendered = Command::cargo_bin("scpctl")
+        .unwrap()
+        .args(["--config", "examples/scpctl.toml", "render"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(rendered.stdout).unwrap();
+    let second = text.find("DenyIAMUsersOutsideApprovedNetwork").unwrap();
+    let condition =
+        second + text[second..].find("\"Condition\":").unwrap() + "\"Condition\":".len();
+    assert!(line.contains(&format!("at 1:{}:", condition + 1)), "{line}");
+    let (out, _) = run("error");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1,5 +1,5 @@
-// The command wiring (`validate --online`, `plan --kind identity`'s check) comes next: until
-// then nothing outside the tests calls this file.
+// `validate --online` calls ValidatePolicy; CheckNoNewAccess (for `plan --kind identity`) is not
+// wired to a command yet, so only its tests call it.
 #![allow(dead_code)]
 
 //! IAM Access Analyzer: ValidatePolicy (AWS's linter for a policy document) and

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::values::*;
+use crate::aws::config::AwsArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -45,6 +46,27 @@ pub struct ValidateArgs {
     /// Check only this policy's budget (default: both).
     #[arg(long, value_parser = policy_kinds())]
     pub kind: Option<Kind>,
+
+    /// Also send each rendered document to IAM Access Analyzer's ValidatePolicy (AWS's own
+    /// linter; any Region; needs access-analyzer:ValidatePolicy) and show its findings.
+    #[arg(long)]
+    pub online: bool,
+
+    /// With --online: the least severe finding type that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::SecurityWarning, requires = "online")]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `validate --fail-on`: Access Analyzer's finding types, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    SecurityWarning,
+    Warning,
+    Suggestion,
 }
 
 #[derive(Debug, Args)]

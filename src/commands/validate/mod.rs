@@ -1,4 +1,7 @@
-//! `scpctl validate`: findings about a config, without printing the policy.
+//! `scpctl validate`: findings about a config, without printing the policy; with `--online`,
+//! AWS's own (IAM Access Analyzer ValidatePolicy).
+
+mod online;
 
 use anyhow::Result;
 use scpctl_core::render::{render, Layout, PolicyKind, RenderError};
@@ -33,10 +36,16 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
     };
     let mut errors = Vec::new();
     let mut sizes = Vec::new();
+    let mut documents = Vec::new();
     for kind in kinds {
         let kind_name = kind_name(kind);
         match render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single) {
             Ok(docs) => {
+                documents.extend(docs.iter().map(|d| online::Document {
+                    name: d.name.clone(),
+                    kind,
+                    text: d.compact.clone(),
+                }));
                 let d = &docs[0];
                 sizes.push(Size {
                     kind: kind_name,
@@ -68,6 +77,15 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             scpctl_core::networks::VPC_RESIDENT_NOTE
         },
     );
+    // AWS's own linter, once scpctl's own checks pass (a document scpctl refuses is not sent).
+    let checked = if args.online && errors.is_empty() {
+        Some(online::check(&args.aws, documents)?)
+    } else {
+        None
+    };
+    let online_fails = checked
+        .as_deref()
+        .is_some_and(|c| online::fails(c, args.fail_on));
     let stats = loaded.cidrs.stats;
     let set = &loaded.cidrs.set;
     let file = loaded.path.display().to_string();
@@ -90,6 +108,10 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 "policies": sizes,
                 "notes": notes,
             });
+            let mut report = report;
+            if let Some(c) = &checked {
+                report["online"] = online::to_json(c);
+            }
             outln!("{}", serde_json::to_string_pretty(&report)?)?;
         }
         OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
@@ -115,6 +137,9 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                     crate::commands::base::table::budget(s.chars, s.limit)
                 )?;
             }
+            if let Some(c) = &checked {
+                online::print(c)?;
+            }
             let w = loaded.cidrs.warnings.len() + loaded.config.warnings.len();
             if errors.is_empty() {
                 outln!(
@@ -131,7 +156,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             }
         }
     }
-    Ok(if errors.is_empty() {
+    Ok(if errors.is_empty() && !online_fails {
         exit::SUCCESS
     } else {
         exit::FAILURE
