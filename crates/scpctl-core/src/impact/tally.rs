@@ -1,7 +1,7 @@
 //! The per-principal tally, fed one outcome at a time and mergeable across threads, and the
 //! CIDR suggestions for users denied only by the network statement.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -11,6 +11,7 @@ use crate::cidr::{compact_spelling, CidrSet};
 
 use super::replay::{reported_address, Outcome};
 use super::rules::{ApartReason, NetworkUnknown, PrincipalKind, SkipReason};
+use super::FastMap;
 
 /// Distinct outside addresses kept per principal; beyond that they are only counted.
 pub const ADDRESSES_PER_PRINCIPAL: usize = 1_000;
@@ -31,10 +32,10 @@ pub struct PrincipalStats {
     /// Requests the new policy denies and the policies in force do not.
     pub newly_denied: u64,
     /// Source addresses outside the CIDRs, with counts (capped, see `other_addresses`).
-    pub outside: HashMap<IpAddr, u64>,
+    pub outside: FastMap<IpAddr, u64>,
     pub other_addresses: u64,
     /// Denied actions, with counts (capped, see `other_actions`).
-    pub denied_actions: HashMap<String, u64>,
+    pub denied_actions: FastMap<String, u64>,
     pub other_actions: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
@@ -154,7 +155,7 @@ impl PrincipalStats {
 }
 
 fn add_capped<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, u64>,
+    map: &mut FastMap<K, u64>,
     key: K,
     n: u64,
     cap: usize,
@@ -189,7 +190,7 @@ pub struct Tally {
     pub undecided_network: BTreeMap<NetworkUnknown, u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
     /// account -> principal ARN -> statistics, for principals the policy can apply to.
-    pub principals: HashMap<String, HashMap<String, PrincipalStats>>,
+    pub principals: FastMap<String, FastMap<String, PrincipalStats>>,
 }
 
 impl Tally {
@@ -278,7 +279,8 @@ impl Tally {
     fn principal(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {
         // Borrowed lookups first: no allocation for a principal already seen.
         if !self.principals.contains_key(account) {
-            self.principals.insert(account.to_string(), HashMap::new());
+            self.principals
+                .insert(account.to_string(), FastMap::default());
         }
         let by_arn = self.principals.get_mut(account).expect("inserted above");
         if !by_arn.contains_key(arn) {
