@@ -170,6 +170,23 @@ fn add_capped<K: std::hash::Hash + Eq>(
     }
 }
 
+/// The statistics of one principal in `principals`, created empty when new. Borrowed lookups
+/// first: no allocation for a principal already seen.
+fn principal_in<'t>(
+    principals: &'t mut FastMap<String, FastMap<String, PrincipalStats>>,
+    account: &str,
+    arn: &str,
+) -> &'t mut PrincipalStats {
+    if !principals.contains_key(account) {
+        principals.insert(account.to_string(), FastMap::default());
+    }
+    let by_arn = principals.get_mut(account).expect("inserted above");
+    if !by_arn.contains_key(arn) {
+        by_arn.insert(arn.to_string(), PrincipalStats::default());
+    }
+    by_arn.get_mut(arn).expect("inserted above")
+}
+
 /// Totals and per-principal statistics of a replay.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -222,6 +239,8 @@ impl Tally {
                 denied_today,
             } => {
                 self.decided += 1;
+                // One lookup of the principal per record.
+                let p = principal_in(&mut self.principals, request.account, request.principal_arn);
                 if let Some(why) = denied_today {
                     match self.denied_today.get_mut(why.as_ref()) {
                         Some(c) => *c += 1,
@@ -229,14 +248,11 @@ impl Tally {
                             self.denied_today.insert(why.to_string(), 1);
                         }
                     }
-                    self.principal(request.account, request.principal_arn)
-                        .denied_today += 1;
+                    p.denied_today += 1;
                 } else if denied_by.is_some() {
                     self.newly_denied += 1;
-                    self.principal(request.account, request.principal_arn)
-                        .newly_denied += 1;
+                    p.newly_denied += 1;
                 }
-                let p = self.principal(request.account, request.principal_arn);
                 p.kind = Some(request.kind);
                 p.requests += 1;
                 p.seen(request.time);
@@ -251,7 +267,6 @@ impl Tally {
                 }
                 if let Some(sid) = denied_by {
                     self.denied += 1;
-                    let p = self.principal(request.account, request.principal_arn);
                     match p.denied.get_mut(sid.as_ref()) {
                         Some(c) => *c += 1,
                         None => {
@@ -277,16 +292,7 @@ impl Tally {
     }
 
     fn principal(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {
-        // Borrowed lookups first: no allocation for a principal already seen.
-        if !self.principals.contains_key(account) {
-            self.principals
-                .insert(account.to_string(), FastMap::default());
-        }
-        let by_arn = self.principals.get_mut(account).expect("inserted above");
-        if !by_arn.contains_key(arn) {
-            by_arn.insert(arn.to_string(), PrincipalStats::default());
-        }
-        by_arn.get_mut(arn).expect("inserted above")
+        principal_in(&mut self.principals, account, arn)
     }
 
     /// Records counted apart or skipped.
