@@ -100,13 +100,13 @@ impl<'s> Iterator for TagIter<'s> {
 #[derive(Debug, Clone, Default)]
 pub struct InForce {
     set: PolicySet,
-    /// [`PolicySet::read_keys`], sorted.
+    /// [`PolicySet::statement_read_keys`], sorted.
     keys: Vec<String>,
 }
 
 impl InForce {
     pub fn new(set: PolicySet) -> InForce {
-        let keys = set.read_keys();
+        let keys = set.statement_read_keys();
         InForce { set, keys }
     }
 
@@ -231,7 +231,9 @@ const CACHE_MAX: usize = 1 << 16;
 pub struct Replayer {
     policy: Arc<CompiledPolicy>,
     opts: ReplayOptions,
-    /// Lower-cased context keys the policy reads, sorted ([`CompiledPolicy::read_keys`]).
+    /// Lower-cased context keys the policy's statements read, sorted
+    /// ([`CompiledPolicy::statement_read_keys`]); the service-linked-role exemption's reading
+    /// of `aws:PrincipalArn` is in the cache key as a yes/no.
     read_keys: Vec<String>,
 }
 
@@ -247,7 +249,7 @@ impl Replayer {
 
     /// A policy compiled with its own type (SCP, RCP, identity).
     pub fn compiled(policy: CompiledPolicy, opts: ReplayOptions) -> Replayer {
-        let read_keys = policy.read_keys();
+        let read_keys = policy.statement_read_keys();
         Replayer {
             policy: Arc::new(policy),
             opts,
@@ -408,7 +410,15 @@ impl Replayer {
                 keys.iter().find(|r| **r == lower).map(String::as_str)
             }
         }
+        // What the service-linked-role exemption reads (`RequestContext::is_service_linked_role`).
+        let mut service_linked = false;
         self.emit(req, address, via, &mut |k, v| {
+            if k.eq_ignore_ascii_case("aws:PrincipalArn") {
+                service_linked |= v
+                    .splitn(6, ':')
+                    .nth(5)
+                    .is_some_and(|r| r.starts_with("role/aws-service-role/"));
+            }
             let lower = read(&self.read_keys, k).or_else(|| today.and_then(|t| read(&t.keys, k)));
             if let Some(lower) = lower {
                 clean &= !v.contains('\0');
@@ -418,6 +428,8 @@ impl Replayer {
                 s.push('\0');
             }
         });
+        // Last, after the NUL that ends every pair: unambiguous.
+        s.push(if service_linked { '1' } else { '0' });
         clean
     }
 
