@@ -296,6 +296,12 @@ def run_child(label, cmd, out_path=None):
     return wall, rss, None
 
 
+def generated(directory, gb, seed, shape, start):
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", directory, str(gb), str(seed), shape, str(start)],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    return tuple(json.loads(out))
+
+
 def run_shape(shape, args, work):
     """Generate one shape (two halves), run zcat, scpctl and Python on the first half and
     scpctl on both halves; return what the report needs."""
@@ -305,8 +311,10 @@ def run_shape(shape, args, work):
     shutil.rmtree(base, ignore_errors=True)
     halves = [os.path.join(base, "a", "trail"), os.path.join(base, "b", "trail")]
     t0 = time.perf_counter()
-    files, records, size = generate(halves[0], args.gb, seed=7, shape=shape)
-    generate(halves[1], args.gb, seed=8, shape=shape, start=files)
+    # Generated in a child: the children measured below are forked from this process, and a
+    # forked child's peak resident set counts the parent's pages it starts with.
+    files, records, size = generated(halves[0], args.gb, 7, shape, 0)
+    generated(halves[1], args.gb, 8, shape, files)
     compressed = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(halves[0]) for n in ns)
     print(f"{shape}: generated {files} files, {records} records, {size / 1e9:.2f} GB ({compressed / 1e6:.0f} MB gzip), and as much again, in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     config = os.path.join(base, "scpctl.toml")
@@ -352,9 +360,14 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--write-doc", action="store_true", help="replace the impact section of docs/benchmarks.md")
     ap.add_argument("--baseline", nargs=2, metavar=("DIR", "TAGS"), help=argparse.SUPPRESS)
+    ap.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.baseline:
         return baseline(*args.baseline)
+    if args.generate:
+        d, gb, seed, shape, start = args.generate
+        print(json.dumps(generate(d, float(gb), seed=int(seed), shape=shape, start=int(start))))
+        return None
     # Before minutes of generation: a missing binary would otherwise fail only at its run.
     if not (os.path.isfile(args.scpctl) and os.access(args.scpctl, os.X_OK)):
         sys.exit(f"{args.scpctl}: no such executable (build it: cargo build --release --locked)")
