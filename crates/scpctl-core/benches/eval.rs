@@ -3,15 +3,28 @@
 //! actions and principal patterns up to the size), as one SCP chain level. `decide` is what
 //! `impact` calls per record; `evaluate` adds the trace `simulate` prints.
 //!
+//! `replay_*`: `impact --policy-dir` in the core (parse, map, verdicts of the new SCP and of
+//! the 10 SCPs in force, tally) on records shaped like S3 data events (about 1.4 KB each):
+//! `replay_cache_cannot_help` gives every record its own address and principal, so each one is
+//! evaluated (the verdict cache never hits); `replay_cached` repeats a few of each, as trails do.
+//!
 //! Run: `cargo bench -p scpctl-core --bench eval`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use scpctl_core::cidr::{CidrSet, SourcedValue};
+use scpctl_core::config::Config;
 use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType, RequestContext};
+use scpctl_core::impact::{
+    candidate_addresses, read_records, Existing, InForce, ReplayOptions, Replayer, TagSource,
+    Tally, VerdictCache,
+};
 use scpctl_core::policy::PolicyDocument;
+use scpctl_core::render::{render, Layout, PolicyKind};
 use serde_json::{json, Value};
 use std::hint::black_box;
+use std::sync::Arc;
 
 const SIZE: usize = 10_240;
 const SERVICES: [&str; 12] = [
@@ -146,6 +159,118 @@ fn requests(n: usize) -> Vec<RequestContext> {
         .collect()
 }
 
+/// One S3 data event (the shape of a real trail's: nested `tlsDetails`, `additionalEventData`,
+/// `resources`, long request ids), from IAM user `user` at `ip`.
+fn s3_event(i: usize, user: usize, ip: String) -> Value {
+    let account = format!("{:012}", 111_122_220_000u64 + (user % 20) as u64);
+    json!({
+        "eventVersion": "1.10",
+        "userIdentity": {"type": "IAMUser", "principalId": format!("AIDA{user:016X}"),
+            "arn": format!("arn:aws:iam::{account}:user/svc-{user}"), "accountId": account,
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "userName": format!("svc-{user}")},
+        "eventTime": format!("2024-05-01T12:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+        "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "eu-west-1",
+        "sourceIPAddress": ip,
+        "userAgent": "[aws-sdk-java/2.25.10 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 vendor/Amazon.com_Inc. exec-env/AWS_ECS_FARGATE io/sync http/Apache cfg/retry-mode/adaptive]",
+        "requestParameters": {"bucketName": "example-data-lake-eu-west-1", "Host": "example-data-lake-eu-west-1.s3.eu-west-1.amazonaws.com",
+            "key": format!("raw/events/year=2024/month=05/day=01/part-{i:08}-5f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b.c000.snappy.parquet")},
+        "responseElements": null,
+        "additionalEventData": {"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0,
+            "AuthenticationMethod": "AuthHeader", "x-amz-id-2": "Xo9f4m2QoTz0b6cL3p8Yk1nR5sV7wA9dE2gH4jK6lM8nP0qR3tU5vW7xY9zA1bC3dE5fG7hJ9kL1mN3pQ5rS7tU9v=",
+            "bytesTransferredOut": 1048576},
+        "requestID": format!("{:016X}", i * 7919),
+        "eventID": format!("{:08x}-1c2d-4e5f-8a9b-0c1d2e3f4a5b", i),
+        "readOnly": true,
+        "resources": [{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::example-data-lake-eu-west-1/raw/events/part-{i:08}.parquet")},
+                      {"accountId": account, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::example-data-lake-eu-west-1"}],
+        "eventType": "AwsApiCall", "managementEvent": false, "recipientAccountId": account,
+        "sharedEventID": format!("{:08x}-aaaa-4bbb-8ccc-dddddddddddd", i),
+        "eventCategory": "Data",
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "example-data-lake-eu-west-1.s3.eu-west-1.amazonaws.com"}
+    })
+}
+
+/// A log file of `n` records: every record its own principal and address (`distinct`), or 50
+/// users over 200 addresses.
+fn log_file(n: usize, distinct: bool) -> Vec<u8> {
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            let (user, ip) = if distinct {
+                (
+                    i,
+                    format!("198.{}.{}.{}", 18 + i / 65_536 % 2, i / 256 % 256, i % 256),
+                )
+            } else {
+                (i % 50, format!("198.51.100.{}", i % 200))
+            };
+            s3_event(i, user, ip)
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+/// `impact --policy-dir`: the rendered SCP as the new policy, the 10 SCPs as those in force,
+/// every IAM user counted as holding the exception tag (so the network statement decides).
+fn replayer(set: PolicySet) -> (Replayer, CidrSet) {
+    let config = Config::parse(
+        "[network]\ncidrs = [\"192.0.2.0/24\", \"203.0.113.0/24\", \"2001:db8:1234::/48\"]\n",
+        "bench.toml",
+    )
+    .unwrap();
+    let values: Vec<SourcedValue> = config.network.cidrs.clone();
+    let cidrs = CidrSet::build(&values, config.network.options, "bench")
+        .unwrap()
+        .set;
+    let doc = &render(&config, &cidrs, PolicyKind::Scp, Layout::Single).unwrap()[0];
+    let policy = PolicyDocument::from_json(&doc.compact).unwrap();
+    let opts = ReplayOptions {
+        tags: TagSource::AssumeExcepted {
+            key: "AccessException".into(),
+            value: "True".into(),
+        },
+        candidate_addresses: candidate_addresses(&cidrs),
+        existing: Existing::Same(Arc::new(InForce::new(set))),
+        ..Default::default()
+    };
+    let compiled = CompiledPolicy::new(&policy, PolicyType::Scp).unwrap();
+    (Replayer::compiled(compiled, opts), cidrs)
+}
+
+fn replay(replayer: &Replayer, cidrs: &CidrSet, text: &[u8]) -> Tally {
+    let mut tally = Tally::default();
+    let mut cache = VerdictCache::default();
+    read_records(text, |r| {
+        let outcome = replayer.replay(r, &mut cache).unwrap();
+        tally.add(&outcome, cidrs);
+    });
+    tally
+}
+
+fn bench_replay(c: &mut Criterion, set: PolicySet) {
+    let (replayer, cidrs) = replayer(set);
+    let n = 20_000;
+    let mut group = c.benchmark_group("replay_s3_data_events_10_scps_in_force");
+    group.sample_size(10);
+    for (name, distinct) in [("replay_cache_cannot_help", true), ("replay_cached", false)] {
+        let text = log_file(n, distinct);
+        let t = replay(&replayer, &cidrs, &text);
+        eprintln!(
+            "{name}: {} records of {} bytes each on average, {} decided, {} denied",
+            t.records,
+            text.len() / n,
+            t.decided,
+            t.denied
+        );
+        assert_eq!(t.decided, n as u64);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(replay(&replayer, &cidrs, black_box(&text))))
+        });
+    }
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let docs = documents();
     let set = PolicySet::chain(vec![("account".into(), compile(&docs))]);
@@ -173,6 +298,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(compile(black_box(&docs))))
     });
     group.finish();
+    bench_replay(c, set);
 }
 
 criterion_group!(benches, bench);

@@ -360,6 +360,21 @@ impl CompiledPolicy {
         out
     }
 
+    /// [`CompiledPolicy::read_keys`] but for what the service-linked-role exemption reads: the
+    /// keys of the statements only (lower-cased, sorted, once each). The exemption reads only
+    /// whether `aws:PrincipalArn` is a service-linked role's, so a cache keyed by these keys and
+    /// that yes/no decides alike (the replay's verdict cache: keyed by the whole ARN, it hit
+    /// almost never, one principal and address at a time).
+    pub fn statement_read_keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.statements {
+            s.read_keys(&mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Refuse a request holding a value that a condition of a statement matching its action and
     /// resource cannot read ([`UnreadableValue`]); check before [`CompiledPolicy::decide`] or
     /// [`CompiledPolicy::evaluate`], which answer "no match" for such a value. A request the

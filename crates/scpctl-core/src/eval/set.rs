@@ -159,6 +159,19 @@ impl PolicySet {
         out
     }
 
+    /// Every context key a statement of the set can read
+    /// ([`CompiledPolicy::statement_read_keys`]).
+    pub fn statement_read_keys(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .levels
+            .iter()
+            .flat_map(|l| l.policies.iter().flat_map(|(_, p)| p.statement_read_keys()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Level names and the labels of their policies, in evaluation order.
     pub fn describe(&self) -> Vec<(&str, Vec<&str>)> {
         self.levels

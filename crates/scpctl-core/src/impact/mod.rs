@@ -11,6 +11,10 @@
 //! - `sql`: the same mapping and verdicts as one Trino query, for Athena;
 //! - `time`: `--since`/`--until` and the dates in S3 keys.
 
+/// The hash map of the replay's hot path: foldhash, seeded at random per process (the keys are
+/// record fields, which an attacker can choose: a fixed seed would let them collide).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 pub mod map;
 pub mod record;
 pub mod replay;

@@ -1,7 +1,7 @@
 //! The per-principal tally, fed one outcome at a time and mergeable across threads, and the
 //! CIDR suggestions for users denied only by the network statement.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -11,6 +11,7 @@ use crate::cidr::{compact_spelling, CidrSet};
 
 use super::replay::{reported_address, Outcome};
 use super::rules::{ApartReason, NetworkUnknown, PrincipalKind, SkipReason};
+use super::FastMap;
 
 /// Distinct outside addresses kept per principal; beyond that they are only counted.
 pub const ADDRESSES_PER_PRINCIPAL: usize = 1_000;
@@ -31,10 +32,10 @@ pub struct PrincipalStats {
     /// Requests the new policy denies and the policies in force do not.
     pub newly_denied: u64,
     /// Source addresses outside the CIDRs, with counts (capped, see `other_addresses`).
-    pub outside: HashMap<IpAddr, u64>,
+    pub outside: FastMap<IpAddr, u64>,
     pub other_addresses: u64,
     /// Denied actions, with counts (capped, see `other_actions`).
-    pub denied_actions: HashMap<String, u64>,
+    pub denied_actions: FastMap<String, u64>,
     pub other_actions: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
@@ -154,7 +155,7 @@ impl PrincipalStats {
 }
 
 fn add_capped<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, u64>,
+    map: &mut FastMap<K, u64>,
     key: K,
     n: u64,
     cap: usize,
@@ -167,6 +168,23 @@ fn add_capped<K: std::hash::Hash + Eq>(
     } else {
         *overflow += n;
     }
+}
+
+/// The statistics of one principal in `principals`, created empty when new. Borrowed lookups
+/// first: no allocation for a principal already seen.
+fn principal_in<'t>(
+    principals: &'t mut FastMap<String, FastMap<String, PrincipalStats>>,
+    account: &str,
+    arn: &str,
+) -> &'t mut PrincipalStats {
+    if !principals.contains_key(account) {
+        principals.insert(account.to_string(), FastMap::default());
+    }
+    let by_arn = principals.get_mut(account).expect("inserted above");
+    if !by_arn.contains_key(arn) {
+        by_arn.insert(arn.to_string(), PrincipalStats::default());
+    }
+    by_arn.get_mut(arn).expect("inserted above")
 }
 
 /// Totals and per-principal statistics of a replay.
@@ -192,7 +210,7 @@ pub struct Tally {
     /// per-day chart. Records without a time are not in it.
     pub denied_by_day: BTreeMap<String, BTreeMap<String, u64>>,
     /// account -> principal ARN -> statistics, for principals the policy can apply to.
-    pub principals: HashMap<String, HashMap<String, PrincipalStats>>,
+    pub principals: FastMap<String, FastMap<String, PrincipalStats>>,
 }
 
 impl Tally {
@@ -224,6 +242,8 @@ impl Tally {
                 denied_today,
             } => {
                 self.decided += 1;
+                // One lookup of the principal per record.
+                let p = principal_in(&mut self.principals, request.account, request.principal_arn);
                 if let Some(why) = denied_today {
                     match self.denied_today.get_mut(why.as_ref()) {
                         Some(c) => *c += 1,
@@ -231,14 +251,11 @@ impl Tally {
                             self.denied_today.insert(why.to_string(), 1);
                         }
                     }
-                    self.principal(request.account, request.principal_arn)
-                        .denied_today += 1;
+                    p.denied_today += 1;
                 } else if denied_by.is_some() {
                     self.newly_denied += 1;
-                    self.principal(request.account, request.principal_arn)
-                        .newly_denied += 1;
+                    p.newly_denied += 1;
                 }
-                let p = self.principal(request.account, request.principal_arn);
                 p.kind = Some(request.kind);
                 p.requests += 1;
                 p.seen(request.time);
@@ -265,7 +282,6 @@ impl Tally {
                             }
                         }
                     }
-                    let p = self.principal(request.account, request.principal_arn);
                     match p.denied.get_mut(sid.as_ref()) {
                         Some(c) => *c += 1,
                         None => {
@@ -291,15 +307,7 @@ impl Tally {
     }
 
     fn principal(&mut self, account: &str, arn: &str) -> &mut PrincipalStats {
-        // Borrowed lookups first: no allocation for a principal already seen.
-        if !self.principals.contains_key(account) {
-            self.principals.insert(account.to_string(), HashMap::new());
-        }
-        let by_arn = self.principals.get_mut(account).expect("inserted above");
-        if !by_arn.contains_key(arn) {
-            by_arn.insert(arn.to_string(), PrincipalStats::default());
-        }
-        by_arn.get_mut(arn).expect("inserted above")
+        principal_in(&mut self.principals, account, arn)
     }
 
     /// Records counted apart or skipped.

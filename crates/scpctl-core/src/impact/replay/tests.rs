@@ -291,3 +291,36 @@ fn suggestions_merge_adjacent_addresses_losslessly() {
         ["198.51.100.6/31", "2001:db8:ffff::/64"]
     );
 }
+
+/// The cache keys the service-linked-role exemption's yes/no, not the whole principal ARN: two
+/// users alike but for their ARNs share a verdict (one evaluation), and an ARN of a
+/// service-linked role (which SCPs do not restrict) is evaluated on its own, in agreement with
+/// `evaluate`.
+#[test]
+fn the_cache_keys_the_service_linked_role_exemption_not_the_arn() {
+    let (r, _) = setup(TagSource::Untagged);
+    let linked =
+        "arn:aws:iam::111122223333:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS";
+    let mut cache = VerdictCache::default();
+    let mut verdicts = Vec::new();
+    for arn in [ALICE, BOB, linked] {
+        let text = rec(arn, "192.0.2.10").to_string();
+        let rec: Record = serde_json::from_str(&text).unwrap();
+        let Mapped::Request(req) = map_record(&rec, &r.options().map) else {
+            panic!("{arn}: not a request");
+        };
+        let ctx = r.context(&req, Some("192.0.2.10".parse().unwrap()), false);
+        let cached = r.verdict(
+            &req,
+            Some("192.0.2.10".parse().unwrap()),
+            false,
+            None,
+            &mut cache,
+        );
+        assert_eq!(cached, r.verdict_uncached(&ctx, None), "{arn}");
+        verdicts.push(cached.new);
+    }
+    assert_eq!((cache.hits, cache.misses), (1, 2));
+    assert_eq!(verdicts[0].as_deref(), Some(SID_UNTAGGED));
+    assert_eq!(verdicts[1], verdicts[0]);
+}
