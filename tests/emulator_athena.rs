@@ -274,3 +274,19 @@ fn emit_ddl_checks_the_table_and_never_starts_the_range_at_since() {
     assert!(String::from_utf8_lossy(&set.stdout).contains("'2024/02/01,NOW'"));
     assert!(set.stderr.is_empty(), "{set:?}");
 }
+
+/// Without seeded result pages, moto answers the query with rows of its own: the message says
+/// which columns came back and what an emulator can and cannot show.
+#[test]
+fn an_emulator_without_seeded_results_is_explained() {
+    let emu = Emulator::start();
+    let (_dir, config) = project(r#"["192.0.2.0/24"]"#);
+    let a = impact(&emu, &config, "text").code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("not this query's result")
+            && err.contains("An emulator such as moto runs no SQL")
+            && err.contains("answered columns ["),
+        "{err}"
+    );
+}

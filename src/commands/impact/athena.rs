@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use scpctl_core::impact::sql::{self, ddl, expr, rows, QuerySpec, TableLayout};
 use scpctl_core::impact::{candidate_addresses, MapOptions, TagSource, Tally, TimeRange};
 use scpctl_core::policy::PolicyDocument;
+use scpctl_core::printable::printable;
 use scpctl_core::render::{render, Layout, PolicyKind, SID_IDENTITY, SID_OUTSIDE_NETWORK};
 use serde_json::json;
 
@@ -215,7 +216,20 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         .iter()
         .map(|n| {
             col(n).with_context(|| {
-                format!("Athena's result has no column {n}: not this query's result")
+                format!(
+                    "Athena query {} answered columns [{}], without {n}: not this query's result. \
+                     An emulator such as moto runs no SQL: it returns the result pages seeded in it \
+                     beforehand, so against it the calls (start, poll, page, stop) work but the \
+                     report needs a real Athena; the SQL itself is checked on DuckDB by the parity \
+                     test (scripts/athena_parity.py)",
+                    run.id,
+                    run.columns
+                        .iter()
+                        .take(12)
+                        .map(|c| printable(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             })
         })
         .collect::<Result<_>>()?;
