@@ -23,7 +23,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::ConfigError;
+use crate::config::error::ConfigError;
 use crate::origin::{excerpt, LineIndex};
 use crate::plan::TargetId;
 

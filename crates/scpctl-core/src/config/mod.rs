@@ -32,7 +32,9 @@ use crate::networks::{self, NetworkOptIns};
 use crate::origin::{excerpt, LineIndex, Origin};
 use crate::tags;
 
+pub mod error;
 pub mod monitoring_values;
+pub use error::ConfigError;
 
 pub const DEFAULT_SCP_NAME: &str = "RestrictIAMUserAccessWithExceptions";
 pub const DEFAULT_IDENTITY_NAME: &str = "EnterpriseNetworkRestriction";
@@ -189,16 +191,6 @@ pub struct Config {
     pub rollout: Option<crate::rollout::RolloutSettings>,
     /// Things worth knowing that do not stop a render, each naming where it comes from.
     pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: Origin, message: String },
-    #[error("{file}: missing [network] table; add one with `cidrs = [...]` listing your enterprise egress ranges")]
-    MissingNetwork { file: String },
-    #[error("{origin}: {message}")]
-    Invalid { origin: Origin, message: String },
 }
 
 #[derive(Deserialize)]
