@@ -309,298 +309,34 @@ impl Config {
             let path = key_path(e.path());
             syntax(e.into_inner(), path)
         })?;
-        let mut errors = Vec::new();
-        let mut invalid = |span: std::ops::Range<usize>, message: String| {
-            errors.push(ConfigError::Invalid {
-                origin: at(span.start),
-                message,
-            })
+        let mut r = Reader {
+            index: &index,
+            source,
+            errors: Vec::new(),
         };
-
-        let raw_policy = raw.policy.unwrap_or(RawPolicy {
-            name: None,
-            description: None,
-            exception_tag: None,
-        });
-        let name = match raw_policy.name {
-            Some(n) => {
-                if let Err(why) = check_scp_name(n.get_ref()) {
-                    invalid(
-                        n.span(),
-                        format!("[policy] name {}: {why}", excerpt(n.get_ref())),
-                    );
-                }
-                n.into_inner()
-            }
-            None => DEFAULT_SCP_NAME.to_string(),
-        };
-        let description = raw_policy.description.map(|d| {
-            let len = d.get_ref().chars().count();
-            if len > SCP_DESCRIPTION_MAX {
-                invalid(
-                    d.span(),
-                    format!("[policy] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
-                );
-            }
-            d.into_inner()
-        });
-        let exception_tag = match raw_policy.exception_tag {
-            Some(t) => {
-                if let Err(why) = tags::validate_key(t.key.get_ref()) {
-                    invalid(
-                        t.key.span(),
-                        format!("exception_tag key {:?}: {why}", t.key.get_ref()),
-                    );
-                }
-                if t.value.get_ref().is_empty() {
-                    invalid(
-                        t.value.span(),
-                        "exception_tag value must not be empty: an empty tag value is too easy to set by accident".into(),
-                    );
-                } else if let Err(why) = tags::validate_value(t.value.get_ref()) {
-                    invalid(
-                        t.value.span(),
-                        format!("exception_tag value {:?}: {why}", t.value.get_ref()),
-                    );
-                }
-                ExceptionTag {
-                    key: t.key.into_inner(),
-                    value: t.value.into_inner(),
-                }
-            }
-            None => ExceptionTag::default(),
-        };
-
-        let raw_identity = raw.identity.unwrap_or(RawIdentity {
-            name: None,
-            description: None,
-        });
-        let identity_name = match raw_identity.name {
-            Some(n) => {
-                let v = n.get_ref();
-                let ok_chars = v
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-                if v.is_empty() || v.len() > IAM_POLICY_NAME_MAX || !ok_chars {
-                    invalid(
-                        n.span(),
-                        format!("[identity] name {v:?} must be 1 to {IAM_POLICY_NAME_MAX} characters of letters, digits and _+=,.@- (IAM policy name rules)"),
-                    );
-                }
-                n.into_inner()
-            }
-            None => DEFAULT_IDENTITY_NAME.to_string(),
-        };
-        let identity_description = raw_identity.description.map(|d| {
-            let len = d.get_ref().chars().count();
-            if len > IAM_DESCRIPTION_MAX {
-                invalid(
-                    d.span(),
-                    format!("[identity] description is {len} characters; IAM allows at most {IAM_DESCRIPTION_MAX}"),
-                );
-            }
-            d.into_inner()
-        });
-
-        let mut limits = Limits::default();
-        if let Some(raw_limits) = raw.limits {
-            let mut setting = |value: Option<Spanned<i64>>, name: &str, max: usize, what: &str| {
-                let value = value?;
-                match usize::try_from(*value.get_ref()) {
-                    Ok(v) if (1..=max).contains(&v) => Some(v),
-                    _ => {
-                        invalid(
-                            value.span(),
-                            format!(
-                                "[limits] {name} = {} must be 1 to {max}: AWS Organizations allows at most {max} {what}; set a lower value to keep a stricter limit",
-                                value.get_ref()
-                            ),
-                        );
-                        None
-                    }
-                }
-            };
-            if let Some(v) = setting(
-                raw_limits.scp_max_chars,
-                "scp_max_chars",
-                AWS_SCP_MAX_CHARS,
-                "characters in an SCP (quota raised on 2026-05-15)",
-            ) {
-                limits.scp_max_chars = v;
-            }
-            if let Some(v) = setting(
-                raw_limits.scps_per_target,
-                "scps_per_target",
-                AWS_SCPS_PER_TARGET,
-                "SCPs attached to one root, OU or account (quota raised on 2026-05-15)",
-            ) {
-                limits.scps_per_target = v;
-            }
-            if let Some(v) = setting(
-                raw_limits.rcp_max_chars,
-                "rcp_max_chars",
-                AWS_RCP_MAX_CHARS,
-                "characters in a resource control policy",
-            ) {
-                limits.rcp_max_chars = v;
-            }
-        }
-        let mut console = ConsoleSettings {
-            include_root: raw.console.as_ref().is_some_and(|c| c.include_root),
-            ..ConsoleSettings::default()
-        };
-        if let Some(c) = raw.console {
-            if let Some(n) = c.name {
-                if let Err(why) = check_scp_name(n.get_ref()) {
-                    invalid(
-                        n.span(),
-                        format!("[console] name {}: {why}", excerpt(n.get_ref())),
-                    );
-                }
-                console.name = n.into_inner();
-            }
-            if let Some(d) = c.description {
-                let len = d.get_ref().chars().count();
-                if len > SCP_DESCRIPTION_MAX {
-                    invalid(
-                        d.span(),
-                        format!("[console] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
-                    );
-                }
-                console.description = Some(d.into_inner());
-            }
-        }
-
-        let Some(network) = raw.network else {
-            errors.push(ConfigError::MissingNetwork {
+        let policy = policy(&mut r, raw.policy);
+        let identity = identity(&mut r, raw.identity);
+        let limits = limits(&mut r, raw.limits);
+        let console = console(&mut r, raw.console);
+        let Some(raw_network) = raw.network else {
+            r.errors.push(ConfigError::MissingNetwork {
                 file: source.to_string(),
             });
-            return Err(errors);
+            return Err(r.errors);
         };
-        let network = network.into_inner();
-        let sourced = |values: Vec<Spanned<String>>| -> Vec<SourcedValue> {
-            values
-                .into_iter()
-                .map(|v| {
-                    // The span covers the opening quote; point at the value itself.
-                    let origin = at(v.span().start + 1);
-                    SourcedValue::new(v.into_inner(), origin)
-                })
-                .collect()
-        };
-        let pair = |v: Spanned<String>| {
-            let origin = at(v.span().start + 1);
-            (v.into_inner(), origin)
-        };
-        let raw_vpcs = network
-            .vpcs
-            .into_iter()
-            .map(|v| {
-                let v = v.into_inner();
-                networks::RawVpc {
-                    id: pair(v.id),
-                    regions: v.regions.into_iter().map(pair).collect(),
-                }
-            })
-            .collect();
-        let raw_endpoints = network.vpc_endpoints.into_iter().map(pair).collect();
         let mut warnings = Vec::new();
-        let opt_ins =
-            match networks::build(raw_vpcs, raw_endpoints, network.exempt_vpc_resident_actions) {
-                Ok((opts, w)) => {
-                    warnings.extend(w);
-                    opts
-                }
-                Err(messages) => {
-                    errors.extend(messages.into_iter().map(|message| ConfigError::Invalid {
-                        origin: Origin::label(source),
-                        message,
-                    }));
-                    NetworkOptIns::default()
-                }
-            };
-        let network = NetworkSettings {
-            cidrs: sourced(network.cidrs),
-            cidr_files: sourced(network.cidr_files),
-            options: CidrOptions {
-                normalize_host_bits: network.normalize_host_bits,
-            },
-            opt_ins,
-        };
-        let mut break_glass = BreakGlass::default();
-        for p in raw.break_glass.map(|b| b.principals).unwrap_or_default() {
-            let (value, origin) = pair(p);
-            match check_principal_pattern(&value) {
-                Ok(()) => break_glass.principals.push(value),
-                Err(why) => errors.push(ConfigError::Invalid {
-                    origin,
-                    message: format!("[break_glass] principals: {}: {why}", excerpt(&value)),
-                }),
-            }
-        }
-        let mut monitoring = MonitoringSettings::default();
-        if let Some(m) = raw.monitoring {
-            if let Some(t) = m.topic_arn {
-                let (value, origin) = pair(t);
-                match monitoring_values::check_topic_arn(&value) {
-                    Ok(()) => monitoring.topic_arn = Some(value),
-                    Err(why) => errors.push(ConfigError::Invalid {
-                        origin,
-                        message: format!("[monitoring] topic_arn {}: {why}", excerpt(&value)),
-                    }),
-                }
-            }
-            if let Some(e) = m.email {
-                let (value, origin) = pair(e);
-                match monitoring_values::check_email(&value) {
-                    Ok(()) => monitoring.email = Some(value),
-                    Err(why) => errors.push(ConfigError::Invalid {
-                        origin,
-                        message: format!("[monitoring] email {}: {why}", excerpt(&value)),
-                    }),
-                }
-            }
-            if let Some(regions) = m.regions {
-                let mut list = Vec::new();
-                for r in regions {
-                    let (value, origin) = pair(r);
-                    match networks::check_region(&value) {
-                        Ok(()) if !list.contains(&value) => list.push(value),
-                        Ok(()) => {}
-                        Err(why) => errors.push(ConfigError::Invalid {
-                            origin,
-                            message: format!("[monitoring] regions: {why}"),
-                        }),
-                    }
-                }
-                let global = monitoring_values::GLOBAL_EVENT_REGIONS;
-                if !list.iter().any(|r| global.contains(&r.as_str())) {
-                    errors.push(ConfigError::Invalid {
-                        origin: Origin::label(source),
-                        message: format!(
-                            "[monitoring] regions {list:?} lists no Region where Organizations, IAM and STS global events arrive ({}): the exception-tag and guardrail rules would never fire; add us-east-1 (us-gov-west-1, cn-north-1 in those partitions)",
-                            global.join(", ")
-                        ),
-                    });
-                }
-                monitoring.regions = list;
-            }
-        }
+        let network = network(&mut r, raw_network.into_inner(), &mut warnings);
+        let break_glass = break_glass(&mut r, raw.break_glass);
+        let monitoring = monitoring(&mut r, raw.monitoring);
+        let mut errors = r.errors;
         let rollout = crate::rollout::from_raw(raw.rollout, &index, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Config {
             source: source.to_string(),
-            policy: PolicySettings {
-                name,
-                description,
-                exception_tag,
-            },
-            identity: IdentitySettings {
-                name: identity_name,
-                description: identity_description,
-            },
+            policy,
+            identity,
             network,
             limits,
             break_glass,
@@ -610,6 +346,339 @@ impl Config {
             warnings,
         })
     }
+}
+
+/// What every section's reader shares: where values are in the file, and the errors found so
+/// far (every problem is reported, not only the first).
+struct Reader<'a> {
+    index: &'a LineIndex<'a>,
+    source: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    fn invalid(&mut self, span: std::ops::Range<usize>, message: String) {
+        self.errors.push(ConfigError::Invalid {
+            origin: self.index.origin(span.start),
+            message,
+        });
+    }
+
+    fn at(&self, offset: usize) -> Origin {
+        self.index.origin(offset)
+    }
+
+    /// A string value and where it is (the span covers the opening quote: point at the value).
+    fn pair(&self, v: Spanned<String>) -> (String, Origin) {
+        let origin = self.at(v.span().start + 1);
+        (v.into_inner(), origin)
+    }
+}
+
+/// `[policy]`: the SCP's name, description and exception tag.
+fn policy(r: &mut Reader, raw: Option<RawPolicy>) -> PolicySettings {
+    let raw_policy = raw.unwrap_or(RawPolicy {
+        name: None,
+        description: None,
+        exception_tag: None,
+    });
+    let name = match raw_policy.name {
+        Some(n) => {
+            if let Err(why) = check_scp_name(n.get_ref()) {
+                r.invalid(
+                    n.span(),
+                    format!("[policy] name {}: {why}", excerpt(n.get_ref())),
+                );
+            }
+            n.into_inner()
+        }
+        None => DEFAULT_SCP_NAME.to_string(),
+    };
+    let description = raw_policy.description.map(|d| {
+        let len = d.get_ref().chars().count();
+        if len > SCP_DESCRIPTION_MAX {
+            r.invalid(
+                d.span(),
+                format!("[policy] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
+            );
+        }
+        d.into_inner()
+    });
+    let exception_tag = match raw_policy.exception_tag {
+        Some(t) => {
+            if let Err(why) = tags::validate_key(t.key.get_ref()) {
+                r.invalid(
+                    t.key.span(),
+                    format!("exception_tag key {:?}: {why}", t.key.get_ref()),
+                );
+            }
+            if t.value.get_ref().is_empty() {
+                r.invalid(
+                    t.value.span(),
+                    "exception_tag value must not be empty: an empty tag value is too easy to set by accident".into(),
+                );
+            } else if let Err(why) = tags::validate_value(t.value.get_ref()) {
+                r.invalid(
+                    t.value.span(),
+                    format!("exception_tag value {:?}: {why}", t.value.get_ref()),
+                );
+            }
+            ExceptionTag {
+                key: t.key.into_inner(),
+                value: t.value.into_inner(),
+            }
+        }
+        None => ExceptionTag::default(),
+    };
+
+    PolicySettings {
+        name,
+        description,
+        exception_tag,
+    }
+}
+
+/// `[identity]`: the fallback's name and description (IAM's rules).
+fn identity(r: &mut Reader, raw: Option<RawIdentity>) -> IdentitySettings {
+    let raw_identity = raw.unwrap_or(RawIdentity {
+        name: None,
+        description: None,
+    });
+    let identity_name = match raw_identity.name {
+        Some(n) => {
+            let v = n.get_ref();
+            let ok_chars = v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+            if v.is_empty() || v.len() > IAM_POLICY_NAME_MAX || !ok_chars {
+                r.invalid(
+                    n.span(),
+                    format!("[identity] name {v:?} must be 1 to {IAM_POLICY_NAME_MAX} characters of letters, digits and _+=,.@- (IAM policy name rules)"),
+                );
+            }
+            n.into_inner()
+        }
+        None => DEFAULT_IDENTITY_NAME.to_string(),
+    };
+    let identity_description = raw_identity.description.map(|d| {
+        let len = d.get_ref().chars().count();
+        if len > IAM_DESCRIPTION_MAX {
+            r.invalid(
+                d.span(),
+                format!("[identity] description is {len} characters; IAM allows at most {IAM_DESCRIPTION_MAX}"),
+            );
+        }
+        d.into_inner()
+    });
+
+    IdentitySettings {
+        name: identity_name,
+        description: identity_description,
+    }
+}
+
+/// `[limits]`: AWS's quotas, each at most AWS's own figure.
+fn limits(r: &mut Reader, raw: Option<RawLimits>) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(raw_limits) = raw {
+        let mut setting = |value: Option<Spanned<i64>>, name: &str, max: usize, what: &str| {
+            let value = value?;
+            match usize::try_from(*value.get_ref()) {
+                Ok(v) if (1..=max).contains(&v) => Some(v),
+                _ => {
+                    r.invalid(
+                        value.span(),
+                        format!(
+                            "[limits] {name} = {} must be 1 to {max}: AWS Organizations allows at most {max} {what}; set a lower value to keep a stricter limit",
+                            value.get_ref()
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        if let Some(v) = setting(
+            raw_limits.scp_max_chars,
+            "scp_max_chars",
+            AWS_SCP_MAX_CHARS,
+            "characters in an SCP (quota raised on 2026-05-15)",
+        ) {
+            limits.scp_max_chars = v;
+        }
+        if let Some(v) = setting(
+            raw_limits.scps_per_target,
+            "scps_per_target",
+            AWS_SCPS_PER_TARGET,
+            "SCPs attached to one root, OU or account (quota raised on 2026-05-15)",
+        ) {
+            limits.scps_per_target = v;
+        }
+        if let Some(v) = setting(
+            raw_limits.rcp_max_chars,
+            "rcp_max_chars",
+            AWS_RCP_MAX_CHARS,
+            "characters in a resource control policy",
+        ) {
+            limits.rcp_max_chars = v;
+        }
+    }
+    limits
+}
+
+/// `[console]`: the sign-in RCP's name, description and root option.
+fn console(r: &mut Reader, raw: Option<RawConsole>) -> ConsoleSettings {
+    let mut console = ConsoleSettings {
+        include_root: raw.as_ref().is_some_and(|c| c.include_root),
+        ..ConsoleSettings::default()
+    };
+    if let Some(c) = raw {
+        if let Some(n) = c.name {
+            if let Err(why) = check_scp_name(n.get_ref()) {
+                r.invalid(
+                    n.span(),
+                    format!("[console] name {}: {why}", excerpt(n.get_ref())),
+                );
+            }
+            console.name = n.into_inner();
+        }
+        if let Some(d) = c.description {
+            let len = d.get_ref().chars().count();
+            if len > SCP_DESCRIPTION_MAX {
+                r.invalid(
+                    d.span(),
+                    format!("[console] description is {len} characters; AWS Organizations allows at most {SCP_DESCRIPTION_MAX}"),
+                );
+            }
+            console.description = Some(d.into_inner());
+        }
+    }
+
+    console
+}
+
+/// `[network]`: the CIDRs and CIDR files with where each came from, and the VPC opt-ins (their
+/// warnings into `warnings`).
+fn network(r: &mut Reader, network: RawNetwork, warnings: &mut Vec<String>) -> NetworkSettings {
+    let sourced = |values: Vec<Spanned<String>>| -> Vec<SourcedValue> {
+        values
+            .into_iter()
+            .map(|v| {
+                let (value, origin) = r.pair(v);
+                SourcedValue::new(value, origin)
+            })
+            .collect()
+    };
+    let cidrs = sourced(network.cidrs);
+    let cidr_files = sourced(network.cidr_files);
+    let raw_vpcs = network
+        .vpcs
+        .into_iter()
+        .map(|v| {
+            let v = v.into_inner();
+            networks::RawVpc {
+                id: r.pair(v.id),
+                regions: v.regions.into_iter().map(|v| r.pair(v)).collect(),
+            }
+        })
+        .collect();
+    let raw_endpoints = network
+        .vpc_endpoints
+        .into_iter()
+        .map(|v| r.pair(v))
+        .collect();
+    let opt_ins =
+        match networks::build(raw_vpcs, raw_endpoints, network.exempt_vpc_resident_actions) {
+            Ok((opts, w)) => {
+                warnings.extend(w);
+                opts
+            }
+            Err(messages) => {
+                let source = r.source;
+                r.errors
+                    .extend(messages.into_iter().map(|message| ConfigError::Invalid {
+                        origin: Origin::label(source),
+                        message,
+                    }));
+                NetworkOptIns::default()
+            }
+        };
+    NetworkSettings {
+        cidrs,
+        cidr_files,
+        options: CidrOptions {
+            normalize_host_bits: network.normalize_host_bits,
+        },
+        opt_ins,
+    }
+}
+
+/// `[break_glass]`: the emergency principals' ARN patterns.
+fn break_glass(r: &mut Reader, raw: Option<RawBreakGlass>) -> BreakGlass {
+    let mut break_glass = BreakGlass::default();
+    for p in raw.map(|b| b.principals).unwrap_or_default() {
+        let (value, origin) = r.pair(p);
+        match check_principal_pattern(&value) {
+            Ok(()) => break_glass.principals.push(value),
+            Err(why) => r.errors.push(ConfigError::Invalid {
+                origin,
+                message: format!("[break_glass] principals: {}: {why}", excerpt(&value)),
+            }),
+        }
+    }
+    break_glass
+}
+
+/// `[monitoring]`: the SNS topic or e-mail and the Regions the rules go to.
+fn monitoring(r: &mut Reader, raw: Option<RawMonitoring>) -> MonitoringSettings {
+    let mut monitoring = MonitoringSettings::default();
+    if let Some(m) = raw {
+        if let Some(t) = m.topic_arn {
+            let (value, origin) = r.pair(t);
+            match monitoring_values::check_topic_arn(&value) {
+                Ok(()) => monitoring.topic_arn = Some(value),
+                Err(why) => r.errors.push(ConfigError::Invalid {
+                    origin,
+                    message: format!("[monitoring] topic_arn {}: {why}", excerpt(&value)),
+                }),
+            }
+        }
+        if let Some(e) = m.email {
+            let (value, origin) = r.pair(e);
+            match monitoring_values::check_email(&value) {
+                Ok(()) => monitoring.email = Some(value),
+                Err(why) => r.errors.push(ConfigError::Invalid {
+                    origin,
+                    message: format!("[monitoring] email {}: {why}", excerpt(&value)),
+                }),
+            }
+        }
+        if let Some(regions) = m.regions {
+            let mut list = Vec::new();
+            for region in regions {
+                let (value, origin) = r.pair(region);
+                match networks::check_region(&value) {
+                    Ok(()) if !list.contains(&value) => list.push(value),
+                    Ok(()) => {}
+                    Err(why) => r.errors.push(ConfigError::Invalid {
+                        origin,
+                        message: format!("[monitoring] regions: {why}"),
+                    }),
+                }
+            }
+            let global = monitoring_values::GLOBAL_EVENT_REGIONS;
+            if !list.iter().any(|r| global.contains(&r.as_str())) {
+                r.errors.push(ConfigError::Invalid {
+                    origin: Origin::label(r.source),
+                    message: format!(
+                        "[monitoring] regions {list:?} lists no Region where Organizations, IAM and STS global events arrive ({}): the exception-tag and guardrail rules would never fire; add us-east-1 (us-gov-west-1, cn-north-1 in those partitions)",
+                        global.join(", ")
+                    ),
+                });
+            }
+            monitoring.regions = list;
+        }
+    }
+    monitoring
 }
 
 /// An Organizations policy name (CreatePolicy `Name`: 1 to 128 characters, ASCII only, per the
