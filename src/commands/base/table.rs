@@ -103,6 +103,20 @@ pub fn decision_text(denied: bool, statement: Option<&str>) -> String {
     }
 }
 
+/// A scenario table's last line: `N of M rows agree...`.
+pub fn agreement_line(rows: usize, disagreements: usize, agree: &str) -> std::io::Result<()> {
+    outln!("{} of {rows} rows {agree}", rows - disagreements)
+}
+
+/// A scenario's exit code: 3 when a row differs from what is expected.
+pub fn scenario_exit(disagreements: usize) -> u8 {
+    if disagreements == 0 {
+        crate::exit::SUCCESS
+    } else {
+        crate::exit::SCENARIO_MISMATCH
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

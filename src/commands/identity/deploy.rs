@@ -110,9 +110,23 @@ pub struct Account {
     pub arn: String,
 }
 
+/// What every identity command opens first: the policy rendered from the config, the process's
+/// call counter, and the accounts to work in.
+pub async fn open(
+    cli: &Cli,
+    aws: &AwsArgs,
+    ids: &[String],
+    role_name: &str,
+) -> Result<(RenderedPolicy, CallCounter, Vec<Account>)> {
+    let policy = rendered(cli)?;
+    let counter = session::counter();
+    let (_, accounts) = accounts(aws, ids, role_name, &policy.name, &counter).await?;
+    Ok((policy, counter, accounts))
+}
+
 /// The accounts of the command: the caller's own, or each `--account` (through
 /// `--role-name` unless it is the caller's).
-pub async fn accounts(
+async fn accounts(
     aws: &AwsArgs,
     ids: &[String],
     role_name: &str,
@@ -393,16 +407,7 @@ async fn plan_and_maybe_apply(
     let targets = entities(&args.identity);
     require_targets(&targets)?;
     let ids = checked_accounts(&args.targets.accounts)?;
-    let policy = rendered(cli)?;
-    let counter = session::counter();
-    let (_, accounts) = accounts(
-        &args.aws,
-        &ids,
-        &args.identity.role_name,
-        &policy.name,
-        &counter,
-    )
-    .await?;
+    let (policy, counter, accounts) = open(cli, &args.aws, &ids, &args.identity.role_name).await?;
     let results: Vec<Result<_>> = stream::iter(accounts.iter())
         .map(|a| plan_account(a, &policy, &targets, &args.identity, apply))
         .buffered(ACCOUNT_CONCURRENCY)
@@ -473,16 +478,8 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
         let targets = entities(&deploy.identity);
         require_targets(&targets)?;
         let ids = checked_accounts(&deploy.targets.accounts)?;
-        let policy = rendered(cli)?;
-        let counter = session::counter();
-        let (_, accounts) = accounts(
-            &deploy.aws,
-            &ids,
-            &deploy.identity.role_name,
-            &policy.name,
-            &counter,
-        )
-        .await?;
+        let (policy, counter, accounts) =
+            open(cli, &deploy.aws, &ids, &deploy.identity.role_name).await?;
         let mut planned: Planned = Vec::new();
         for a in &accounts {
             let managed = a.iam.managed(&a.arn).await?;
@@ -520,16 +517,8 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs) -> Result<u8> {
             return Err(usage("destroy removes the policy from every user, group and role; to remove it from some, use `scpctl detach --kind identity --user ...`".into()));
         }
         let ids = checked_accounts(&args.accounts)?;
-        let policy = rendered(cli)?;
-        let counter = session::counter();
-        let (_, accounts) = accounts(
-            &args.aws,
-            &ids,
-            &args.identity.role_name,
-            &policy.name,
-            &counter,
-        )
-        .await?;
+        let (policy, counter, accounts) =
+            open(cli, &args.aws, &ids, &args.identity.role_name).await?;
         let mut planned: Planned = Vec::new();
         for a in &accounts {
             let managed = a.iam.managed(&a.arn).await?;

@@ -8,9 +8,9 @@ use scpctl_core::identity_plan::Entity;
 use scpctl_core::plan::{cidr_diff, policy_cidrs, same_policy};
 use serde_json::{json, Value};
 
-use super::deploy::{accounts, checked_accounts, entities, rendered};
+use super::deploy::{checked_accounts, entities, open};
 use crate::cli::{Cli, OutputFormat, StatusArgs};
-use crate::commands::base::session::{self, block_on};
+use crate::commands::base::session::block_on;
 use crate::exit;
 
 fn entity_json(e: &Entity) -> Value {
@@ -21,17 +21,9 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<u8> {
     block_on(async {
         let ids = checked_accounts(&args.accounts)?;
         let targets = entities(&args.identity);
-        let policy = rendered(cli)?;
+        let (policy, counter, accounts) =
+            open(cli, &args.aws, &ids, &args.identity.role_name).await?;
         let inline_doc = inline_document(&policy.compact).unwrap_or_default();
-        let counter = session::counter();
-        let (_, accounts) = accounts(
-            &args.aws,
-            &ids,
-            &args.identity.role_name,
-            &policy.name,
-            &counter,
-        )
-        .await?;
         let mut in_sync = true;
         let mut reports = Vec::new();
         let mut lines = Vec::new();

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::cli::{Cli, Kind, OutputFormat, SigninPhase, SimulateArgs};
 use crate::commands::base::policies::{json_files, read_policy};
-use crate::commands::base::table::{decision_text, print_table};
+use crate::commands::base::table::{agreement_line, decision_text, print_table, scenario_exit};
 use crate::exit;
 use crate::load::{load, Loaded};
 
@@ -530,16 +530,8 @@ fn run_scenario(
                 "POLICY GIVES".into(),
             ];
             print_table(&header, &table, wide)?;
-            outln!(
-                "{} of {} rows agree with the guide.",
-                rows.len() - disagreements,
-                rows.len()
-            )?;
+            agreement_line(rows.len(), disagreements, "agree with the guide.")?;
         }
     }
-    Ok(if disagreements == 0 {
-        exit::SUCCESS
-    } else {
-        exit::SCENARIO_MISMATCH
-    })
+    Ok(scenario_exit(disagreements))
 }

@@ -10,8 +10,7 @@ use scpctl_core::signin::{request, scenario};
 use serde_json::json;
 
 use crate::cli::{Cli, OutputFormat};
-use crate::commands::base::table::{decision_text, print_table};
-use crate::exit;
+use crate::commands::base::table::{agreement_line, decision_text, print_table, scenario_exit};
 use crate::load::Loaded;
 
 pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
@@ -96,16 +95,8 @@ pub fn run(cli: &Cli, loaded: &Loaded, wide: bool) -> Result<u8> {
                 })
                 .collect();
             print_table(&header, &table, wide)?;
-            outln!(
-                "{} of {} rows agree.",
-                rows.len() - disagreements,
-                rows.len()
-            )?;
+            agreement_line(rows.len(), disagreements, "agree.")?;
         }
     }
-    Ok(if disagreements == 0 {
-        exit::SUCCESS
-    } else {
-        exit::SCENARIO_MISMATCH
-    })
+    Ok(scenario_exit(disagreements))
 }
