@@ -231,19 +231,11 @@ impl Orgs {
     }
 
     pub(super) async fn is_managed(&self, policy_id: &str) -> Result<bool> {
-        let pages = self
-            .client
-            .list_tags_for_resource()
-            .resource_id(policy_id)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| failed(&format!("ListTagsForResource {policy_id}"), e))?;
-        Ok(pages
+        Ok(self
+            .policy_tags(policy_id)
+            .await?
             .iter()
-            .flat_map(|p| p.tags())
-            .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE))
+            .any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE))
     }
 
     /// Ids of every root, OU and account the policy is attached to.
