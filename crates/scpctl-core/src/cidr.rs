@@ -331,64 +331,94 @@ pub fn parse_cidr_lines(content: &str, source: &str) -> Vec<SourcedValue> {
         .collect()
 }
 
-fn special_ranges() -> Vec<(IpNet, SpecialRange)> {
-    use SpecialRange::*;
-    let table: [(&str, SpecialRange); 19] = [
-        ("0.0.0.0/8", ThisNetwork),
-        ("10.0.0.0/8", Private),
-        ("172.16.0.0/12", Private),
-        ("192.168.0.0/16", Private),
-        ("100.64.0.0/10", SharedAddressSpace),
-        ("127.0.0.0/8", Loopback),
-        ("::1/128", Loopback),
-        ("169.254.0.0/16", LinkLocal),
-        ("fe80::/10", LinkLocal),
-        ("fc00::/7", UniqueLocal),
-        ("192.0.2.0/24", Documentation),
-        ("198.51.100.0/24", Documentation),
-        ("203.0.113.0/24", Documentation),
-        ("2001:db8::/32", Documentation),
-        ("::ffff:0:0/96", Ipv4Mapped),
-        ("198.18.0.0/15", Benchmarking),
-        ("224.0.0.0/4", Multicast),
-        ("ff00::/8", Multicast),
-        ("240.0.0.0/4", Reserved),
-    ];
-    table
+/// A special range as numbers: (IPv6, first address, last address, kind); IPv4 widened to u128.
+type SpecialSpan = (bool, u128, u128, SpecialRange);
+
+/// The special ranges, as IANA's registries write them.
+const SPECIAL_TABLE: [(&str, SpecialRange); 19] = [
+    ("0.0.0.0/8", SpecialRange::ThisNetwork),
+    ("10.0.0.0/8", SpecialRange::Private),
+    ("172.16.0.0/12", SpecialRange::Private),
+    ("192.168.0.0/16", SpecialRange::Private),
+    ("100.64.0.0/10", SpecialRange::SharedAddressSpace),
+    ("127.0.0.0/8", SpecialRange::Loopback),
+    ("::1/128", SpecialRange::Loopback),
+    ("169.254.0.0/16", SpecialRange::LinkLocal),
+    ("fe80::/10", SpecialRange::LinkLocal),
+    ("fc00::/7", SpecialRange::UniqueLocal),
+    ("192.0.2.0/24", SpecialRange::Documentation),
+    ("198.51.100.0/24", SpecialRange::Documentation),
+    ("203.0.113.0/24", SpecialRange::Documentation),
+    ("2001:db8::/32", SpecialRange::Documentation),
+    ("::ffff:0:0/96", SpecialRange::Ipv4Mapped),
+    ("198.18.0.0/15", SpecialRange::Benchmarking),
+    ("224.0.0.0/4", SpecialRange::Multicast),
+    ("ff00::/8", SpecialRange::Multicast),
+    ("240.0.0.0/4", SpecialRange::Reserved),
+];
+
+fn special_ranges() -> Vec<SpecialSpan> {
+    SPECIAL_TABLE
         .iter()
-        .map(|(s, k)| (s.parse().expect("static table of valid CIDRs"), *k))
+        .map(|(s, k)| {
+            let net: IpNet = s.parse().expect("static table of valid CIDRs");
+            let (v6, (lo, hi)) = net_bounds(&net);
+            (v6, lo, hi, *k)
+        })
         .collect()
 }
 
-fn overlaps(a: &IpNet, b: &IpNet) -> bool {
-    a.contains(b) || b.contains(a)
+/// (IPv6, first address, last address) of a network, as numbers.
+fn net_bounds(net: &IpNet) -> (bool, (u128, u128)) {
+    match net {
+        IpNet::V4(n) => (false, v4_bounds(n)),
+        IpNet::V6(n) => (true, v6_bounds(n)),
+    }
 }
 
-fn warnings_for(
-    net: &IpNet,
-    value: &SourcedValue,
-    table: &[(IpNet, SpecialRange)],
-) -> Vec<CidrWarning> {
-    let mut kinds: Vec<SpecialRange> = table
-        .iter()
-        .filter(|(range, _)| overlaps(range, net))
-        .map(|(_, kind)| *kind)
-        .collect();
+/// Every kind, in their order (the order warnings are listed in).
+const SPECIAL_KINDS: [SpecialRange; 12] = [
+    SpecialRange::Private,
+    SpecialRange::SharedAddressSpace,
+    SpecialRange::Loopback,
+    SpecialRange::LinkLocal,
+    SpecialRange::UniqueLocal,
+    SpecialRange::Documentation,
+    SpecialRange::Ipv4Mapped,
+    SpecialRange::VeryBroad,
+    SpecialRange::ThisNetwork,
+    SpecialRange::Benchmarking,
+    SpecialRange::Multicast,
+    SpecialRange::Reserved,
+];
+
+fn warnings_for(net: &IpNet, value: &SourcedValue, table: &[SpecialSpan]) -> Vec<CidrWarning> {
+    // Two CIDR blocks overlap exactly when one holds the other, that is when their address
+    // ranges intersect: compared as numbers, one bit per kind (sorted, once each, no list).
+    let (v6, (lo, hi)) = net_bounds(net);
+    let mut kinds = 0u32;
+    for (range_v6, first, last, kind) in table {
+        if *range_v6 == v6 && *first <= hi && lo <= *last {
+            kinds |= 1 << (*kind as u32);
+        }
+    }
     let very_broad = match net {
         IpNet::V4(n) => n.prefix_len() < 8,
         IpNet::V6(n) => n.prefix_len() < 16,
     };
     if very_broad {
-        kinds.push(SpecialRange::VeryBroad);
+        kinds |= 1 << (SpecialRange::VeryBroad as u32);
     }
-    kinds.sort();
-    kinds.dedup();
-    kinds
-        .into_iter()
+    if kinds == 0 {
+        return Vec::new();
+    }
+    SPECIAL_KINDS
+        .iter()
+        .filter(|k| kinds & (1 << (**k as u32)) != 0)
         .map(|kind| CidrWarning {
             value: value.value.clone(),
             origin: value.origin.clone(),
-            kind,
+            kind: *kind,
         })
         .collect()
 }
@@ -456,8 +486,9 @@ impl CidrSet {
     /// Aggregate networks losslessly: duplicates and overlaps merged, adjacent siblings joined.
     /// The result is the unique minimal list of CIDR blocks covering exactly the same addresses.
     pub fn from_networks(v4: Vec<Ipv4Net>, v6: Vec<Ipv6Net>) -> CidrSet {
-        let v4: Vec<Ipv4Net> = v4.iter().map(Ipv4Net::trunc).collect();
-        let v6: Vec<Ipv6Net> = v6.iter().map(Ipv6Net::trunc).collect();
+        let (mut v4, mut v6) = (v4, v6);
+        v4.iter_mut().for_each(|n| *n = n.trunc());
+        v6.iter_mut().for_each(|n| *n = n.trunc());
         CidrSet {
             v4: Ipv4Net::aggregate(&v4),
             v6: Ipv6Net::aggregate(&v6),

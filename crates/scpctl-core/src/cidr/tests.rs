@@ -410,3 +410,53 @@ proptest! {
         prop_assert_eq!(parse(&compact_spelling(&n6)).unwrap(), n6);
     }
 }
+
+// The warnings' special-range check compares numbers and keeps one bit per kind: it must list
+// the same kinds, in the same order, as checking each table network for overlap with IpNet.
+#[test]
+fn special_kinds_are_listed_in_their_order_once_each() {
+    for (i, k) in SPECIAL_KINDS.iter().enumerate() {
+        assert_eq!(*k as usize, i, "{k:?}");
+    }
+    assert!(SPECIAL_KINDS.windows(2).all(|w| w[0] < w[1]));
+}
+
+proptest! {
+    #[test]
+    fn special_range_warnings_match_network_overlap(
+        a in any::<u32>(), p4 in 1u8..=32, b in any::<u128>(), p6 in 1u8..=128, pick in 0usize..19,
+    ) {
+        let table = special_ranges();
+        // Half the time, a network near one of the special ranges.
+        let (v6, first, _, _) = table[pick];
+        let near4 = if v6 { a } else { (first as u32) ^ (a >> 8) };
+        let near6 = if v6 { first ^ (b >> 16) } else { b };
+        for net in [
+            IpNet::V4(Ipv4Net::new(a.into(), p4).unwrap().trunc()),
+            IpNet::V4(Ipv4Net::new(near4.into(), p4).unwrap().trunc()),
+            IpNet::V6(Ipv6Net::new(b.into(), p6).unwrap().trunc()),
+            IpNet::V6(Ipv6Net::new(near6.into(), p6).unwrap().trunc()),
+        ] {
+            let value = SourcedValue::new(net.to_string(), o());
+            let got: Vec<SpecialRange> =
+                warnings_for(&net, &value, &table).iter().map(|w| w.kind).collect();
+            let mut want: Vec<SpecialRange> = Vec::new();
+            for (s, k) in SPECIAL_TABLE.iter() {
+                let special: IpNet = s.parse().unwrap();
+                if special.contains(&net) || net.contains(&special) {
+                    want.push(*k);
+                }
+            }
+            let broad = match net {
+                IpNet::V4(n) => n.prefix_len() < 8,
+                IpNet::V6(n) => n.prefix_len() < 16,
+            };
+            if broad {
+                want.push(SpecialRange::VeryBroad);
+            }
+            want.sort();
+            want.dedup();
+            prop_assert_eq!(got, want, "{}", net);
+        }
+    }
+}

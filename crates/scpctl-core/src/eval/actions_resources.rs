@@ -113,6 +113,20 @@ pub(crate) fn has_six_components(p: &[Tok]) -> bool {
 /// segment (followed by `:` or the end), which may cross colons. An NFA over pattern positions,
 /// since constrained stars defeat the greedy single-backtrack matcher.
 pub(crate) fn resource_matches(p: &[Tok], t: &str) -> bool {
+    // `*` (and any run of stars: the last one crosses colons) covers every resource; a pattern
+    // without wildcards is the text itself. Neither needs the automaton's two vectors.
+    if !p.is_empty() && p.iter().all(|x| *x == Tok::Star) {
+        return true;
+    }
+    if p.iter().all(|x| matches!(x, Tok::Lit(_))) {
+        return p
+            .iter()
+            .map(|x| match x {
+                Tok::Lit(c) => *c,
+                _ => '\0',
+            })
+            .eq(t.chars());
+    }
     let n = p.len();
     let spans = |i: usize| matches!(p.get(i + 1), None | Some(Tok::Lit(':')));
     let mut cur = vec![false; n + 1];

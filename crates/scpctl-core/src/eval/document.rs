@@ -3,6 +3,7 @@
 //! refuse it (or when scpctl cannot decide it as IAM does).
 
 use super::actions_resources::{resource_matches, ActionPattern};
+use super::index::ValueIndex;
 use super::keys::{key_type, CompiledCondition, KeyType, NULL_SET_NOTE};
 use super::operators::{
     compile_value, policy_net, Base, Operator, OperatorError, PolicyValue, SetOp,
@@ -331,6 +332,7 @@ fn compile_statement(
             values.push(pv);
         }
         conditions.push(CompiledCondition {
+            index: ValueIndex::build(op.base, &values),
             operator: entry.operator.clone(),
             key: entry.key.clone(),
             key_lower: entry.key.to_lowercase(),

@@ -18,6 +18,7 @@
 //! - Multivalued keys "require a set operator"; for several request values given to a bare
 //!   operator IAM documents nothing: scpctl decides "no match", as observed in AWS, and says so.
 
+use super::index::ValueIndex;
 use super::operators::{Base, Match, Operator, PolicyValue, RequestValue, SetOp};
 use super::values::{parse_bool, parse_date, parse_number};
 use super::RequestContext;
@@ -31,6 +32,8 @@ pub(crate) struct CompiledCondition {
     pub op: Operator,
     pub raw_values: Vec<String>,
     pub values: Vec<PolicyValue>,
+    /// The values indexed once ([`ValueIndex`]), when all are fixed.
+    pub index: Option<ValueIndex>,
 }
 
 /// Why a condition matched or not, turned into text only when a trace is asked for.
@@ -125,7 +128,12 @@ impl CompiledCondition {
     fn one(&self, rv: &str, ctx: &RequestContext, notes: &mut Notes<'_>) -> bool {
         let (mut any, mut bad, mut no_variable) = (false, false, false);
         let parsed = RequestValue::parse(self.op.base, rv);
-        for pv in &self.values {
+        if let Some(index) = &self.index {
+            // Every value fixed: no variable to miss; a value of the wrong type matches none.
+            bad = parsed == RequestValue::Bad;
+            any = !bad && index.matches(rv, &parsed);
+        }
+        for pv in self.values.iter().filter(|_| self.index.is_none()) {
             match super::operators::value_matches(self.op.base, pv, &parsed, ctx) {
                 Match::Yes => {
                     any = true;

@@ -18,6 +18,7 @@
 
 mod actions_resources;
 mod document;
+mod index;
 mod keys;
 mod operators;
 mod set;
@@ -401,6 +402,12 @@ impl CompiledPolicy {
 
     /// Decide without traces or notes.
     pub fn decide(&self, ctx: &RequestContext) -> Verdict {
+        self.decide_action(ctx, &ctx.action.to_ascii_lowercase())
+    }
+
+    /// [`CompiledPolicy::decide`] with the request's action already ASCII lower-cased (once
+    /// per request for a whole [`PolicySet`]).
+    pub(crate) fn decide_action(&self, ctx: &RequestContext, action: &str) -> Verdict {
         if let Some(rule) = exemption(self.kind, ctx) {
             return Verdict {
                 deny: None,
@@ -408,13 +415,12 @@ impl CompiledPolicy {
                 exemption: Some(rule),
             };
         }
-        let action = ctx.action.to_ascii_lowercase();
         let mut allow = false;
         for (i, s) in self.statements.iter().enumerate() {
             if s.effect == Effect::Allow && allow {
                 continue;
             }
-            if s.applies(ctx, &action) {
+            if s.applies(ctx, action) {
                 match s.effect {
                     Effect::Deny => {
                         return Verdict {

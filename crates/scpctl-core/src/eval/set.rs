@@ -207,10 +207,11 @@ impl PolicySet {
     pub fn decide(&self, ctx: &RequestContext) -> SetVerdict<'_> {
         let mut implicit = None;
         let mut exemption = None;
+        let action = ctx.action.to_ascii_lowercase();
         for level in &self.levels {
             let mut allowed = false;
             for (label, policy) in &level.policies {
-                let v = policy.decide(ctx);
+                let v = policy.decide_action(ctx, &action);
                 if let Some(i) = v.deny {
                     return SetVerdict::Explicit {
                         level: &level.name,

@@ -220,7 +220,6 @@ fn parse_variable(s: &str) -> Result<(Part, &str), String> {
 }
 
 /// Tokens back to text, wildcards as their characters.
-#[cfg(test)]
 pub(crate) fn tokens_text(toks: &[Tok]) -> String {
     toks.iter()
         .map(|t| match t {

@@ -222,9 +222,10 @@ pub struct VerdictCache {
 }
 
 /// Entries kept before the cache starts over: memory stays bounded whatever the input (about
-/// 20 MB a thread at most with the keys of a trail; 200,000 entries were 60 MB a thread, most of
-/// the growth of peak memory when the input grew).
-const CACHE_MAX: usize = 1 << 16;
+/// 2.5 MB a thread with the keys of a trail). 200,000 entries were 60 MB a thread and 65,536
+/// about 20 MB, most of the growth of peak memory when the input doubled; the projections that
+/// repeat (a principal's calls from its few addresses) fit in far fewer.
+const CACHE_MAX: usize = 1 << 13;
 
 /// A compiled policy and the options, shared by every thread (read-only).
 #[derive(Debug, Clone)]
