@@ -116,6 +116,21 @@ impl CompiledStatement {
             .find_map(|c| c.unreadable(ctx).map(|(v, takes)| (c, v, takes)))
     }
 
+    /// The statement's action and resource match the request.
+    pub(crate) fn targets(&self, ctx: &RequestContext, action: &str) -> bool {
+        self.action_matches(action) && self.resource_matches(ctx)
+    }
+
+    /// Some condition cannot read the request's value of its key.
+    pub(crate) fn unreadable_condition(&self, ctx: &RequestContext) -> bool {
+        self.conditions.iter().any(|c| c.unreadable(ctx).is_some())
+    }
+
+    /// [MULTI] every condition (operators AND, keys AND).
+    pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
+        self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
+    }
+
     /// [MULTI] action, resource and every condition (operators AND, keys AND).
     pub(crate) fn applies(&self, ctx: &RequestContext, action: &str) -> bool {
         self.action_matches(action)

@@ -400,6 +400,52 @@ impl CompiledPolicy {
         Ok(())
     }
 
+    /// [`CompiledPolicy::check_request`] then [`CompiledPolicy::decide`] in one pass over the
+    /// statements (what `impact` asks per record): `None` when the check refuses the request.
+    /// Every statement matching the action and resource is still checked after a Deny is found,
+    /// so the answer is the two calls' answer.
+    pub fn decide_checked(&self, ctx: &RequestContext) -> Option<Verdict> {
+        self.decide_checked_action(ctx, &ctx.action.to_ascii_lowercase())
+    }
+
+    pub(crate) fn decide_checked_action(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+    ) -> Option<Verdict> {
+        if let Some(rule) = exemption(self.kind, ctx) {
+            return Some(Verdict {
+                deny: None,
+                allow: true,
+                exemption: Some(rule),
+            });
+        }
+        let (mut deny, mut allow) = (None, false);
+        for (i, s) in self.statements.iter().enumerate() {
+            if !s.targets(ctx, action) {
+                continue;
+            }
+            if s.unreadable_condition(ctx) {
+                return None;
+            }
+            let wanted = match s.effect {
+                Effect::Deny => deny.is_none(),
+                Effect::Allow => deny.is_none() && !allow,
+            };
+            if wanted && s.conditions_hold(ctx) {
+                match s.effect {
+                    Effect::Deny => deny = Some(i),
+                    Effect::Allow => allow = true,
+                }
+            }
+        }
+        Some(Verdict {
+            deny,
+            allow,
+            exemption: None,
+        })
+    }
+
     /// Decide without traces or notes.
     pub fn decide(&self, ctx: &RequestContext) -> Verdict {
         self.decide_action(ctx, &ctx.action.to_ascii_lowercase())

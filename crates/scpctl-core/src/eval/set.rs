@@ -232,6 +232,39 @@ impl PolicySet {
         }
     }
 
+    /// [`PolicySet::check_request`] then [`PolicySet::decide`] in one pass over the policies
+    /// ([`CompiledPolicy::decide_checked`]): `None` when some policy refuses the request, even
+    /// one after the first explicit deny.
+    pub fn decide_checked(&self, ctx: &RequestContext) -> Option<SetVerdict<'_>> {
+        let mut implicit = None;
+        let mut exemption = None;
+        let mut explicit = None;
+        let action = ctx.action.to_ascii_lowercase();
+        for level in &self.levels {
+            let mut allowed = false;
+            for (label, policy) in &level.policies {
+                let v = policy.decide_checked_action(ctx, &action)?;
+                if let (None, Some(i)) = (&explicit, v.deny) {
+                    explicit = Some(SetVerdict::Explicit {
+                        level: &level.name,
+                        policy: label,
+                        statement: policy.statement_label(i),
+                    });
+                }
+                allowed |= v.allow;
+                exemption = exemption.or(v.exemption);
+            }
+            if level.require_allow && !allowed && implicit.is_none() {
+                implicit = Some(level.name.as_str());
+            }
+        }
+        Some(match (explicit, implicit) {
+            (Some(e), _) => e,
+            (None, Some(level)) => SetVerdict::Implicit { level },
+            (None, None) => SetVerdict::NotDenied { exemption },
+        })
+    }
+
     /// Decide with every policy's trace.
     pub fn evaluate(&self, ctx: &RequestContext) -> SetDecision {
         let mut outcomes = Vec::new();

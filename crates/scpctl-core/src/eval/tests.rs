@@ -19,6 +19,13 @@ pub(crate) fn denied(condition: &str, ctx: &RequestContext) -> bool {
         .unwrap()
         .decide(ctx);
     assert_eq!(fast.deny.is_some(), d.denied, "{condition}");
+    // The one-pass check and decision agrees with the two calls.
+    let compiled = CompiledPolicy::new(&policy(condition), PolicyType::Identity).unwrap();
+    let two = compiled
+        .check_request(ctx)
+        .ok()
+        .map(|_| compiled.decide(ctx));
+    assert_eq!(compiled.decide_checked(ctx), two, "{condition}");
     d.denied
 }
 
@@ -728,4 +735,48 @@ fn a_value_the_operator_cannot_read_is_refused_not_matched() {
                 .with_management_account(true)
         )
         .is_ok());
+}
+
+mod one_pass {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Two SCP levels whose statements read typed keys (a Deny before an unreadable value in a
+    /// later statement and a later policy), an Allow on some actions only.
+    fn set() -> PolicySet {
+        let p = |json: &str| CompiledPolicy::new(&doc(json), PolicyType::Scp).unwrap();
+        let a = p(r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Allow","Effect":"Allow","Action":["s3:*","ec2:Describe*"],"Resource":"*"},
+            {"Sid":"Net","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddressIfExists":{"aws:SourceIp":["192.0.2.0/24","2001:db8::/32"]}}},
+            {"Sid":"Mfa","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"NumericGreaterThan":{"aws:MultiFactorAuthAge":"3600"}}}]}"#);
+        let b = p(r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Full","Effect":"Allow","Action":"*","Resource":"*"},
+            {"Sid":"Who","Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::*:user/ok-*","arn:aws:iam::111122223333:user/admin"]}}}]}"#);
+        PolicySet::chain(vec![
+            ("root".into(), vec![("b".into(), b.clone())]),
+            ("account".into(), vec![("a".into(), a), ("b2".into(), b)]),
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn decide_checked_is_check_then_decide(
+            action in prop::sample::select(vec!["s3:GetObject", "ec2:DescribeVpcs", "iam:CreateUser", "sts:GetCallerIdentity"]),
+            resource in prop::option::of(prop::sample::select(vec!["arn:aws:s3:::b/k", "arn:aws:s3:::c"])),
+            ip in prop::option::of(prop::sample::select(vec!["192.0.2.7", "198.51.100.1", "2001:db8::1", "bad"])),
+            age in prop::option::of(prop::sample::select(vec!["10", "7200", "soon"])),
+            arn in prop::option::of(prop::sample::select(vec![
+                "arn:aws:iam::111122223333:user/ok-1", "arn:aws:iam::111122223333:user/admin",
+                "arn:aws:iam::111122223333:user/x", "arn:aws:iam::111122223333:role/aws-service-role/x", "nope"])),
+        ) {
+            let mut ctx = RequestContext::new(action);
+            if let Some(r) = resource { ctx = ctx.with_resource(r); }
+            for (k, v) in [("aws:SourceIp", ip), ("aws:MultiFactorAuthAge", age), ("aws:PrincipalArn", arn)] {
+                if let Some(v) = v { ctx = ctx.with(k, v); }
+            }
+            let set = set();
+            let two = set.check_request(&ctx).ok().map(|_| set.decide(&ctx));
+            prop_assert_eq!(set.decide_checked(&ctx), two);
+        }
+    }
 }

@@ -117,15 +117,20 @@ impl InForce {
     /// Why the set denies `ctx` today, or `None`: `Sid in policy`, or the implicit deny of a
     /// chain level.
     pub fn denial(&self, ctx: &RequestContext) -> Option<Sid> {
-        match self.set.decide(ctx) {
-            SetVerdict::NotDenied { .. } => None,
-            SetVerdict::Explicit {
-                policy, statement, ..
-            } => Some(Sid::from(format!("{statement} in {policy}"))),
-            SetVerdict::Implicit { level } => Some(Sid::from(format!(
-                "implicit deny: no SCP at {level} allows it"
-            ))),
-        }
+        denial_of(self.set.decide(ctx))
+    }
+}
+
+/// `Sid in policy`, or the implicit deny of a chain level; `None` when not denied.
+fn denial_of(v: SetVerdict<'_>) -> Option<Sid> {
+    match v {
+        SetVerdict::NotDenied { .. } => None,
+        SetVerdict::Explicit {
+            policy, statement, ..
+        } => Some(Sid::from(format!("{statement} in {policy}"))),
+        SetVerdict::Implicit { level } => Some(Sid::from(format!(
+            "implicit deny: no SCP at {level} allows it"
+        ))),
     }
 }
 
@@ -470,18 +475,22 @@ impl Replayer {
 
     /// The verdicts without the fast path (for tests and checks).
     pub fn verdict_uncached(&self, ctx: &RequestContext, today: Option<&InForce>) -> Verdicts {
-        if self.policy.check_request(ctx).is_err()
-            || today.is_some_and(|t| t.set.check_request(ctx).is_err())
-        {
-            return Verdicts {
-                unreadable: true,
-                ..Verdicts::default()
-            };
-        }
-        let v = self.policy.decide(ctx);
+        // Checked and decided in one pass per policy ([`CompiledPolicy::decide_checked`]).
+        let unreadable = Verdicts {
+            unreadable: true,
+            ..Verdicts::default()
+        };
+        let Some(v) = self.policy.decide_checked(ctx) else {
+            return unreadable;
+        };
+        let today = match today.map(|t| t.set.decide_checked(ctx)) {
+            None => None,
+            Some(None) => return unreadable,
+            Some(Some(verdict)) => denial_of(verdict),
+        };
         Verdicts {
             new: v.deny.map(|i| Sid::from(self.policy.statement_label(i))),
-            today: today.and_then(|t| t.denial(ctx)),
+            today,
             unreadable: false,
         }
     }
