@@ -227,10 +227,11 @@ pub struct VerdictCache {
 }
 
 /// Entries kept before the cache starts over: memory stays bounded whatever the input (about
-/// 2.5 MB a thread with the keys of a trail). 200,000 entries were 60 MB a thread and 65,536
-/// about 20 MB, most of the growth of peak memory when the input doubled; the projections that
-/// repeat (a principal's calls from its few addresses) fit in far fewer.
-const CACHE_MAX: usize = 1 << 13;
+/// 20 MB a thread at most with the keys of a trail; 200,000 entries were 60 MB a thread, most of
+/// the growth of peak memory when the input grew). 8,192 entries cut the peak by 20 MB on
+/// `bench/impact.py`'s mix shape but cost about 20% more CPU there (the cache cleared often,
+/// each miss building a request context): kept at 65,536.
+const CACHE_MAX: usize = 1 << 16;
 
 /// A compiled policy and the options, shared by every thread (read-only).
 #[derive(Debug, Clone)]
