@@ -42,7 +42,7 @@ pub(crate) enum ValueIndex {
     },
     Arns {
         exact: Set,
-        patterns: Vec<Box<[Vec<Tok>; 6]>>,
+        patterns: Vec<[Vec<Tok>; 6]>,
     },
 }
 
@@ -130,7 +130,7 @@ impl ValueIndex {
                         let texts: Vec<String> = parts.iter().map(|p| tokens_text(p)).collect();
                         exact.insert(texts.join(":"));
                     } else {
-                        patterns.push(parts.clone());
+                        patterns.push((**parts).clone());
                     }
                 }
                 Some(ValueIndex::Arns { exact, patterns })
