@@ -73,6 +73,9 @@ fn render_with(
         if layout == Layout::SplitStatements {
             return Err(RenderError::SplitSignin);
         }
+        if let Some(keys) = config.network.opt_ins.owner_settings() {
+            return Err(RenderError::SigninEndpointOwners { keys });
+        }
         return render_signin(config, cidrs);
     }
     let (template, name, description) = match kind {
