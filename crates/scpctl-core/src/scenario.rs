@@ -205,7 +205,9 @@ fn owner_rows(
     }
     rows.push(case(
         "[network] vpce_org_ids / vpce_accounts",
-        format!("{who}, through an unlisted endpoint of another owner ({other_org}, {other_account})"),
+        format!(
+            "{who}, through an unlisted endpoint of another owner ({other_org}, {other_account})"
+        ),
         through().owned_by(other_org, other_account),
         Some(network_sid),
     ));
@@ -219,8 +221,13 @@ fn owner_rows(
         let other = another_region(regions);
         rows.push(case(
             "[network] vpcs + vpce_org_ids / vpce_accounts",
-            format!("{who}, from listed {} calling {other} through an endpoint that {listed} owns", ids[0]),
-            principal().through(&ids[0], UNLISTED_VPCE, other).owned_by(org, account),
+            format!(
+                "{who}, from listed {} calling {other} through an endpoint that {listed} owns",
+                ids[0]
+            ),
+            principal()
+                .through(&ids[0], UNLISTED_VPCE, other)
+                .owned_by(org, account),
             None,
         ));
     }

@@ -608,8 +608,16 @@ fn network(r: &mut Reader, network: RawNetwork, warnings: &mut Vec<String>) -> N
                 NetworkOptIns::default()
             }
         };
-    let org_ids = network.vpce_org_ids.into_iter().map(|v| r.pair(v)).collect();
-    let accounts = network.vpce_accounts.into_iter().map(|v| r.pair(v)).collect();
+    let org_ids = network
+        .vpce_org_ids
+        .into_iter()
+        .map(|v| r.pair(v))
+        .collect();
+    let accounts = network
+        .vpce_accounts
+        .into_iter()
+        .map(|v| r.pair(v))
+        .collect();
     match networks::build_owners(org_ids, accounts) {
         Ok((org_ids, accounts)) => {
             opt_ins.vpce_org_ids = org_ids;

@@ -318,7 +318,10 @@ fn bad_or_repeated_endpoint_owners_are_all_reported_with_positions() {
             && e[0].contains("o-ABC1234567"),
         "{e:?}"
     );
-    assert!(e[1].contains("o-short") && e[2].contains("r-a1b2c3d4e5"), "{e:?}");
+    assert!(
+        e[1].contains("o-short") && e[2].contains("r-a1b2c3d4e5"),
+        "{e:?}"
+    );
     assert!(
         e[3].contains("listed twice") && e[3].contains("first at scpctl.toml:3:18"),
         "{e:?}"
@@ -330,7 +333,10 @@ fn bad_or_repeated_endpoint_owners_are_all_reported_with_positions() {
             && e[4].contains("12 digits"),
         "{e:?}"
     );
-    assert!(e[5].contains("listed twice") && e[5].contains("111122223333"), "{e:?}");
+    assert!(
+        e[5].contains("listed twice") && e[5].contains("111122223333"),
+        "{e:?}"
+    );
     assert!(e[6].contains("1111-2222-3333"), "{e:?}");
     // A wrong type names the key.
     let e = errs("[network]\ncidrs = [\"192.0.2.0/24\"]\nvpce_accounts = [111122223333]\n");

@@ -127,8 +127,7 @@ pub(super) fn self_check(
                 ("aws:VpceOrgID", &opts.vpce_org_ids),
                 ("aws:VpceAccount", &opts.vpce_accounts),
             ] {
-                if c.key == key
-                    && (c.operator != "StringNotEqualsIfExists" || &c.values != wanted)
+                if c.key == key && (c.operator != "StringNotEqualsIfExists" || &c.values != wanted)
                 {
                     return Err(format!(
                         "{key} is {} {:?}, expected StringNotEqualsIfExists {wanted:?}",
