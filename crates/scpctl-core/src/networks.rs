@@ -23,8 +23,8 @@ use crate::policy::one_or_list as list;
 
 mod owners;
 pub use owners::{
-    build_owners, check_org_id, owner_services_line, populates_owner_keys, OWNER_KEYS,
-    VPCE_OWNER_SERVICES,
+    build_owners, check_org_id, owner_note, owner_services_line, populates_owner_keys,
+    IMPACT_OWNER_NOTE, OWNER_KEYS, VPCE_OWNER_SERVICES,
 };
 
 /// Actions of services reached inside the VPC (the `NotAction` list of AWS's data-perimeter

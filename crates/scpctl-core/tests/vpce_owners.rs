@@ -518,3 +518,17 @@ fn size_added_per_entry_is_what_the_grammar_adds_and_counts_in_the_budget() {
         Err(RenderError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn account_level_signin_statements_refuse_the_owner_keys_too() {
+    let (c, set) = config(&format!("{OPT_INS}vpce_accounts = [\"{ACCOUNT}\"]\n"));
+    let e = scpctl_core::signin::account_statements(&c, &set, true).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("[network] vpce_accounts")
+            && e[0].contains("no field for the endpoint's owner"),
+        "{e:?}"
+    );
+    let (c, set) = config(OPT_INS);
+    assert!(scpctl_core::signin::account_statements(&c, &set, true).is_ok());
+}

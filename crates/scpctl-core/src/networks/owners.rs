@@ -144,3 +144,15 @@ pub fn build_owners(
         Err(errors)
     }
 }
+
+/// The note `validate` prints when `vpce_org_ids` or `vpce_accounts` are set: which services
+/// the keys reach, and what holds for the others.
+pub fn owner_note() -> String {
+    format!(
+        "note: vpce_org_ids and vpce_accounts (aws:VpceOrgID, aws:VpceAccount) let a request through an endpoint those owners hold only for the services that send the endpoint's owner: {}. For every other service the keys are absent and change nothing: its requests through an endpoint pass only by a listed endpoint (vpc_endpoints), VPC (vpcs) or CIDR. Console sign-in (--kind signin) cannot use them.",
+        owner_services_line()
+    )
+}
+
+/// The note both `impact` engines print when `vpce_org_ids` or `vpce_accounts` are set.
+pub const IMPACT_OWNER_NOTE: &str = "vpce_org_ids / vpce_accounts are set, but the replay gives no request aws:VpceOrgID or aws:VpceAccount (a CloudTrail record names the endpoint, vpcEndpointId, not its owner's organization): a request through an endpoint those owners hold counts only by a listed endpoint (vpc_endpoints), so the figures are an upper bound on what the policy denies through endpoints";
