@@ -623,7 +623,11 @@ fn network(r: &mut Reader, network: RawNetwork, warnings: &mut Vec<String>) -> N
             opt_ins.vpce_org_ids = org_ids;
             opt_ins.vpce_accounts = accounts;
         }
-        Err(messages) => r.errors.extend(messages.into_iter().map(invalid)),
+        Err(messages) => r.errors.extend(
+            messages
+                .into_iter()
+                .map(|(origin, message)| ConfigError::Invalid { origin, message }),
+        ),
     }
     NetworkSettings {
         cidrs,

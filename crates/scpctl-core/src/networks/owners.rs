@@ -111,12 +111,12 @@ pub fn check_org_id(value: &str) -> Result<(), String> {
 }
 
 /// Validate `vpce_org_ids` and `vpce_accounts`: each value's shape, and no value twice (a
-/// repeat is a copy-paste slip that hides a missing entry). Errors name the value, the key and
-/// where it is; the lists come back sorted, as the endpoints do.
+/// repeat is a copy-paste slip that hides a missing entry). Each error comes with where the
+/// value is, and names the key and the value; the lists come back sorted, as the endpoints do.
 pub fn build_owners(
     org_ids: Vec<(String, Origin)>,
     accounts: Vec<(String, Origin)>,
-) -> Result<(Vec<String>, Vec<String>), Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>), Vec<(Origin, String)>> {
     let mut errors = Vec::new();
     let mut read = |values: Vec<(String, Origin)>,
                     key: &str,
@@ -124,10 +124,11 @@ pub fn build_owners(
         let mut seen: Vec<(String, Origin)> = Vec::new();
         for (value, origin) in values {
             if let Err(e) = check(&value) {
-                errors.push(format!("{origin}: [network] {key}: {e}"));
+                errors.push((origin, format!("[network] {key}: {e}")));
             } else if let Some((_, first)) = seen.iter().find(|(v, _)| *v == value) {
-                errors.push(format!(
-                    "{origin}: [network] {key}: {value} is listed twice (first at {first}); list each once"
+                errors.push((
+                    origin,
+                    format!("[network] {key}: {value} is listed twice (first at {first}); list each once"),
                 ));
             } else {
                 seen.push((value, origin));
