@@ -110,13 +110,16 @@ pub fn check_org_id(value: &str) -> Result<(), String> {
     }
 }
 
+/// `vpce_org_ids` and `vpce_accounts`, validated.
+pub type Owners = (Vec<String>, Vec<String>);
+
 /// Validate `vpce_org_ids` and `vpce_accounts`: each value's shape, and no value twice (a
 /// repeat is a copy-paste slip that hides a missing entry). Each error comes with where the
 /// value is, and names the key and the value; the lists come back sorted, as the endpoints do.
 pub fn build_owners(
     org_ids: Vec<(String, Origin)>,
     accounts: Vec<(String, Origin)>,
-) -> Result<(Vec<String>, Vec<String>), Vec<(Origin, String)>> {
+) -> Result<Owners, Vec<(Origin, String)>> {
     let mut errors = Vec::new();
     let mut read = |values: Vec<(String, Origin)>,
                     key: &str,
