@@ -5,9 +5,9 @@
 //!
 //! Sources: IAM User Guide, "AWS global condition context keys", `aws:VpceOrgID`,
 //! `aws:VpceAccount`, `aws:VpceOrgPaths` (availability: requests through a VPC endpoint, for
-//! the services listed there); aws-samples/data-perimeter-policy-examples,
-//! `service_control_policies/network_perimeter_vpceorgid_scp.json` (commit 8e0d3c5, 2026-03-18),
-//! whose `Action` list names the services that support the keys.
+//! the services listed there); aws-samples/data-perimeter-policy-examples, the example SCP
+//! statement `EnforceNetworkPerimeterVpceOrgID` (commit 8e0d3c5, 2026-03-18), whose `Action`
+//! list names the services that support the keys.
 //!
 //! Semantics in scpctl's deny-unless statements: the keys sit under `StringNotEqualsIfExists`
 //! beside `aws:SourceVpc` and `aws:SourceVpce`, so they only ever add networks (a request
@@ -19,8 +19,8 @@ use std::collections::BTreeSet;
 use crate::origin::{excerpt, Origin};
 
 /// The IAM service prefixes whose requests through a VPC endpoint carry `aws:VpceOrgID`,
-/// `aws:VpceAccount` and `aws:VpceOrgPaths` (the `Action` list of AWS's
-/// `network_perimeter_vpceorgid_scp.json`, which follows the IAM User Guide's list). AWS adds
+/// `aws:VpceAccount` and `aws:VpceOrgPaths` (the `Action` list of AWS's data-perimeter
+/// statement `EnforceNetworkPerimeterVpceOrgID`, which follows the IAM User Guide's list). AWS adds
 /// services over time: a service missing here is treated as not populating the keys, which
 /// is the conservative answer (the request must come from a listed network).
 pub const VPCE_OWNER_SERVICES: [&str; 48] = [
