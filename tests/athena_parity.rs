@@ -103,3 +103,17 @@ fn the_network_opt_ins_keep_parity_too() {
     );
     assert!(out.contains("verdict_depends_on_network"), "{out}");
 }
+
+#[test]
+fn the_endpoint_owners_keep_parity_too() {
+    // Records carry no aws:VpceOrgID or aws:VpceAccount: both engines leave them absent, and
+    // the owners (in statement 2 and the pin) must change no verdict of either.
+    let out = parity(
+        &format!(
+            "{CIDRS}vpcs = [{{ id = \"vpc-0a1b2c3d\", regions = [\"eu-west-1\"] }}]\n\
+         vpce_org_ids = [\"o-a1b2c3d4e5\"]\nvpce_accounts = [\"111122223333\"]\n"
+        ),
+        3000,
+    );
+    assert_eq!(records(&out), "parity: 3000 records", "{out}");
+}

@@ -81,6 +81,15 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "VPCE", value_parser = parse_vpce, conflicts_with = "source_ip")]
     pub source_vpce: Option<String>,
 
+    /// aws:VpceOrgID: the organization that owns the --source-vpce endpoint. Only the services
+    /// AWS lists send it (`scpctl validate` names them); for others it is left out, with a note.
+    #[arg(long, value_name = "ORG_ID", value_parser = parse_org_id, requires = "source_vpce")]
+    pub vpce_org_id: Option<String>,
+
+    /// aws:VpceAccount: the account that owns the --source-vpce endpoint (same services).
+    #[arg(long, value_name = "ACCOUNT", value_parser = parse_account_id, requires = "source_vpce")]
+    pub vpce_account: Option<String>,
+
     /// aws:RequestedRegion: the Region called (a listed VPC counts only in its Regions).
     #[arg(long = "region", value_name = "REGION", value_parser = parse_region)]
     pub requested_region: Option<String>,

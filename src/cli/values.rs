@@ -37,6 +37,10 @@ pub(crate) fn parse_vpce(s: &str) -> Result<String, String> {
     scpctl_core::networks::check_id(s, "vpce-").map(|()| s.to_string())
 }
 
+pub(crate) fn parse_org_id(s: &str) -> Result<String, String> {
+    scpctl_core::networks::check_org_id(s).map(|()| s.to_string())
+}
+
 /// A bad flag value is a usage error (exit 2), reported by clap with the flag's name.
 pub(crate) fn parse_account_id(s: &str) -> Result<String, String> {
     scpctl_core::names::check_account_id(s).map(|()| s.to_string())

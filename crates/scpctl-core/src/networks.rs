@@ -21,6 +21,12 @@ use serde_json::{Map, Value};
 use crate::origin::{excerpt, Origin};
 use crate::policy::one_or_list as list;
 
+mod owners;
+pub use owners::{
+    build_owners, check_org_id, owner_note, owner_services_line, populates_owner_keys,
+    IMPACT_OWNER_NOTE, OWNER_KEYS, VPCE_OWNER_SERVICES,
+};
+
 /// Actions of services reached inside the VPC (the `NotAction` list of AWS's data-perimeter
 /// examples for IAM users and service roles), each with why it is there.
 pub const VPC_RESIDENT_ACTIONS: [(&str, &str); 15] = [
@@ -61,6 +67,10 @@ pub struct NetworkOptIns {
     pub vpcs: Vec<Vpc>,
     pub vpc_endpoints: Vec<String>,
     pub exempt_vpc_resident_actions: bool,
+    /// `vpce_org_ids`: requests through any endpoint these organizations own (`aws:VpceOrgID`).
+    pub vpce_org_ids: Vec<String>,
+    /// `vpce_accounts`: requests through any endpoint these accounts own (`aws:VpceAccount`).
+    pub vpce_accounts: Vec<String>,
 }
 
 impl NetworkOptIns {
@@ -69,9 +79,42 @@ impl NetworkOptIns {
         self.has_networks() || self.exempt_vpc_resident_actions
     }
 
-    /// Whether VPCs or endpoints are listed (then the network statement uses `...IfExists`).
+    /// Whether VPCs, endpoints or endpoint owners are listed (then the network statement uses
+    /// `...IfExists`).
     pub fn has_networks(&self) -> bool {
-        !self.vpcs.is_empty() || !self.vpc_endpoints.is_empty()
+        !self.vpcs.is_empty() || !self.vpc_endpoints.is_empty() || self.has_owners()
+    }
+
+    /// Whether endpoint owners are listed (`vpce_org_ids`, `vpce_accounts`).
+    pub fn has_owners(&self) -> bool {
+        !self.vpce_org_ids.is_empty() || !self.vpce_accounts.is_empty()
+    }
+
+    /// The `[network]` settings naming endpoint owners that are set, for messages
+    /// (`vpce_org_ids`, `vpce_accounts`, or both).
+    pub fn owner_settings(&self) -> Option<String> {
+        match (self.vpce_org_ids.is_empty(), self.vpce_accounts.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some("vpce_org_ids".into()),
+            (true, false) => Some("vpce_accounts".into()),
+            (false, false) => Some("vpce_org_ids and vpce_accounts".into()),
+        }
+    }
+
+    /// The `StringNotEqualsIfExists` entries that let a request through whichever endpoint it
+    /// used: listed endpoints, then endpoints of listed organizations and accounts.
+    fn endpoint_keys(&self) -> Vec<(&'static str, Value)> {
+        let mut out = Vec::new();
+        if !self.vpc_endpoints.is_empty() {
+            out.push(("aws:SourceVpce", list(&self.vpc_endpoints)));
+        }
+        if !self.vpce_org_ids.is_empty() {
+            out.push(("aws:VpceOrgID", list(&self.vpce_org_ids)));
+        }
+        if !self.vpce_accounts.is_empty() {
+            out.push(("aws:VpceAccount", list(&self.vpce_accounts)));
+        }
+        out
     }
 
     /// VPCs grouped by identical Region sets: one pinning statement per group.
@@ -235,6 +278,8 @@ pub fn build(
             vpcs,
             vpc_endpoints,
             exempt_vpc_resident_actions: exempt,
+            vpce_org_ids: Vec::new(),
+            vpce_accounts: Vec::new(),
         },
         warnings,
     ))
@@ -332,8 +377,8 @@ pub fn apply_with(
                     if !vpc_ids.is_empty() {
                         not_equals.insert("aws:SourceVpc".into(), list(&vpc_ids));
                     }
-                    if !opts.vpc_endpoints.is_empty() {
-                        not_equals.insert("aws:SourceVpce".into(), list(&opts.vpc_endpoints));
+                    for (key, values) in opts.endpoint_keys() {
+                        not_equals.insert(key.into(), values);
                     }
                     out.insert("StringNotEqualsIfExists".into(), Value::Object(not_equals));
                 } else {
@@ -360,10 +405,14 @@ pub fn apply_with(
         let mut region = Map::new();
         region.insert("aws:RequestedRegion".into(), list(&regions));
         cond.insert("StringNotEquals".into(), Value::Object(region));
-        if !opts.vpc_endpoints.is_empty() {
-            // A listed endpoint lets the call through whatever the Region (OR, not AND).
+        let endpoint_keys = opts.endpoint_keys();
+        if !endpoint_keys.is_empty() {
+            // A listed endpoint, or one a listed organization or account owns, lets the call
+            // through whatever the Region (OR, not AND), as in the network statement.
             let mut vpce = Map::new();
-            vpce.insert("aws:SourceVpce".into(), list(&opts.vpc_endpoints));
+            for (key, values) in endpoint_keys {
+                vpce.insert(key.into(), values);
+            }
             cond.insert("StringNotEqualsIfExists".into(), Value::Object(vpce));
         }
         if style.via_aws_service {

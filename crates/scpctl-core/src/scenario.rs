@@ -142,6 +142,97 @@ fn case(
 const UNLISTED_VPC: &str = "vpc-0000000f";
 const UNLISTED_VPCE: &str = "vpce-0000000000000000f";
 
+/// An organization and an account that no config lists, for "another owner" rows.
+const UNLISTED_ORG_IDS: [&str; 2] = ["o-0000000000", "o-1111111111"];
+const UNLISTED_ACCOUNTS: [&str; 2] = ["000000000000", "999999999999"];
+
+fn unlisted<'a>(candidates: &[&'a str], listed: &[String]) -> &'a str {
+    candidates
+        .iter()
+        .find(|c| !listed.iter().any(|l| l == *c))
+        .copied()
+        .unwrap_or(candidates[0])
+}
+
+impl RequestSpec {
+    /// The endpoint's owner, as a service that supports the keys sends it.
+    fn owned_by(mut self, org_id: &str, account: &str) -> Self {
+        self.extra.push(("aws:VpceOrgID".into(), org_id.into()));
+        self.extra.push(("aws:VpceAccount".into(), account.into()));
+        self
+    }
+}
+
+/// An action of a service that does not send the endpoint owner's keys.
+const UNSUPPORTED_OWNER_ACTION: &str = "ec2:DescribeInstances";
+
+/// The rows `vpce_org_ids` and `vpce_accounts` add: an unlisted endpoint of a listed owner
+/// (let through), of another owner (denied), the same endpoint for a service that does not send
+/// the owner's keys (denied: they only add), and a listed VPC in another Region through an
+/// owned endpoint (let through: the pins carry the owners too).
+fn owner_rows(
+    rows: &mut Vec<ScenarioCase>,
+    who: &str,
+    principal: &dyn Fn() -> RequestSpec,
+    network_sid: &str,
+    opts: &NetworkOptIns,
+) {
+    if !opts.has_owners() {
+        return;
+    }
+    let other_org = unlisted(&UNLISTED_ORG_IDS, &opts.vpce_org_ids);
+    let other_account = unlisted(&UNLISTED_ACCOUNTS, &opts.vpce_accounts);
+    let through = || principal().through(UNLISTED_VPC, UNLISTED_VPCE, "us-east-1");
+    // An owner the config lists: its organization, or failing that one of its accounts.
+    let (listed, org, account) = match (opts.vpce_org_ids.first(), opts.vpce_accounts.first()) {
+        (Some(org), _) => (format!("organization {org}"), org.as_str(), other_account),
+        (None, Some(account)) => (format!("account {account}"), other_org, account.as_str()),
+        (None, None) => return,
+    };
+    rows.push(case(
+        "[network] vpce_org_ids / vpce_accounts",
+        format!("{who}, through an unlisted endpoint that {listed} owns ({DEFAULT_ACTION} carries the owner)"),
+        through().owned_by(org, account),
+        None,
+    ));
+    if let (Some(_), Some(acct)) = (opts.vpce_org_ids.first(), opts.vpce_accounts.first()) {
+        rows.push(case(
+            "[network] vpce_accounts",
+            format!("{who}, through an unlisted endpoint that listed account {acct} owns in organization {other_org}"),
+            through().owned_by(other_org, acct),
+            None,
+        ));
+    }
+    rows.push(case(
+        "[network] vpce_org_ids / vpce_accounts",
+        format!(
+            "{who}, through an unlisted endpoint of another owner ({other_org}, {other_account})"
+        ),
+        through().owned_by(other_org, other_account),
+        Some(network_sid),
+    ));
+    rows.push(case(
+        "[network] vpce_org_ids / vpce_accounts",
+        format!("{who}, through an unlisted endpoint that {listed} owns, calling {UNSUPPORTED_OWNER_ACTION} (EC2 does not send the owner's keys)"),
+        through().action(UNSUPPORTED_OWNER_ACTION),
+        Some(network_sid),
+    ));
+    if let Some((regions, ids)) = opts.region_groups().first() {
+        let other = another_region(regions);
+        rows.push(case(
+            "[network] vpcs + vpce_org_ids / vpce_accounts",
+            format!(
+                "{who}, from listed {} calling {other} through an endpoint that {listed} owns",
+                ids[0]
+            ),
+            principal()
+                .through(&ids[0], UNLISTED_VPCE, other)
+                .owned_by(org, account),
+            None,
+        ));
+    }
+}
+
 /// A Region none of `regions` is, for the "same VPC id in another Region" row.
 fn another_region(regions: &[String]) -> &'static str {
     ["ap-south-1", "sa-east-1", "af-south-1"]
@@ -194,6 +285,7 @@ fn network_rows(
             Some(network_sid),
         ));
     }
+    owner_rows(rows, who, principal, network_sid, opts);
     let exempt = opts.exempt_vpc_resident_actions;
     rows.push(case(
         "[network] exempt_vpc_resident_actions",

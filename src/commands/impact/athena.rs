@@ -261,6 +261,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         in_force: None,
         api_calls: None,
         signin: false,
+        notes: super::report::config_notes(&loaded.config),
     };
     let written = match cli.output {
         // Per-record output is the query's own; the report follows as text, as before.

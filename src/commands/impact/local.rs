@@ -216,6 +216,7 @@ pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
         in_force: in_force.as_ref().map(|f| f.describe()),
         api_calls: in_force.as_ref().and_then(|f| f.api_calls()),
         signin: kind == PolicyKind::Signin,
+        notes: super::report::config_notes(&loaded.config),
     };
     let written = super::report::emit(cli, args, &report, &out)?;
     if !written || !out.flush() {

@@ -27,6 +27,17 @@ pub struct Report<'a> {
     /// AWS calls made to read them (`--org-policies`).
     pub api_calls: Option<BTreeMap<String, u64>>,
     pub signin: bool,
+    /// What the replay cannot see, from the config (printed as `note:` lines).
+    pub notes: Vec<&'static str>,
+}
+
+/// The notes a config gives both engines' reports.
+pub fn config_notes(config: &scpctl_core::config::Config) -> Vec<&'static str> {
+    let mut notes = Vec::new();
+    if config.network.opt_ins.has_owners() {
+        notes.push(scpctl_core::networks::IMPACT_OWNER_NOTE);
+    }
+    notes
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -115,6 +126,8 @@ impl Report<'_> {
             denied_today_by: Option<&'a BTreeMap<String, u64>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             api_calls: Option<&'a BTreeMap<String, u64>>,
+            #[serde(skip_serializing_if = "<[&str]>::is_empty")]
+            notes: &'a [&'static str],
         }
         let t = self.tally;
         let with = self.in_force.is_some();
@@ -147,6 +160,7 @@ impl Report<'_> {
             in_force: self.in_force.as_deref(),
             denied_today_by: with.then_some(&t.denied_today),
             api_calls: self.api_calls.as_ref(),
+            notes: &self.notes,
         };
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
         w.write_all(b"\n")
@@ -179,6 +193,9 @@ impl Report<'_> {
         );
         let _ = writeln!(s, "tags: {}", printable(&self.tags));
         let _ = writeln!(s, "{}", self.management_note());
+        for note in &self.notes {
+            let _ = writeln!(s, "note: {note}");
+        }
         if let Some(f) = &self.in_force {
             let _ = writeln!(s, "policies in force: {}", printable(f));
         }

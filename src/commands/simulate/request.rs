@@ -121,11 +121,7 @@ fn policy_set(args: &SimulateArgs) -> Result<PolicySet> {
 /// `aws:ViaAWSService`, which AWS puts in every request context.
 fn request_context(args: &SimulateArgs) -> Result<RequestContext> {
     let signin = args.kind == Kind::Signin;
-    let action = if signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
-        scpctl_core::signin::ACTIONS[0]
-    } else {
-        args.action.as_str()
-    };
+    let action = requested_action(args);
     let mut ctx = RequestContext::new(action);
     if let Some(p) = args.principal_type {
         ctx = ctx.with("aws:PrincipalType", p.as_str());
@@ -142,6 +138,15 @@ fn request_context(args: &SimulateArgs) -> Result<RequestContext> {
     for (k, v) in generic {
         if let Some(v) = v {
             ctx = ctx.with(k, v);
+        }
+    }
+    // The endpoint owner's keys reach only the services AWS lists: a service that does not send
+    // them evaluates as if they were absent (see `owner_note`).
+    if scpctl_core::networks::populates_owner_keys(action) {
+        for (k, v) in owner_flags(args) {
+            if let Some(v) = v {
+                ctx = ctx.with(k, v);
+            }
         }
     }
     for (k, v) in &args.tags {
@@ -181,6 +186,44 @@ fn request_context(args: &SimulateArgs) -> Result<RequestContext> {
         .with_service_linked_role(args.service_linked_role))
 }
 
+/// `--vpce-org-id` and `--vpce-account` as the request keys they set.
+fn owner_flags(args: &SimulateArgs) -> [(&'static str, &Option<String>); 2] {
+    [
+        ("aws:VpceOrgID", &args.vpce_org_id),
+        ("aws:VpceAccount", &args.vpce_account),
+    ]
+}
+
+/// Why the endpoint owner's keys given were left out of the request: the action's service
+/// does not send them (IAM User Guide, `aws:VpceOrgID` availability).
+fn owner_note(args: &SimulateArgs, action: &str) -> Option<String> {
+    let given: Vec<&str> = owner_flags(args)
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| *k)
+        .collect();
+    if given.is_empty() || scpctl_core::networks::populates_owner_keys(action) {
+        return None;
+    }
+    let service = action.split(':').next().unwrap_or_default();
+    Some(format!(
+        "{} left out of the request: {} does not send the endpoint owner's keys (AWS lists {}), so a request \
+         through an endpoint counts only by its listed endpoint, VPC or address",
+        given.join(" and "),
+        scpctl_core::printable::printable(service),
+        scpctl_core::networks::owner_services_line()
+    ))
+}
+
+/// The action the request names (Sign-In's first action when --kind signin keeps the default).
+fn requested_action(args: &SimulateArgs) -> &str {
+    if args.kind == Kind::Signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
+        scpctl_core::signin::ACTIONS[0]
+    } else {
+        args.action.as_str()
+    }
+}
+
 /// The flag of `simulate` that sets a request key, for messages.
 fn flag_for_key(key: &str) -> &'static str {
     match key.to_ascii_lowercase().as_str() {
@@ -190,6 +233,8 @@ fn flag_for_key(key: &str) -> &'static str {
         "aws:sourcevpc" => "--source-vpc",
         "aws:sourcevpce" => "--source-vpce",
         "aws:requestedregion" => "--region",
+        "aws:vpceorgid" => "--vpce-org-id",
+        "aws:vpceaccount" => "--vpce-account",
         "aws:principalarn" | "signin:principalarn" => "--principal-arn",
         k if k.starts_with("aws:principaltag/") => "--tag",
         _ => "another flag",
@@ -239,10 +284,12 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         return run_scenario(cli, &subject, &loaded, kind, args.wide);
     }
     let ctx = request_context(args)?;
+    let owner_note = owner_note(args, requested_action(args));
     if !args.policy.is_empty() || args.policy_dir.is_some() || !args.scp_chain.is_empty() {
         let set = policy_set(args)?;
         readable(set.check_request(&ctx))?;
-        let decision = set.evaluate(&ctx);
+        let mut decision = set.evaluate(&ctx);
+        decision.notes.extend(owner_note);
         match cli.output {
             OutputFormat::Json => print_set_json(&ctx, &decision)?,
             OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
@@ -257,7 +304,8 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let compiled = CompiledPolicy::new(&subject.document, policy_type(args.kind)?)
         .with_context(|| format!("cannot evaluate {}", subject.label))?;
     readable(compiled.check_request(&ctx))?;
-    let decision = compiled.evaluate(&ctx);
+    let mut decision = compiled.evaluate(&ctx);
+    decision.notes.extend(owner_note);
     match cli.output {
         OutputFormat::Json => {
             let out = json!({
@@ -352,6 +400,8 @@ fn describe(args: &SimulateArgs) -> String {
     for (k, v) in [
         ("aws:SourceVpc", &args.source_vpc),
         ("aws:SourceVpce", &args.source_vpce),
+        ("aws:VpceOrgID", &args.vpce_org_id),
+        ("aws:VpceAccount", &args.vpce_account),
         ("aws:RequestedRegion", &args.requested_region),
     ] {
         if let Some(v) = v {
@@ -366,14 +416,7 @@ fn describe(args: &SimulateArgs) -> String {
     for (k, v) in &args.context {
         parts.push(format!("{k}={v}"));
     }
-    parts.push(format!(
-        "action {}",
-        if args.kind == Kind::Signin && args.action == scpctl_core::scenario::DEFAULT_ACTION {
-            scpctl_core::signin::ACTIONS[0]
-        } else {
-            args.action.as_str()
-        }
-    ));
+    parts.push(format!("action {}", requested_action(args)));
     parts.push(match &args.resource {
         Some(r) => format!("resource {r}"),
         None => "resource *".into(),

@@ -77,6 +77,9 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
             scpctl_core::networks::VPC_RESIDENT_NOTE
         },
     );
+    let owner_note = (loaded.config.network.opt_ins.has_owners()
+        && args.kind != Some(crate::cli::Kind::Signin))
+    .then(scpctl_core::networks::owner_note);
     // AWS's own linter, once scpctl's own checks pass (a document scpctl refuses is not sent).
     let checked = if args.online && errors.is_empty() {
         Some(online::check(&args.aws, documents)?)
@@ -98,7 +101,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                 .map(|w| json!({"origin": w.origin.to_string(), "value": w.value, "message": format!("{} {}", w.value, w.kind.what()), "why": w.kind.why()}))
                 .chain(loaded.config.warnings.iter().map(|w| json!({"message": w})))
                 .collect();
-            let notes: Vec<&str> = vpc_note.into_iter().collect();
+            let notes: Vec<&str> = vpc_note.into_iter().chain(owner_note.as_deref()).collect();
             let report = json!({
                 "config": file,
                 "valid": errors.is_empty(),
@@ -116,7 +119,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
         }
         OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
             print_warnings(&loaded);
-            if let Some(note) = vpc_note {
+            for note in vpc_note.into_iter().chain(owner_note.as_deref()) {
                 errln!("{note}")?;
             }
             for e in &errors {

@@ -13,6 +13,8 @@
 //! cidrs = ["192.0.2.0/24", "2001:db8:1234::/48"]
 //! cidr_files = ["egress.txt"]     # one CIDR per line, '#' comments (relative to this file)
 //! normalize_host_bits = false     # accept 192.0.2.1/24 as 192.0.2.0/24
+//! vpce_org_ids = ["o-a1b2c3d4e5"]  # through any endpoint these organizations own
+//! vpce_accounts = ["111122223333"] # ... or these accounts own (aws:VpceAccount)
 //!
 //! [limits]                        # optional: AWS Organizations quotas, current defaults
 //! scp_max_chars = 10240
@@ -283,6 +285,10 @@ struct RawNetwork {
     vpc_endpoints: Vec<Spanned<String>>,
     #[serde(default)]
     exempt_vpc_resident_actions: bool,
+    #[serde(default)]
+    vpce_org_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    vpce_accounts: Vec<Spanned<String>>,
 }
 
 impl Config {
@@ -586,22 +592,43 @@ fn network(r: &mut Reader, network: RawNetwork, warnings: &mut Vec<String>) -> N
         .into_iter()
         .map(|v| r.pair(v))
         .collect();
-    let opt_ins =
+    let source = r.source;
+    let invalid = |message| ConfigError::Invalid {
+        origin: Origin::label(source),
+        message,
+    };
+    let mut opt_ins =
         match networks::build(raw_vpcs, raw_endpoints, network.exempt_vpc_resident_actions) {
             Ok((opts, w)) => {
                 warnings.extend(w);
                 opts
             }
             Err(messages) => {
-                let source = r.source;
-                r.errors
-                    .extend(messages.into_iter().map(|message| ConfigError::Invalid {
-                        origin: Origin::label(source),
-                        message,
-                    }));
+                r.errors.extend(messages.into_iter().map(invalid));
                 NetworkOptIns::default()
             }
         };
+    let org_ids = network
+        .vpce_org_ids
+        .into_iter()
+        .map(|v| r.pair(v))
+        .collect();
+    let accounts = network
+        .vpce_accounts
+        .into_iter()
+        .map(|v| r.pair(v))
+        .collect();
+    match networks::build_owners(org_ids, accounts) {
+        Ok((org_ids, accounts)) => {
+            opt_ins.vpce_org_ids = org_ids;
+            opt_ins.vpce_accounts = accounts;
+        }
+        Err(messages) => r.errors.extend(
+            messages
+                .into_iter()
+                .map(|(origin, message)| ConfigError::Invalid { origin, message }),
+        ),
+    }
     NetworkSettings {
         cidrs,
         cidr_files,

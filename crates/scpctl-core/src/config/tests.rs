@@ -289,3 +289,56 @@ fn email_must_be_one_address_within_rfc_5321_sizes() {
         assert!(e[0].len() < 300, "the value is cut to an excerpt: {e:?}");
     }
 }
+
+#[test]
+fn endpoint_owners_parse_sorted_and_count_as_networks() {
+    let c = Config::parse(
+        "[network]\ncidrs = [\"192.0.2.0/24\"]\nvpce_org_ids = [\"o-zz00000000\", \"o-a1b2c3d4e5\"]\nvpce_accounts = [\"111122223333\"]\n",
+        "scpctl.toml",
+    )
+    .unwrap();
+    let opts = &c.network.opt_ins;
+    assert_eq!(opts.vpce_org_ids, ["o-a1b2c3d4e5", "o-zz00000000"]);
+    assert_eq!(opts.vpce_accounts, ["111122223333"]);
+    assert!(opts.has_owners() && opts.has_networks() && opts.any());
+    let none = Config::parse("[network]\ncidrs = [\"192.0.2.0/24\"]\n", "scpctl.toml").unwrap();
+    assert!(!none.network.opt_ins.has_owners() && !none.network.opt_ins.any());
+}
+
+#[test]
+fn bad_or_repeated_endpoint_owners_are_all_reported_with_positions() {
+    let e = errs(
+        "[network]\ncidrs = [\"192.0.2.0/24\"]\nvpce_org_ids = [\"o-a1b2c3d4e5\", \"o-ABC1234567\", \"o-short\", \"r-a1b2c3d4e5\", \"o-a1b2c3d4e5\"]\nvpce_accounts = [\"11112222333\", \"111122223333\", \"111122223333\", \"1111-2222-3333\"]\n",
+    );
+    assert_eq!(e.len(), 7, "{e:?}");
+    // Each names the file, line and column of the value, the key and the value.
+    assert!(
+        e[0].contains("scpctl.toml:3:34")
+            && e[0].contains("[network] vpce_org_ids")
+            && e[0].contains("o-ABC1234567"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].contains("o-short") && e[2].contains("r-a1b2c3d4e5"),
+        "{e:?}"
+    );
+    assert!(
+        e[3].contains("listed twice") && e[3].contains("first at scpctl.toml:3:18"),
+        "{e:?}"
+    );
+    assert!(
+        e[4].contains("scpctl.toml:4:19")
+            && e[4].contains("[network] vpce_accounts")
+            && e[4].contains("11112222333")
+            && e[4].contains("12 digits"),
+        "{e:?}"
+    );
+    assert!(
+        e[5].contains("listed twice") && e[5].contains("111122223333"),
+        "{e:?}"
+    );
+    assert!(e[6].contains("1111-2222-3333"), "{e:?}");
+    // A wrong type names the key.
+    let e = errs("[network]\ncidrs = [\"192.0.2.0/24\"]\nvpce_accounts = [111122223333]\n");
+    assert!(e[0].contains("vpce_accounts"), "{e:?}");
+}

@@ -324,7 +324,8 @@ pub fn check_request_value(key: &str, value: &str) -> Result<(), String> {
 
 /// Global keys documented as multivalued ([SETS] examples and "AWS global condition context
 /// keys": `aws:CalledVia`, `aws:PrincipalOrgPaths`, `aws:TagKeys`,
-/// `aws:PrincipalServiceNamesList`).
+/// `aws:PrincipalServiceNamesList`, and since 2025-08-29 `aws:VpceOrgPaths`, the OU paths of
+/// the account owning the VPC endpoint).
 pub fn is_multivalued(key: &str) -> bool {
     let lower = key.to_lowercase();
     [
@@ -332,6 +333,7 @@ pub fn is_multivalued(key: &str) -> bool {
         "aws:principalorgpaths",
         "aws:tagkeys",
         "aws:principalservicenameslist",
+        "aws:vpceorgpaths",
     ]
     .contains(&lower.as_str())
 }

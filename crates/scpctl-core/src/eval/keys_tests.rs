@@ -160,4 +160,7 @@ fn typed_request_values() {
     assert!(check_request_value("aws:PrincipalArn", "role/x").is_err());
     assert!(check_request_value("aws:PrincipalTag/team", "anything").is_ok());
     assert!(is_multivalued("aws:TagKeys") && !is_multivalued("aws:SourceIp"));
+    // The endpoint owner's OU paths are a list; its organization and account are one value.
+    assert!(is_multivalued("aws:VpceOrgPaths") && is_multivalued("AWS:VPCEORGPATHS"));
+    assert!(!is_multivalued("aws:VpceOrgID") && !is_multivalued("aws:VpceAccount"));
 }

@@ -127,3 +127,28 @@ fn vpcs_with_the_same_regions_share_one_pinning_statement() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].1, ["vpc-0a1b2c3d", "vpc-11112222"]);
 }
+
+#[test]
+fn organization_ids_and_the_services_that_send_the_owner() {
+    assert!(check_org_id("o-a1b2c3d4e5").is_ok());
+    assert!(check_org_id(&format!("o-{}", "a".repeat(32))).is_ok());
+    for bad in [
+        "o-a1b2c3d4e",
+        "o-A1B2C3D4E5",
+        "r-a1b2c3d4e5",
+        "o-",
+        "",
+        "o-a1b2c3d4e5 ",
+    ] {
+        assert!(check_org_id(bad).is_err(), "{bad:?}");
+    }
+    assert!(check_org_id(&format!("o-{}", "a".repeat(33))).is_err());
+    assert!(populates_owner_keys("s3:GetObject") && populates_owner_keys("KMS:Decrypt"));
+    assert!(!populates_owner_keys("ec2:DescribeInstances"));
+    assert!(!populates_owner_keys("signin:Authenticate"));
+    assert!(!populates_owner_keys("s3-outposts:GetObject"));
+    let mut sorted = VPCE_OWNER_SERVICES.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, VPCE_OWNER_SERVICES, "kept sorted, each once");
+}

@@ -119,6 +119,11 @@ pub enum RenderError {
     SplitIdentity,
     #[error("--split-statements applies to the SCP only; the console sign-in RCP's network list is one deny and is never split")]
     SplitSignin,
+    /// AWS Sign-In documents only `aws:SourceIp`, `aws:SourceVpc`, `aws:SourceVpce`,
+    /// `aws:VpcSourceIp` and `aws:RequestedRegion` as network keys (AWS Sign-In condition-key
+    /// reference): a sign-in never carries the endpoint owner's keys.
+    #[error("[network] {keys} cannot hold console sign-in to the networks: AWS Sign-In documents only aws:SourceIp, aws:SourceVpc, aws:SourceVpce, aws:VpcSourceIp and aws:RequestedRegion as network keys (AWS Sign-In condition-key reference), so a sign-in never carries aws:VpceOrgID or aws:VpceAccount and an endpoint named only by its owner would not let it through. For --kind signin, list those endpoints in vpc_endpoints (or their VPCs in vpcs) and render from a config without {keys}. No policy was written.")]
+    SigninEndpointOwners { keys: String },
     #[error(
         "internal error: the rendered {name} failed its self-check: {why}. Please report this."
     )]

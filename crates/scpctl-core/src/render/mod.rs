@@ -73,6 +73,9 @@ fn render_with(
         if layout == Layout::SplitStatements {
             return Err(RenderError::SplitSignin);
         }
+        if let Some(keys) = config.network.opt_ins.owner_settings() {
+            return Err(RenderError::SigninEndpointOwners { keys });
+        }
         return render_signin(config, cidrs);
     }
     let (template, name, description) = match kind {
@@ -502,5 +505,69 @@ mod tests {
         assert!(render(&c, &set, PolicyKind::Scp, Layout::Single).is_err());
         let r = render(&c, &set, PolicyKind::Identity, Layout::Single).unwrap();
         assert!(r[0].chars() <= 6144 && r[0].chars() > 5120);
+    }
+
+    #[test]
+    fn the_self_check_catches_endpoint_owners_missing_misplaced_or_changed() {
+        let (c, set) = config_with(
+            &["192.0.2.0/24"],
+            "vpce_org_ids = [\"o-a1b2c3d4e5\"]\nvpcs = [{ id = \"vpc-0a1b2c3d\", regions = [\"eu-west-1\"] }]\n",
+        );
+        let good = render(&c, &set, PolicyKind::Scp, Layout::Single).unwrap();
+        let opts = &c.network.opt_ins;
+        let check = |compact: String| {
+            let mut r = good[0].clone();
+            r.compact = compact;
+            selfcheck::self_check(
+                &r,
+                PolicyKind::Scp,
+                Layout::Single,
+                &c.policy.exception_tag,
+                &set,
+                opts,
+            )
+        };
+        assert_eq!(check(good[0].compact.clone()), Ok(()));
+        // Dropped from the pin: the pin would deny what statement 2 lets through.
+        let pin_dropped = good[0].compact.replacen(
+            r#","StringNotEqualsIfExists":{"aws:VpceOrgID":"o-a1b2c3d4e5"}"#,
+            "",
+            1,
+        );
+        assert_ne!(pin_dropped, good[0].compact);
+        let e = check(pin_dropped).unwrap_err();
+        assert!(
+            e.contains("DenyVpcOutsideItsRegions1") && e.contains("lacks aws:VpceOrgID"),
+            "{e}"
+        );
+        let changed = good[0].compact.replace("o-a1b2c3d4e5", "o-a1b2c3d4e6");
+        assert!(check(changed).unwrap_err().contains("aws:VpceOrgID"));
+        let operator = good[0].compact.replacen(
+            r#""StringNotEqualsIfExists":{"aws:VpceOrgID""#,
+            r#""StringEqualsIfExists":{"aws:VpceOrgID""#,
+            1,
+        );
+        assert!(check(operator)
+            .unwrap_err()
+            .contains("StringNotEqualsIfExists"));
+        // In statement 1 it does not belong.
+        let (plain, _) = config(&["192.0.2.0/24"]);
+        let r = render(&plain, &set, PolicyKind::Scp, Layout::Single).unwrap();
+        let mut tampered = r[0].clone();
+        tampered.compact = r[0].compact.replacen(
+            r#""StringNotEquals":{"aws:PrincipalTag"#,
+            r#""StringNotEqualsIfExists":{"aws:VpceOrgID":"o-a1b2c3d4e5"},"StringNotEquals":{"aws:PrincipalTag"#,
+            1,
+        );
+        let e = selfcheck::self_check(
+            &tampered,
+            PolicyKind::Scp,
+            Layout::Single,
+            &plain.policy.exception_tag,
+            &set,
+            &plain.network.opt_ins,
+        )
+        .unwrap_err();
+        assert!(e.contains("carries aws:VpceOrgID"), "{e}");
     }
 }

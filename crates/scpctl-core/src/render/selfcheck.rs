@@ -67,6 +67,26 @@ pub(super) fn self_check(
     let vpc_ids: Vec<String> = opts.vpcs.iter().map(|v| v.id.clone()).collect();
     for s in &doc.statements {
         let sid = s.sid.as_deref().unwrap_or_default();
+        // The endpoint owners let a request through the network statement and every pin
+        // (never only one of them: a pin would then deny what statement 2 lets through).
+        let network_or_pin = sid == network_sid || pins.iter().any(|p| p == sid);
+        for (key, wanted) in [
+            ("aws:VpceOrgID", &opts.vpce_org_ids),
+            ("aws:VpceAccount", &opts.vpce_accounts),
+        ] {
+            let carried = s.conditions.iter().any(|c| c.key == key);
+            let expected = network_or_pin && !wanted.is_empty();
+            if carried && !expected {
+                return Err(format!(
+                    "statement {sid:?} carries {key}, which the config does not put there"
+                ));
+            }
+            if expected && !carried {
+                return Err(format!(
+                    "statement {sid:?} lacks {key}: the network statement and each pin carry it"
+                ));
+            }
+        }
         let action_ok = if sid == network_sid && opts.exempt_vpc_resident_actions {
             s.action == ActionSpec::NotAction(exempt.clone())
         } else {
@@ -102,6 +122,18 @@ pub(super) fn self_check(
                     "aws:SourceVpce lists {:?}, expected {:?}",
                     c.values, opts.vpc_endpoints
                 ));
+            }
+            for (key, wanted) in [
+                ("aws:VpceOrgID", &opts.vpce_org_ids),
+                ("aws:VpceAccount", &opts.vpce_accounts),
+            ] {
+                if c.key == key && (c.operator != "StringNotEqualsIfExists" || &c.values != wanted)
+                {
+                    return Err(format!(
+                        "{key} is {} {:?}, expected StringNotEqualsIfExists {wanted:?}",
+                        c.operator, c.values
+                    ));
+                }
             }
             if c.key == "aws:SourceIp" {
                 if c.operator != ip_operator {

@@ -159,6 +159,13 @@ pub fn account_statements(
                 .to_string(),
         );
     }
+    if let Some(keys) = config.network.opt_ins.owner_settings() {
+        errors.push(format!(
+            "[network] {keys}: an account statement has no field for the endpoint's owner (sourceIp, sourceVpc with \
+             requestedRegion, signinSourceVpce), and AWS Sign-In documents no aws:VpceOrgID or aws:VpceAccount: list those \
+             endpoints in vpc_endpoints and use a config without {keys} for the account statements"
+        ));
+    }
     let mut out = Vec::new();
     for bg in &config.break_glass.principals {
         match excluded_principal_ok(bg) {
