@@ -88,7 +88,7 @@ impl AccessCheck {
         let permission = if why.contains(CHECK_PERMISSION) {
             String::new()
         } else {
-            format!(" (it needs {CHECK_PERMISSION})")
+            format!(" (the check needs {CHECK_PERMISSION})")
         };
         Some(format!(
             "account {}: the access check of the new version of {} was not made{permission}; the plan goes on without it: {}",
