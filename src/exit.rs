@@ -13,5 +13,8 @@ pub const DRIFT: u8 = 4;
 /// `impact`: some input could not be read (a corrupt file or record, an object that could not be
 /// fetched); the report covers the rest.
 pub const INPUT_SKIPPED: u8 = 5;
+/// `simulate --online`: AWS's policy simulator decides a request otherwise than scpctl (beats
+/// [`SCENARIO_MISMATCH`] when both apply).
+pub const AWS_DIFFERENCE: u8 = 6;
 /// `impact`: stopped by Ctrl-C (128 + SIGINT, as a shell reports it), after saying what was read.
 pub const INTERRUPTED: u8 = 130;

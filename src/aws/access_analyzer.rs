@@ -1,7 +1,3 @@
-// `validate --online` calls ValidatePolicy; CheckNoNewAccess (for `plan --kind identity`) is not
-// wired to a command yet, so only its tests call it.
-#![allow(dead_code)]
-
 //! IAM Access Analyzer: ValidatePolicy (AWS's linter for a policy document) and
 //! CheckNoNewAccess (does a new version of a policy allow more than the old one). Decisions and
 //! the mapping of findings to the rendered text are the core's (`scpctl_core::aws_checks`); this

@@ -1,7 +1,3 @@
-// The command wiring (`simulate --online`) comes next: until then nothing outside the tests
-// calls this file.
-#![allow(dead_code)]
-
 //! IAM's policy simulator, `SimulateCustomPolicy`, asked the same request scpctl's evaluator
 //! answers: the organization's SCPs level by level, an identity policy that allows everything
 //! (so only the SCPs decide), the action, the resource, the caller and every context key, typed.

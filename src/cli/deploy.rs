@@ -75,6 +75,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
 
+    /// plan|apply --kind identity: do not ask IAM Access Analyzer (CheckNoNewAccess, a charged
+    /// check) whether a new version of the policy allows more than the version in force.
+    #[arg(long)]
+    pub no_access_check: bool,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -56,8 +56,33 @@ pub struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = FailOn::SecurityWarning, requires = "online")]
     pub fail_on: FailOn,
 
+    /// With --online: send this policy file of the organization's own (repeatable) instead of
+    /// the documents rendered from the config; findings are shown as FILE:LINE:COLUMN.
+    #[arg(long = "policy", value_name = "FILE", requires_all = ["online", "policy_type"], conflicts_with = "kind")]
+    pub policy: Vec<PathBuf>,
+
+    /// With --online: send every *.json file in this directory, in name order.
+    #[arg(long, value_name = "DIR", requires_all = ["online", "policy_type"], conflicts_with = "kind")]
+    pub policy_dir: Option<PathBuf>,
+
+    /// What the --policy files are: scp (SERVICE_CONTROL_POLICY), rcp
+    /// (RESOURCE_CONTROL_POLICY) or identity (IDENTITY_POLICY).
+    #[arg(long, value_enum)]
+    pub policy_type: Option<FilePolicyType>,
+
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// `validate --policy-type`: what an organization's own policy files are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FilePolicyType {
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+    /// An identity-based policy.
+    Identity,
 }
 
 /// `validate --fail-on`: Access Analyzer's finding types, most severe first.

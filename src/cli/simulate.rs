@@ -151,4 +151,49 @@ pub struct SimulateArgs {
     /// wider than 100 columns is printed as one block per row).
     #[arg(long, requires = "scenario")]
     pub wide: bool,
+
+    /// Also ask IAM's policy simulator (SimulateCustomPolicy, needs iam:SimulateCustomPolicy)
+    /// the same request, the SCPs as the organization's levels, and print AWS's decision beside
+    /// scpctl's; a difference exits 6. With --scenario, one call per row.
+    #[arg(long)]
+    pub online: bool,
+
+    #[command(flatten)]
+    pub connection: OnlineArgs,
+}
+
+/// Where `simulate --online` reaches AWS. `--region` of `simulate` is the request's
+/// aws:RequestedRegion, so the Region of the call has its own flag; the others are the AWS flags
+/// of every other command.
+#[derive(Debug, Args, Clone)]
+pub struct OnlineArgs {
+    /// --online: named profile from ~/.aws/config (as AWS_PROFILE).
+    #[arg(long, value_name = "NAME", requires = "online")]
+    pub profile: Option<String>,
+
+    /// --online: the Region the call is signed for (as AWS_REGION; IAM is global, us-east-1 when
+    /// none is set). Not the request's aws:RequestedRegion, which is --region.
+    #[arg(long, value_name = "REGION", value_parser = parse_region, requires = "online")]
+    pub aws_region: Option<String>,
+
+    /// --online: endpoint for AWS (as AWS_ENDPOINT_URL), e.g. http://localhost:4566.
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub endpoint_url: Option<String>,
+
+    /// --online: longest wait for one AWS operation, retries included.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::aws::config::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+impl OnlineArgs {
+    /// The AWS flags every other command takes, from these.
+    pub fn aws(&self) -> crate::aws::config::AwsArgs {
+        crate::aws::config::AwsArgs {
+            profile: self.profile.clone(),
+            region: self.aws_region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            timeout: self.timeout,
+        }
+    }
 }

@@ -4,11 +4,15 @@
 /// The width a table may take unless `--wide` is given.
 pub const TABLE_WIDTH: usize = 100;
 
-/// Print a table of four columns (what, request, expected, given), padded to the widest cell,
-/// the header first. A table wider than [`TABLE_WIDTH`] is printed as one block per row, the
-/// request wrapped, unless `wide`.
-pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) -> std::io::Result<()> {
-    let widths: Vec<usize> = (0..4)
+/// Print a table of `N` columns (what, request, expected, given, and for `simulate --online`
+/// AWS's answer), padded to the widest cell, the header first. A table wider than
+/// [`TABLE_WIDTH`] is printed as one block per row, the request wrapped, unless `wide`.
+pub fn print_table<const N: usize>(
+    header: &[String; N],
+    table: &[[String; N]],
+    wide: bool,
+) -> std::io::Result<()> {
+    let widths: Vec<usize> = (0..N)
         .map(|i| {
             table
                 .iter()
@@ -18,7 +22,7 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) -> s
                 .unwrap_or(0)
         })
         .collect();
-    let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+    let total = widths.iter().sum::<usize>() + 2 * (widths.len().saturating_sub(1));
     if wide || total <= TABLE_WIDTH {
         for row in std::iter::once(header).chain(table) {
             let cells: Vec<String> = row
@@ -35,17 +39,21 @@ pub fn print_table(header: &[String; 4], table: &[[String; 4]], wide: bool) -> s
         l.push(':');
         l
     };
-    let (expects, gives) = (label(&header[2]), label(&header[3]));
-    let pad = expects.chars().count().max(gives.chars().count());
+    let labels: Vec<String> = header.iter().skip(2).map(|h| label(h)).collect();
+    let pad = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     for row in table {
-        for (i, line) in wrap(&format!("{}: {}", row[0], row[1]), TABLE_WIDTH, 4)
+        let (Some(what), Some(request)) = (row.first(), row.get(1)) else {
+            continue;
+        };
+        for (i, line) in wrap(&format!("{what}: {request}"), TABLE_WIDTH, 4)
             .iter()
             .enumerate()
         {
             outln!("{}{line}", if i == 0 { "" } else { "    " })?;
         }
-        outln!("  {expects:<pad$} {}", row[2])?;
-        outln!("  {gives:<pad$} {}", row[3])?;
+        for (l, cell) in labels.iter().zip(row.iter().skip(2)) {
+            outln!("  {l:<pad$} {cell}")?;
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use anyhow::{anyhow, Result};
 use aws_config::SdkConfig;
+use clap::ValueEnum;
 use futures_util::stream::{self, StreamExt};
 use scpctl_core::iam_doc::inline_document;
 use scpctl_core::identity_plan::{
@@ -13,10 +14,12 @@ use scpctl_core::identity_plan::{
 };
 use scpctl_core::lockout::{caller_kind, CallerKind};
 use scpctl_core::plan::TargetId;
-use scpctl_core::printable::printable;
+use scpctl_core::printable::printable_block;
 use scpctl_core::render::{render_any_size, Layout, PolicyKind, RenderedPolicy};
 use serde_json::{json, Value};
 
+use super::access_check::{self, AccessCheck};
+use crate::aws::access_analyzer::AccessAnalyzer;
 use crate::aws::iam::{assume_role, caller, Caller};
 use crate::aws::iam_policies::{Documents, IamPolicies};
 use crate::aws::{CallCounter, ACCOUNT_CONCURRENCY};
@@ -52,6 +55,22 @@ pub fn scp_only(args: &IdentityArgs, accounts: &[String]) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// [`scp_only`] for plan, apply and detach, and `--no-access-check`, which only the identity
+/// kind's plan and apply take (no other kind asks Access Analyzer).
+pub fn deploy_scp_only(args: &DeployArgs) -> Result<()> {
+    scp_only(&args.identity, &[])?;
+    if args.no_access_check {
+        return Err(usage(format!(
+            "--no-access-check applies to the identity-based policy only (--kind {} asks no access check): add --kind identity or drop the flag",
+            args.identity
+                .kind
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn entities(args: &IdentityArgs) -> Vec<Entity> {
@@ -184,7 +203,7 @@ async fn plan_account(
     targets: &[Entity],
     args: &IdentityArgs,
     apply: Option<&ApplyArgs>,
-) -> Result<Result<IdentityPlan, Vec<IdentityPlanError>>> {
+) -> Result<(Result<IdentityPlan, Vec<IdentityPlanError>>, Option<String>)> {
     let quotas = account.iam.quotas().await?;
     let managed = match args.inline {
         true => None,
@@ -217,6 +236,7 @@ async fn plan_account(
             *groups = account.iam.groups_of(name).await?;
         }
     }
+    let existing = managed.as_ref().map(|p| p.document.clone());
     let observed = IdentityObserved {
         account: account.id.clone(),
         policy: managed,
@@ -233,7 +253,7 @@ async fn plan_account(
         my_ip: apply.and_then(|a| a.my_ip),
         allow_self_lockout: apply.is_some_and(|a| a.allow_self_lockout),
     };
-    Ok(plan_identity_apply(&desired, &observed))
+    Ok((plan_identity_apply(&desired, &observed), existing))
 }
 
 /// Per account, in the order given: its plan or its refusals.
@@ -282,9 +302,15 @@ pub fn print(
     cli: &Cli,
     plans: &[(&str, &IdentityPlan)],
     counter: &CallCounter,
+    checks: &[AccessCheck],
     done: Option<usize>,
 ) -> std::io::Result<()> {
-    let warnings: Vec<&String> = plans.iter().flat_map(|(_, p)| &p.warnings).collect();
+    let check_warnings: Vec<String> = checks.iter().filter_map(AccessCheck::warning).collect();
+    let warnings: Vec<&String> = plans
+        .iter()
+        .flat_map(|(_, p)| &p.warnings)
+        .chain(&check_warnings)
+        .collect();
     if done.is_none() || cli.output == OutputFormat::Json {
         for w in &warnings {
             errln!("warning: {w}")?;
@@ -296,6 +322,7 @@ pub fn print(
             let mut doc = json!({
                 "changes": changes_json(plans),
                 "warnings": warnings,
+                "access_check": checks.iter().map(AccessCheck::to_json).collect::<Vec<_>>(),
                 "api_calls": counter.snapshot(),
             });
             if let Some(n) = done {
@@ -310,8 +337,15 @@ pub fn print(
                 outln!("{total} change(s):")?;
                 for (account, p) in plans {
                     for c in &p.changes {
-                        outln!("  + account {account}: {}", printable(&c.to_string()))?;
+                        // A new version lists its CIDRs one per line: printable() would
+                        // show those line breaks as a literal `\n`.
+                        outln!("  + account {account}: {}", printable_block(&c.to_string()))?;
                     }
+                }
+            }
+            for check in checks {
+                for line in check.lines() {
+                    outln!("{line}")?;
                 }
             }
         }
@@ -329,12 +363,13 @@ async fn execute(
     planned: &Planned,
     policy: &RenderedPolicy,
     counter: &CallCounter,
+    checks: &[AccessCheck],
     yes: bool,
 ) -> Result<u8> {
     let plans = plans(planned);
     let total: usize = plans.iter().map(|(_, p)| p.changes.len()).sum();
     if cli.output == OutputFormat::Text {
-        print(cli, &plans, counter, None)?;
+        print(cli, &plans, counter, checks, None)?;
     }
     let listed: Vec<String> = plans
         .iter()
@@ -376,7 +411,7 @@ async fn execute(
         return Err(Problems(failures).into());
     }
     tracing::info!("AWS requests: {}", counter.summary());
-    print(cli, &plans, counter, Some(total))?;
+    print(cli, &plans, counter, checks, Some(total))?;
     Ok(exit::SUCCESS)
 }
 
@@ -414,22 +449,30 @@ async fn plan_and_maybe_apply(
         .collect()
         .await;
     let mut planned: Planned = Vec::new();
+    let mut existing: Vec<Option<String>> = Vec::new();
     for (a, r) in accounts.iter().zip(results) {
-        planned.push((
-            a.id.clone(),
-            r.map_err(|e| anyhow!("account {}: {e:#}", a.id))?,
-        ));
+        let (plan, doc) = r.map_err(|e| anyhow!("account {}: {e:#}", a.id))?;
+        planned.push((a.id.clone(), plan));
+        existing.push(doc);
     }
     if let Some(err) = refusals(&planned) {
         return Err(err);
     }
+    let to_check: Vec<(&str, &IdentityPlan, Option<&str>)> = planned
+        .iter()
+        .zip(&existing)
+        .filter_map(|((a, r), doc)| Some((a.as_str(), r.as_ref().ok()?, doc.as_deref())))
+        .collect();
+    let analyzer = AccessAnalyzer::new(&session::sdk_config(&args.aws).await, &counter);
+    let checks =
+        access_check::check(&analyzer, &to_check, &policy.compact, args.no_access_check).await;
     let empty = plans(&planned).iter().all(|(_, p)| p.changes.is_empty());
     match apply {
         Some(a) if !a.dry_run && !empty => {
-            execute(cli, &accounts, &planned, &policy, &counter, a.yes).await
+            execute(cli, &accounts, &planned, &policy, &counter, &checks, a.yes).await
         }
         _ => {
-            print(cli, &plans(&planned), &counter, None)?;
+            print(cli, &plans(&planned), &counter, &checks, None)?;
             Ok(exit::SUCCESS)
         }
     }
@@ -465,10 +508,10 @@ async fn run_removal(
         return Ok(exit::SUCCESS);
     }
     if empty || dry_run {
-        print(cli, &plans(&planned), counter, None)?;
+        print(cli, &plans(&planned), counter, &[], None)?;
         return Ok(exit::SUCCESS);
     }
-    execute(cli, accounts, &planned, policy, counter, yes).await
+    execute(cli, accounts, &planned, policy, counter, &[], yes).await
 }
 
 pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {

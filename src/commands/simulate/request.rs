@@ -13,8 +13,10 @@ use scpctl_core::render::{render, Layout, PolicyKind};
 use scpctl_core::scenario::scenario;
 use serde_json::json;
 
+use super::online::{self, Online};
 use crate::cli::{Cli, Kind, OutputFormat, SigninPhase, SimulateArgs};
 use crate::commands::base::policies::{json_files, read_policy};
+use crate::commands::base::session::block_on;
 use crate::commands::base::table::{agreement_line, decision_text, print_table, scenario_exit};
 use crate::exit;
 use crate::load::{load, Loaded};
@@ -23,15 +25,21 @@ use crate::load::{load, Loaded};
 struct Subject {
     label: String,
     document: PolicyDocument,
+    /// The document as read or rendered (what `--online` sends).
+    text: String,
     /// Rendered by scpctl from the config (then Sids are compared too, not just the decision).
     rendered: bool,
 }
 
 fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) -> Result<Subject> {
     if let Some(path) = file {
+        let text = crate::load::read_text(path, "policy file")?;
+        let document = PolicyDocument::from_json(&text)
+            .with_context(|| format!("{}: not a policy document", path.display()))?;
         return Ok(Subject {
             label: path.display().to_string(),
-            document: read_policy(path)?,
+            document,
+            text,
             rendered: false,
         });
     }
@@ -43,6 +51,7 @@ fn subject(file: Option<&PathBuf>, loaded: Option<&Loaded>, kind: PolicyKind) ->
     Ok(Subject {
         label: doc.name.clone(),
         document,
+        text: doc.compact.clone(),
         rendered: true,
     })
 }
@@ -257,6 +266,11 @@ fn request_json(ctx: &RequestContext) -> serde_json::Value {
 
 pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     let kind: PolicyKind = crate::commands::base::kinds::policy_kind(args.kind)?;
+    if args.online && kind != PolicyKind::Scp {
+        return Err(crate::problems::usage(
+            "--online asks IAM's policy simulator about SCPs (the organization's levels): use it with --kind scp".into(),
+        ));
+    }
     if args.scenario && kind == PolicyKind::Signin {
         if !args.policy.is_empty() {
             bail!("--scenario --kind signin evaluates the RCP rendered from the config (both include_root settings); --policy is not used");
@@ -281,7 +295,7 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         }
         let loaded = load(&cli.config)?;
         let subject = subject(args.policy.first(), Some(&loaded), kind)?;
-        return run_scenario(cli, &subject, &loaded, kind, args.wide);
+        return run_scenario(cli, &subject, &loaded, kind, args);
     }
     let ctx = request_context(args)?;
     let owner_note = owner_note(args, requested_action(args));
@@ -290,13 +304,17 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
         readable(set.check_request(&ctx))?;
         let mut decision = set.evaluate(&ctx);
         decision.notes.extend(owner_note);
+        let online = ask_online(args, None, &ctx)?;
         match cli.output {
-            OutputFormat::Json => print_set_json(&ctx, &decision)?,
+            OutputFormat::Json => print_set_json(&ctx, &decision, online.as_ref())?,
             OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
-                print_set(args, &decision)?
+                print_set(args, &decision)?;
+                if let Some(o) = &online {
+                    online::print(o)?;
+                }
             }
         }
-        return Ok(exit::SUCCESS);
+        return Ok(online_exit(online.as_ref(), exit::SUCCESS));
     }
     // The policy rendered from the config.
     let loaded = load(&cli.config)?;
@@ -306,9 +324,10 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
     readable(compiled.check_request(&ctx))?;
     let mut decision = compiled.evaluate(&ctx);
     decision.notes.extend(owner_note);
+    let online = ask_online(args, Some((&subject.label, &subject.text)), &ctx)?;
     match cli.output {
         OutputFormat::Json => {
-            let out = json!({
+            let mut out = json!({
                 "denied": decision.denied,
                 "statement": decision.statement,
                 "policy": subject.label,
@@ -317,23 +336,56 @@ pub fn run(cli: &Cli, args: &SimulateArgs) -> Result<u8> {
                 "statements": decision.statements,
                 "notes": decision.notes,
             });
+            if let Some(o) = &online {
+                out["online"] = online::to_json(o);
+            }
             outln!("{}", serde_json::to_string_pretty(&out)?)?;
         }
         OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
-            print_decision(&subject, args, &decision, kind)?
+            print_decision(&subject, args, &decision, kind)?;
+            if let Some(o) = &online {
+                online::print(o)?;
+            }
         }
     }
-    Ok(exit::SUCCESS)
+    Ok(online_exit(online.as_ref(), exit::SUCCESS))
 }
 
-fn print_set_json(ctx: &RequestContext, d: &SetDecision) -> Result<()> {
+/// With `--online`, the request asked of IAM's policy simulator on the same chain.
+fn ask_online(
+    args: &SimulateArgs,
+    rendered: Option<(&str, &str)>,
+    ctx: &RequestContext,
+) -> Result<Option<Online>> {
+    if !args.online {
+        return Ok(None);
+    }
+    let chain = online::chain(args, rendered)?;
+    readable(chain.set.check_request(ctx))?;
+    block_on(async {
+        let sim = online::simulator(args).await;
+        online::ask(&sim, &chain, ctx).await
+    })?
+    .map(Some)
+}
+
+/// A difference with AWS (6) beats every other code of `simulate`.
+fn online_exit<'a>(online: impl IntoIterator<Item = &'a Online>, otherwise: u8) -> u8 {
+    if online.into_iter().any(Online::is_difference) {
+        exit::AWS_DIFFERENCE
+    } else {
+        otherwise
+    }
+}
+
+fn print_set_json(ctx: &RequestContext, d: &SetDecision, online: Option<&Online>) -> Result<()> {
     let (policy, statement) = match &d.denial {
         Some(scpctl_core::eval::Denial::Explicit {
             policy, statement, ..
         }) => (Some(policy.as_str()), Some(statement.as_str())),
         _ => (None, None),
     };
-    let out = json!({
+    let mut out = json!({
         "denied": d.denied,
         "denial": d.denial,
         "policy": policy,
@@ -342,6 +394,9 @@ fn print_set_json(ctx: &RequestContext, d: &SetDecision) -> Result<()> {
         "policies": d.policies,
         "notes": d.notes,
     });
+    if let Some(o) = online {
+        out["online"] = online::to_json(o);
+    }
     outln!("{}", serde_json::to_string_pretty(&out)?)?;
     Ok(())
 }
@@ -502,8 +557,9 @@ fn run_scenario(
     subject: &Subject,
     loaded: &Loaded,
     kind: PolicyKind,
-    wide: bool,
+    args: &SimulateArgs,
 ) -> Result<u8> {
+    let wide = args.wide;
     let cases = scenario(
         kind,
         &loaded.config.policy.exception_tag,
@@ -525,12 +581,26 @@ fn run_scenario(
         rows.push((case, d, agrees));
     }
     let disagreements = rows.iter().filter(|(_, _, ok)| !ok).count();
+    // --online: one call per row, the subject beside FullAWSAccess on one level.
+    let mut aws: Vec<Online> = Vec::new();
+    if args.online {
+        let chain = online::chain(args, Some((&subject.label, &subject.text)))?;
+        aws = block_on(async {
+            let sim = online::simulator(args).await;
+            let mut out = Vec::new();
+            for case in &cases {
+                out.push(online::ask(&sim, &chain, &case.request.context()).await?);
+            }
+            anyhow::Ok(out)
+        })??;
+    }
     match cli.output {
         OutputFormat::Json => {
             let out: Vec<_> = rows
                 .iter()
-                .map(|(c, d, ok)| {
-                    json!({
+                .enumerate()
+                .map(|(i, (c, d, ok))| {
+                    let mut row = json!({
                         "source": c.source,
                         "request": c.title,
                         "expected_denied": c.expected.is_some(),
@@ -538,7 +608,11 @@ fn run_scenario(
                         "denied": d.denied,
                         "statement": d.statement,
                         "agrees": ok,
-                    })
+                    });
+                    if let Some(o) = aws.get(i) {
+                        row["online"] = online::to_json(o);
+                    }
+                    row
                 })
                 .collect();
             outln!(
@@ -572,9 +646,32 @@ fn run_scenario(
                 "GUIDE EXPECTS".into(),
                 "POLICY GIVES".into(),
             ];
-            print_table(&header, &table, wide)?;
+            if aws.is_empty() {
+                print_table(&header, &table, wide)?;
+            } else {
+                let [a, b, c, d] = header;
+                let header = [a, b, c, d, "AWS GIVES".to_string()];
+                let table: Vec<[String; 5]> = table
+                    .into_iter()
+                    .zip(&aws)
+                    .map(|([a, b, c, d], o)| [a, b, c, d, o.cell()])
+                    .collect();
+                print_table(&header, &table, wide)?;
+            }
             agreement_line(rows.len(), disagreements, "agree with the guide.")?;
+            if !aws.is_empty() {
+                let differences = aws.iter().filter(|o| o.is_difference()).count();
+                let compared = aws
+                    .iter()
+                    .filter(|o| !matches!(o, Online::NotCompared(_)))
+                    .count();
+                outln!(
+                    "AWS's policy simulator: {compared} row(s) compared ({} not: SCPs do not apply), {differences} difference(s){}",
+                    aws.len() - compared,
+                    if differences > 0 { "   *** DIFFERENCE ***" } else { "" }
+                )?;
+            }
         }
     }
-    Ok(scenario_exit(disagreements))
+    Ok(online_exit(&aws, scenario_exit(disagreements)))
 }

@@ -1,6 +1,7 @@
 //! `scpctl validate`: findings about a config, without printing the policy; with `--online`,
 //! AWS's own (IAM Access Analyzer ValidatePolicy).
 
+mod files;
 mod online;
 
 use anyhow::Result;
@@ -14,6 +15,14 @@ use crate::load::{load, print_warnings};
 use crate::problems::Problems;
 
 pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
+    if !args.policy.is_empty() || args.policy_dir.is_some() {
+        return files::run(cli, args);
+    }
+    if args.policy_type.is_some() {
+        return Err(crate::problems::usage(
+            "--policy-type says what --policy or --policy-dir files are: give one of them".into(),
+        ));
+    }
     let loaded = match load(&cli.config) {
         Ok(l) => l,
         // Scripts asked for JSON: give them a report even when the config cannot be read.
@@ -45,6 +54,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<u8> {
                     name: d.name.clone(),
                     kind,
                     text: d.compact.clone(),
+                    file: false,
                 }));
                 let d = &docs[0];
                 sizes.push(Size {

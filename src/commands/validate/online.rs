@@ -13,11 +13,13 @@ use crate::aws::access_analyzer::{AccessAnalyzer, DocumentKind, Finding, Severit
 use crate::cli::{AwsArgs, FailOn};
 use crate::commands::base::session;
 
-/// One rendered document to check: its name, kind and compact text.
+/// One document to check: its name, kind and text (compact as rendered, or a file's as read).
 pub struct Document {
     pub name: String,
     pub kind: PolicyKind,
     pub text: String,
+    /// Read from a file named `name` (findings are then shown as FILE:LINE:COLUMN).
+    pub file: bool,
 }
 
 /// The findings of one document.
@@ -71,12 +73,16 @@ pub fn fails(checked: &[Checked], fail_on: FailOn) -> bool {
 
 /// Where a finding points in the document as rendered: `line:column`, or its path when the path
 /// does not fit the text.
-fn places(text: &str, f: &Finding) -> Vec<String> {
+fn places(document: &Document, f: &Finding) -> Vec<String> {
+    let file = match document.file {
+        true => format!("{}:", document.name),
+        false => String::new(),
+    };
     f.locations
         .iter()
-        .map(|l| match locate(text, &l.path) {
-            Some(p) => p.to_string(),
-            None => format!("{:?}", l.path),
+        .map(|l| match locate(&document.text, &l.path) {
+            Some(p) => format!("{file}{p}"),
+            None => format!("{file}{:?}", l.path),
         })
         .collect()
 }
@@ -92,7 +98,7 @@ pub fn to_json(checked: &[Checked]) -> Value {
                 "issue_code": f.issue_code,
                 "details": f.details,
                 "learn_more": f.learn_more,
-                "at": places(&c.document.text, f),
+                "at": places(&c.document, f),
             })).collect::<Vec<_>>(),
         }))
         .collect::<Vec<_>>())
@@ -114,7 +120,7 @@ pub fn print(checked: &[Checked]) -> std::io::Result<()> {
             c.findings.len()
         )?;
         for f in &c.findings {
-            let at = places(&c.document.text, f);
+            let at = places(&c.document, f);
             outln!(
                 "  {} {}{}: {}",
                 f.severity.as_str(),
