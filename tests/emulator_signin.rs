@@ -218,22 +218,15 @@ fn apply_signin_attaches_the_rcp_enables_console_authorization_and_reruns_as_a_n
     assert!(!*fake.enabled.lock().unwrap());
 }
 
-#[test]
-fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
-    let emu = Emulator::start();
-    let org = seed_org(&emu, 1);
-    // The guide's SCP on the OU denies untagged IAM users everything, sign-in included.
+/// The guide's SCP on the member account and a break-glass IAM user `breakglass` there: the
+/// config and the project directory.
+fn guide_scp_and_break_glass_user(
+    emu: &Emulator,
+    org: &Org,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, config) = project(CIDRS);
-    let scp_args = ["apply", "--yes", "--ou", org.ous[0].as_str()];
-    emu.scpctl()
-        .arg("--config")
-        .arg(&config)
-        .args(scp_args)
-        .assert()
-        .success();
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    // The member account sits under the root; move nothing: the break-glass user's account
-    // chain is root -> account, so put the SCP on the account itself.
+    // The member account sits under the root: put the SCP on the account itself, so the
+    // break-glass user's chain (root -> account) holds it.
     let account_args = ["apply", "--yes", "--account", org.account.as_str()];
     emu.scpctl()
         .arg("--config")
@@ -241,14 +234,112 @@ fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
         .args(account_args)
         .assert()
         .success();
+    let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "[break_glass]\nprincipals = [\"arn:aws:iam::{}:user/breakglass\"]\n",
         org.account
     ));
     std::fs::write(&config, text).unwrap();
+    (dir, config)
+}
+
+#[test]
+fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    let (dir, config) = guide_scp_and_break_glass_user(&emu, &org);
     let fake = FakeSignin::default();
     let url = fake.start();
-    let out = emu
+    let apply = |more: &[&str]| {
+        emu.scpctl()
+            .env("AWS_ENDPOINT_URL_SIGNIN", &url)
+            .arg("--config")
+            .arg(&config)
+            .args(["apply", "--kind", "signin", "--yes", "--root"])
+            .args(more)
+            .assert()
+    };
+    let nothing_written = || {
+        assert!(rcps_named(&emu).is_empty());
+        assert!(!*fake.enabled.lock().unwrap());
+    };
+
+    // The user does not exist in the member account: named, nothing written.
+    let err = stderr_of(&apply(&["--my-ip", "192.0.2.10"]).failure());
+    assert!(
+        err.contains("break-glass IAM user breakglass does not exist in account")
+            && err.contains(&org.account),
+        "{err}"
+    );
+    nothing_written();
+
+    // Untagged: the guide's SCP denies it after authentication, and --allow-self-lockout
+    // does not waive that.
+    let iam = member_iam(&emu, &org.account);
+    create_user(&emu, &iam, "breakglass", &[]);
+    for more in [
+        &["--my-ip", "192.0.2.10"][..],
+        &["--my-ip", "192.0.2.10", "--allow-self-lockout"],
+    ] {
+        let err = stderr_of(&apply(more).failure());
+        assert!(
+            err.contains("would be denied signin:Authenticate (post-auth)")
+                && err.contains("DenyIAMUsersWithoutAccessException")
+                && err.contains("--allow-break-glass-denial"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("would be denied signin:Authenticate (pre-auth)"),
+            "{err}"
+        );
+        nothing_written();
+    }
+
+    // Tagged with the exception under another spelling of the key (IAM compares tag keys
+    // ignoring case): the break-glass check passes. The caller's own check is separate:
+    // without --my-ip it refuses, and --allow-break-glass-denial does not waive it.
+    emu.block_on(async {
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key("accessexception")
+            .value("True")
+            .build()
+            .unwrap();
+        iam.tag_user()
+            .user_name("breakglass")
+            .tags(tag)
+            .send()
+            .await
+            .unwrap();
+    });
+    for more in [&[][..], &["--allow-break-glass-denial"]] {
+        let err = stderr_of(&apply(more).failure());
+        assert!(err.contains("--my-ip was not given"), "{err}");
+        assert!(!err.contains("would be denied"), "{err}");
+        nothing_written();
+    }
+    // --allow-self-lockout waives the caller's own check only: the apply goes through.
+    let done = apply(&["--allow-self-lockout"]).success();
+    let err = stderr_of(&done);
+    assert!(
+        err.contains("--my-ip was not given")
+            && err.contains("deploying anyway: --allow-self-lockout"),
+        "{err}"
+    );
+    assert_eq!(rcps_named(&emu).len(), 1);
+    assert!(*fake.enabled.lock().unwrap());
+    drop(dir);
+}
+
+#[test]
+fn allow_break_glass_denial_waives_the_break_glass_refusal_only() {
+    let emu = Emulator::start();
+    let org = seed_org(&emu, 1);
+    let (dir, config) = guide_scp_and_break_glass_user(&emu, &org);
+    let iam = member_iam(&emu, &org.account);
+    create_user(&emu, &iam, "breakglass", &[]);
+    let fake = FakeSignin::default();
+    let url = fake.start();
+    let done = emu
         .scpctl()
         .env("AWS_ENDPOINT_URL_SIGNIN", &url)
         .arg("--config")
@@ -258,20 +349,21 @@ fn a_break_glass_principal_an_scp_would_deny_stops_the_apply() {
             "--kind",
             "signin",
             "--yes",
+            "--root",
             "--my-ip",
             "192.0.2.10",
-            "--root",
+            "--allow-break-glass-denial",
         ])
         .assert()
-        .failure();
-    let err = stderr_of(&out);
+        .success();
+    let err = stderr_of(&done);
     assert!(
-        err.contains("would be denied signin:Authenticate (post-auth)")
-            && err.contains("DenyIAMUsersWithoutAccessException"),
+        err.contains("DenyIAMUsersWithoutAccessException")
+            && err.contains("deploying anyway: --allow-break-glass-denial"),
         "{err}"
     );
-    assert!(rcps_named(&emu).is_empty());
-    assert!(!*fake.enabled.lock().unwrap());
+    assert_eq!(rcps_named(&emu).len(), 1);
+    assert!(*fake.enabled.lock().unwrap());
     drop(dir);
 }
 
@@ -288,6 +380,10 @@ fn the_guard_judges_the_rcp_already_attached_elsewhere_by_its_new_content() {
         );
         std::fs::write(&config, text).unwrap();
     };
+    // Both break-glass users exist (untagged: no SCP is in force here).
+    let iam = member_iam(&emu, &org.account);
+    create_user(&emu, &iam, "breakglass1", &[]);
+    create_user(&emu, &iam, "breakglass2", &[]);
     let fake = FakeSignin::default();
     let url = fake.start();
     let apply = |target: &[&str]| {

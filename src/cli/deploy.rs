@@ -97,9 +97,15 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "IP")]
     pub my_ip: Option<IpAddr>,
 
-    /// Deploy even though the policy would deny the IAM user running scpctl.
+    /// Deploy even though the policy would deny the IAM user running scpctl (--kind signin:
+    /// even though your own console sign-in could not be shown to stay inside the networks).
     #[arg(long)]
     pub allow_self_lockout: bool,
+
+    /// --kind signin: enable console authorization even though a break-glass principal would
+    /// be denied sign-in, or its IAM user is missing or unreadable.
+    #[arg(long)]
+    pub allow_break_glass_denial: bool,
 
     /// --kind signin: write account-level Sign-In statements in the caller's account (or
     /// --account ID through --role-name) instead of the organization RCP: for the management
