@@ -13,22 +13,16 @@ use scpctl_core::config::Config;
 use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType};
 use scpctl_core::plan::{Change, OrgPolicyType, Plan, TargetId};
 use scpctl_core::signin::{
-    account_statements, arn_matches, break_glass_kind, judge_break_glass, principal_of_caller,
-    BreakGlassKind,
+    arn_matches, break_glass_kind, judge_break_glass, principal_of_caller, BreakGlassKind,
 };
-use serde_json::json;
 
 use crate::aws::iam::{assume_role, caller, Iam};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
 use crate::aws::CallCounter;
-use crate::cli::{ApplyArgs, Cli, OutputFormat};
-use crate::commands::base::confirm::confirm;
+use crate::cli::ApplyArgs;
 use crate::commands::base::org_policies::{self, OrgPolicies};
 use crate::commands::base::policies::Attached;
-use crate::commands::base::session::{self, block_on};
-use crate::exit;
-use crate::load::{load, print_warnings_summary};
 
 /// What every signin plan says, whatever the changes.
 pub const CAVEATS: [&str; 2] = [
@@ -284,106 +278,6 @@ fn cannot_prove(e: anyhow::Error) -> anyhow::Error {
 
 fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
     org_policies::compile(content, kind, name).map_err(cannot_prove)
-}
-
-/// `apply --kind signin --account-policy`: the account's Sign-In statements, then console
-/// authorization for the account; shown first, asked, read back with GetResourcePolicy.
-pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
-    let loaded = load(&cli.config)?;
-    print_warnings_summary(&loaded);
-    let wanted = account_statements(&loaded.config, &loaded.cidrs.set, args.all_principals)
-        .map_err(crate::problems::Problems)?;
-    block_on(async {
-        let counter = session::counter();
-        let base = session::sdk_config(&args.deploy.aws).await;
-        let me = caller(&base, &counter).await?;
-        let account = match args.deploy.targets.accounts.as_slice() {
-            [] => me.account.clone(),
-            [one] => one.clone(),
-            _ => bail!("--account-policy takes at most one --account"),
-        };
-        let sdk = if account == me.account {
-            base
-        } else {
-            assume_role(&base, &account, &args.deploy.identity.role_name).await
-        };
-        let signin = Signin::new(&sdk, &counter);
-        let (missing, extra) = signin.diff(&account, &wanted).await?;
-        let enabled = signin.console_authorization(&account).await?;
-        for c in CAVEATS {
-            errln!("warning: {c}")?;
-        }
-        for s in &extra {
-            errln!(
-                "warning: account {account} holds a statement scpctl does not derive from the config: {} (left alone)",
-                printable(&s.to_string())
-            )?;
-        }
-        let mut changes: Vec<String> = missing
-            .iter()
-            .map(|s| format!("put statement: {s}"))
-            .collect();
-        if !enabled {
-            changes.push(format!("enable console authorization for account {account}: from then on its statements decide console sign-in"));
-        }
-        if cli.output == OutputFormat::Text {
-            if changes.is_empty() {
-                outln!("No changes: account {account} matches the config.")?;
-            } else {
-                outln!("{} change(s) in account {account}:", changes.len())?;
-                for c in &changes {
-                    outln!("  + {}", printable(c))?;
-                }
-            }
-        }
-        if !changes.is_empty() && !args.dry_run {
-            if !enabled && args.my_ip.is_none_or(|ip| !loaded.cidrs.set.contains(ip)) {
-                let principal = principal_of_caller(&me.arn);
-                let exempt = loaded
-                    .config
-                    .break_glass
-                    .principals
-                    .iter()
-                    .any(|p| arn_matches(p, &principal));
-                if !exempt && !args.allow_self_lockout {
-                    bail!("refusing to enable console authorization for account {account}: you ({principal}) are no [break_glass] principal and --my-ip is missing or outside the networks; pass --my-ip IP or --allow-self-lockout. Nothing was changed");
-                }
-            }
-            confirm(
-                args.yes,
-                &format!("Make these {} change(s)?", changes.len()),
-            )?;
-            for s in &missing {
-                let id = signin.put_statement(&account, s).await?;
-                errln!("done: put statement {id}: {s}")?;
-            }
-            if !enabled {
-                signin.enable_console_authorization(&account).await?;
-                errln!("done: console authorization enabled for account {account}")?;
-            }
-        }
-        let policy = if changes.is_empty() || args.dry_run {
-            None
-        } else {
-            signin.resource_policy(&account).await?
-        };
-        match cli.output {
-            OutputFormat::Json => outln!(
-                "{}",
-                json!({"account": account, "changes": changes, "resource_policy": policy, "api_calls": counter.snapshot()})
-            )?,
-            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
-                if let Some(p) = &policy {
-                    outln!(
-                        "Sign-In resource policy of account {account} as AWS holds it:\n{}",
-                        serde_json::to_string_pretty(p)?
-                    )?;
-                }
-            }
-        }
-        tracing::info!("AWS requests: {}", counter.summary());
-        Ok(exit::SUCCESS)
-    })?
 }
 
 #[cfg(test)]
