@@ -1,7 +1,7 @@
 //! The console sign-in half of `plan`/`apply`/`status`/`destroy --kind signin`: console
-//! authorization (AWS Sign-In), the guards run before it is enabled, and the account-level
-//! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
-//! Organizations planner as the SCP (`deploy.rs`).
+//! authorization (AWS Sign-In) and the guards run before it is enabled. The RCP itself goes
+//! through the same Organizations planner as the SCP (`deploy.rs`); the account-level
+//! statements are `account_policy.rs`'s.
 
 use scpctl_core::printable::printable;
 use std::sync::Arc;

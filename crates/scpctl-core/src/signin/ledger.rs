@@ -346,7 +346,7 @@ mod tests {
         let plan = plan_statements(
             &ledger,
             &listed(&[("a", &s), ("x", &s)]),
-            &[s.clone()],
+            std::slice::from_ref(&s),
             true,
         );
         assert!(!plan.writes(), "{plan:?}");
@@ -366,7 +366,7 @@ mod tests {
         assert_eq!(plan.foreign, listed(&[("b", &s)]));
         assert_eq!(plan.ledger.statements[0].statement_id.as_deref(), Some("a"));
         // An intent AWS never saw is forgotten; a wanted statement is simply put again.
-        let plan = plan_statements(&ledger, &[], &[s.clone()], true);
+        let plan = plan_statements(&ledger, &[], std::slice::from_ref(&s), true);
         assert_eq!(plan.puts, vec![s]);
         assert!(plan.ledger.statements.is_empty());
     }
