@@ -107,6 +107,42 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<V
     }
 }
 
+/// Replace one file atomically: the content goes to a new temporary file in the same
+/// directory (created exclusively), is synced, then renamed over `path`, so a crash leaves
+/// either the old file or the new one, never a part. The directory is created if needed.
+pub fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{} names no file", path.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        bail!("cannot write {}: it is a directory", path.display());
+    }
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // A temporary file of a crashed run with the same process id: ours to remove.
+    let _ = std::fs::remove_file(&tmp);
+    let written = (|| -> Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(content)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 fn remove_all(paths: &[PathBuf]) {
     for p in paths {
         let _ = std::fs::remove_file(p);

@@ -16,7 +16,7 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_signin::error::ProvideErrorMetadata;
 use aws_sdk_signin::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
-use scpctl_core::signin::AccountStatement;
+use scpctl_core::signin::{delete_token, AccountStatement};
 
 use super::{error_code, CallCounter};
 
@@ -220,31 +220,6 @@ impl Signin {
         Ok(out)
     }
 
-    /// The statements of `wanted` the account lacks, and those it holds that the config does
-    /// not derive (left alone: Sign-In statements carry no owner tag).
-    pub async fn diff(
-        &self,
-        account: &str,
-        wanted: &[AccountStatement],
-    ) -> Result<(Vec<AccountStatement>, Vec<AccountStatement>)> {
-        let present: Vec<AccountStatement> = self
-            .statements(account)
-            .await?
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect();
-        let missing = wanted
-            .iter()
-            .filter(|s| !present.contains(s))
-            .cloned()
-            .collect();
-        let extra = present
-            .into_iter()
-            .filter(|s| !wanted.contains(s))
-            .collect();
-        Ok((missing, extra))
-    }
-
     /// Create one statement; the deterministic client token makes a retry after a lost answer
     /// create nothing more.
     pub async fn put_statement(&self, account: &str, s: &AccountStatement) -> Result<String> {
@@ -267,6 +242,28 @@ impl Signin {
                     e,
                 )
             })
+    }
+
+    /// Delete one statement by id, with a fixed client token per id (a retry after a lost
+    /// answer is the same request); a statement already gone counts as deleted.
+    pub async fn delete_statement(&self, account: &str, id: &str) -> Result<()> {
+        match self
+            .client
+            .delete_resource_permission_statement()
+            .statement_id(id)
+            .client_token(delete_token(id))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(failed(
+                &format!("DeleteResourcePermissionStatement ({id})"),
+                account,
+                "signin:DeleteResourcePermissionStatement",
+                e,
+            )),
+        }
     }
 
     /// The account's consolidated Sign-In policy as JSON, for showing what AWS holds.

@@ -102,10 +102,23 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "IP")]
     pub my_ip: Option<IpAddr>,
 
-    /// Deploy even though the policy would deny the IAM user running scpctl.
+    /// Deploy even though the policy would deny the IAM user running scpctl (--kind signin:
+    /// even though your own console sign-in could not be shown to stay inside the networks).
     #[arg(long)]
     pub allow_self_lockout: bool,
 
+    /// --kind signin: enable console authorization even though a break-glass principal would
+    /// be denied sign-in, or its IAM user is missing or unreadable.
+    #[arg(long)]
+    pub allow_break_glass_denial: bool,
+
+    #[command(flatten)]
+    pub account: AccountPolicyArgs,
+}
+
+/// `plan|apply --kind signin --account-policy`: one account's Sign-In statements.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AccountPolicyArgs {
     /// --kind signin: write account-level Sign-In statements in the caller's account (or
     /// --account ID through --role-name) instead of the organization RCP: for the management
     /// account, which RCPs never reach, and accounts without AWS Organizations.
@@ -116,6 +129,22 @@ pub struct ApplyArgs {
     /// (IAM users, the root user, federated roles) to the networks, not only IAM users.
     #[arg(long, requires = "account_policy")]
     pub all_principals: bool,
+
+    /// With --account-policy: also delete the statements scpctl wrote (as recorded in
+    /// .scpctl/signin-statements-ACCOUNT.json beside the config) that the config no longer
+    /// derives; never a statement scpctl did not write.
+    #[arg(long, requires = "account_policy")]
+    pub prune: bool,
+}
+
+/// `scpctl plan`: the deploy flags, and the account-level statements' own.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    #[command(flatten)]
+    pub account: AccountPolicyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -147,7 +147,7 @@ Refused before any write, with the target named: a target that does not exist, o
 has [limits] scps_per_target SCPs (10 by default, AWS's quota since 2026-05-15), one with no Allow SCP (normally FullAWSAccess), a policy of the same \
 name that scpctl did not create. Run with management-account credentials (standard AWS chain, or \
 --profile/--region/--endpoint-url).")]
-    Plan(DeployArgs),
+    Plan(PlanArgs),
 
     /// Converge AWS on the config: create or update the policy of --kind (SCP by default) and attach it.
     #[command(long_about = "\

@@ -39,9 +39,13 @@ use crate::networks::{self, PinStyle};
 use crate::policy::one_or_list as list;
 
 mod account;
+mod guard;
+mod ledger;
 mod scenario;
 
 pub use account::{account_statements, excluded_principal_ok, AccountStatement};
+pub use guard::{break_glass_kind, break_glass_request, judge_break_glass, BreakGlassKind};
+pub use ledger::{delete_token, plan_statements, Ledger, LedgerEntry, StatementPlan};
 pub use scenario::{scenario, ConsoleCase};
 
 pub const SID_CONSOLE: &str = "DenyConsoleSignInOutsideExpectedNetworks";

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_signin::error::ErrorMetadata;
 use aws_sdk_signin::operation::delete_console_authorization_configuration::DeleteConsoleAuthorizationConfigurationError;
+use aws_sdk_signin::operation::delete_resource_permission_statement::{
+    DeleteResourcePermissionStatementError, DeleteResourcePermissionStatementOutput,
+};
 use aws_sdk_signin::operation::get_console_authorization_configuration::{
     GetConsoleAuthorizationConfigurationError, GetConsoleAuthorizationConfigurationOutput,
 };
@@ -21,6 +24,8 @@ use aws_sdk_signin::types::error::{
 use aws_sdk_signin::types::{OAuth2ErrorCode, PermissionStatementSummary};
 use aws_sdk_signin::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+use scpctl_core::signin::{plan_statements, Ledger};
 
 use super::*;
 
@@ -223,10 +228,11 @@ fn statements_are_put_with_their_fields_and_a_rerun_puts_nothing() {
     );
     let s = Signin::from_client(client);
     rt().block_on(async {
-        let (missing, extra) = s.diff("111122223333", &wanted).await.unwrap();
-        assert_eq!(missing, wanted);
-        assert!(extra.is_empty());
-        for m in &missing {
+        let present = s.statements("111122223333").await.unwrap();
+        let plan = plan_statements(&Ledger::new("111122223333"), &present, &wanted, true);
+        assert_eq!(plan.puts, wanted);
+        assert!(plan.foreign.is_empty() && plan.deletes.is_empty());
+        for m in &plan.puts {
             s.put_statement("111122223333", m).await.unwrap();
         }
     });
@@ -277,9 +283,126 @@ fn statements_are_put_with_their_fields_and_a_rerun_puts_nothing() {
     });
     let client = mock_client!(aws_sdk_signin, RuleMode::MatchAny, [&listed, &put]);
     let s = Signin::from_client(client);
-    let (missing, extra) = rt().block_on(s.diff("111122223333", &wanted)).unwrap();
-    assert!(missing.is_empty(), "{missing:?}");
-    assert!(extra.is_empty(), "{extra:?}");
+    let present = rt().block_on(s.statements("111122223333")).unwrap();
+    let plan = plan_statements(&Ledger::new("111122223333"), &present, &wanted, true);
+    assert!(!plan.writes(), "{plan:?}");
+    assert!(plan.foreign.is_empty(), "{plan:?}");
     assert_eq!(listed.num_calls(), 1);
     assert_eq!(put.num_calls(), 0);
+}
+
+fn not_found() -> DeleteResourcePermissionStatementError {
+    DeleteResourcePermissionStatementError::ResourceNotFoundException(
+        ResourceNotFoundException::builder()
+            .message("no such statement")
+            .error(OAuth2ErrorCode::ResourceNotFound)
+            .meta(meta("ResourceNotFoundException"))
+            .build()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn prune_deletes_only_the_ledgers_statements_with_a_fixed_token_and_gone_is_done() {
+    let account = "111122223333";
+    let ours = AccountStatement {
+        source_ip: Some("198.51.100.0/24".into()),
+        ..AccountStatement::default()
+    };
+    let kept = AccountStatement {
+        source_ip: Some("192.0.2.0/24".into()),
+        ..AccountStatement::default()
+    };
+    let listed = mock!(Client::list_resource_permission_statements).then_output(|| {
+        ListResourcePermissionStatementsOutput::builder()
+            .permission_statements(summary(
+                "kept",
+                "NotIpAddress",
+                "aws:SourceIp",
+                "192.0.2.0/24",
+            ))
+            .permission_statements(summary(
+                "ours",
+                "NotIpAddress",
+                "aws:SourceIp",
+                "198.51.100.0/24",
+            ))
+            .permission_statements(summary(
+                "theirs",
+                "NotIpAddress",
+                "aws:SourceIp",
+                "203.0.113.0/24",
+            ))
+            .build()
+            .unwrap()
+    });
+    // The first delete's answer is lost (the call fails at the service's end after deleting);
+    // the retry of the same request finds it gone: done.
+    let token = scpctl_core::signin::delete_token("ours");
+    let delete = mock!(Client::delete_resource_permission_statement)
+        .sequence()
+        .output(|| DeleteResourcePermissionStatementOutput::builder().build())
+        .error(not_found)
+        .build();
+    let strict = {
+        let token = token.clone();
+        mock!(Client::delete_resource_permission_statement)
+            .match_requests(move |r| {
+                r.statement_id() != Some("ours") || r.client_token() != Some(token.as_str())
+            })
+            .then_error(|| -> DeleteResourcePermissionStatementError {
+                panic!("a delete other than statement ours with its fixed token")
+            })
+    };
+    let client = mock_client!(
+        aws_sdk_signin,
+        RuleMode::MatchAny,
+        [&listed, &strict, &delete]
+    );
+    let s = Signin::from_client(client);
+    let mut ledger = Ledger::new(account);
+    ledger.record_answer(&kept, "kept");
+    ledger.record_answer(&ours, "ours");
+    rt().block_on(async {
+        let present = s.statements(account).await.unwrap();
+        let plan = plan_statements(&ledger, &present, std::slice::from_ref(&kept), true);
+        assert_eq!(plan.deletes, vec![("ours".to_string(), ours.clone())]);
+        assert_eq!(plan.foreign.len(), 1);
+        assert_eq!(plan.foreign[0].0, "theirs");
+        for (id, _) in &plan.deletes {
+            s.delete_statement(account, id).await.unwrap();
+            // A crash before the ledger was written: the next run deletes again, and the
+            // statement being gone counts as deleted.
+            s.delete_statement(account, id).await.unwrap();
+        }
+    });
+    assert_eq!(delete.num_calls(), 2);
+    assert_eq!(strict.num_calls(), 0);
+}
+
+#[test]
+fn a_refused_delete_names_the_statement_and_the_permission() {
+    let delete = mock!(Client::delete_resource_permission_statement).then_error(|| {
+        DeleteResourcePermissionStatementError::AccessDeniedException(
+            AccessDeniedException::builder()
+                .message("not authorized")
+                .error(OAuth2ErrorCode::InsufficientPermissions)
+                .meta(meta("AccessDeniedException"))
+                .build()
+                .unwrap(),
+        )
+    });
+    let client = mock_client!(aws_sdk_signin, [&delete]);
+    let err = rt()
+        .block_on(Signin::from_client(client).delete_statement("111122223333", "sid-1"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("DeleteResourcePermissionStatement (sid-1)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("signin:DeleteResourcePermissionStatement on 111122223333 was refused"),
+        "{err}"
+    );
 }

@@ -17,7 +17,9 @@ use crate::aws::iam::{caller, Iam};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
 use crate::aws::CallCounter;
-use crate::cli::{ApplyArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat};
+use crate::cli::{
+    ApplyArgs, Cli, DeployArgs, DestroyArgs, DetachArgs, Kind, OutputFormat, PlanArgs,
+};
 use crate::commands::base::confirm::{confirm_changes, plan_errors};
 use crate::commands::base::kinds::{org_type, policy_kind};
 use crate::commands::base::load::load_and_render;
@@ -242,21 +244,30 @@ async fn plan_and_maybe_apply(
     Ok(exit::SUCCESS)
 }
 
-pub fn plan(cli: &Cli, args: &DeployArgs) -> Result<u8> {
-    block_on(plan_and_maybe_apply(cli, args, None))?
+pub fn plan(cli: &Cli, args: &PlanArgs) -> Result<u8> {
+    if args.account.account_policy {
+        signin_only(&args.deploy)?;
+        return super::account_policy::run(cli, &args.deploy, &args.account, None);
+    }
+    block_on(plan_and_maybe_apply(cli, &args.deploy, None))?
 }
 
 pub fn apply(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
-    if args.account_policy {
-        if args.deploy.identity.kind != Kind::Signin {
-            return Err(Usage(Problems(vec![
-                "--account-policy applies to --kind signin only".into(),
-            ]))
-            .into());
-        }
-        return super::signin::account_policy(cli, args);
+    if args.account.account_policy {
+        signin_only(&args.deploy)?;
+        return super::account_policy::run(cli, &args.deploy, &args.account, Some(args));
     }
     block_on(plan_and_maybe_apply(cli, &args.deploy, Some(args)))?
+}
+
+fn signin_only(args: &DeployArgs) -> Result<()> {
+    if args.identity.kind != Kind::Signin {
+        return Err(Usage(Problems(vec![
+            "--account-policy applies to --kind signin only".into(),
+        ]))
+        .into());
+    }
+    Ok(())
 }
 
 /// Run a detach or destroy plan: show, confirm, execute. `nothing` says why an empty plan has

@@ -2,6 +2,7 @@
 //! SCP and of the console sign-in RCP (`--kind signin`, with console authorization), and the
 //! guards that refuse to lock the caller out.
 
+mod account_policy;
 mod deploy;
 mod signin;
 mod status;

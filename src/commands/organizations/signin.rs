@@ -1,7 +1,7 @@
 //! The console sign-in half of `plan`/`apply`/`status`/`destroy --kind signin`: console
-//! authorization (AWS Sign-In), the guards run before it is enabled, and the account-level
-//! statements (`apply --kind signin --account-policy`). The RCP itself goes through the same
-//! Organizations planner as the SCP (`deploy.rs`).
+//! authorization (AWS Sign-In) and the guards run before it is enabled. The RCP itself goes
+//! through the same Organizations planner as the SCP (`deploy.rs`); the account-level
+//! statements are `account_policy.rs`'s.
 
 use scpctl_core::printable::printable;
 use std::sync::Arc;
@@ -10,25 +10,19 @@ use anyhow::{bail, Result};
 use aws_config::SdkConfig;
 use scpctl_core::cidr::CidrSet;
 use scpctl_core::config::Config;
-use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType, SetVerdict};
+use scpctl_core::eval::{CompiledPolicy, PolicySet, PolicyType};
 use scpctl_core::plan::{Change, OrgPolicyType, Plan, TargetId};
 use scpctl_core::signin::{
-    account_statements, arn_matches, principal_of_caller, principal_type, request, sample, Origin,
-    Phase, ACTIONS,
+    arn_matches, break_glass_kind, judge_break_glass, principal_of_caller, BreakGlassKind,
 };
-use serde_json::json;
 
-use crate::aws::iam::{assume_role, caller};
+use crate::aws::iam::{assume_role, caller, Iam};
 use crate::aws::orgs::Orgs;
 use crate::aws::signin::Signin;
 use crate::aws::CallCounter;
-use crate::cli::{ApplyArgs, Cli, OutputFormat};
-use crate::commands::base::confirm::confirm;
+use crate::cli::ApplyArgs;
 use crate::commands::base::org_policies::{self, OrgPolicies};
 use crate::commands::base::policies::Attached;
-use crate::commands::base::session::{self, block_on};
-use crate::exit;
-use crate::load::{load, print_warnings_summary};
 
 /// What every signin plan says, whatever the changes.
 pub const CAVEATS: [&str; 2] = [
@@ -67,6 +61,10 @@ pub async fn execute_console(signin: &Signin, plan: &Plan) -> Result<usize> {
 /// targets), and the caller must be inside the networks or break-glass. Refusals name the
 /// principal, phase, action and the policy and statement that deny. scpctl's own RCP is
 /// evaluated with its new content everywhere: where it is attached already and at the targets.
+/// A break-glass IAM user named exactly is judged with its tags, read in its account
+/// (`--role-name` for a member account); a pattern over users is judged without tags.
+/// `--allow-break-glass-denial` waives the break-glass refusals, `--allow-self-lockout` the
+/// caller's own.
 #[allow(clippy::too_many_arguments)]
 pub async fn guard(
     sdk: &SdkConfig,
@@ -78,21 +76,22 @@ pub async fn guard(
     targets: &[TargetId],
     apply: &ApplyArgs,
 ) -> Result<()> {
-    let mut problems = Vec::new();
+    let mut mine = Vec::new();
+    let mut break_glass = Vec::new();
     // The caller.
     let me = caller(sdk, counter).await?;
     let principal = principal_of_caller(&me.arn);
-    let break_glass = config
+    let exempt = config
         .break_glass
         .principals
         .iter()
         .any(|p| arn_matches(p, &principal));
-    if !break_glass {
+    if !exempt {
         match apply.my_ip {
-            None => problems.push(format!(
+            None => mine.push(format!(
                 "you ({principal}) are no [break_glass] principal and --my-ip was not given: pass your public address as AWS sees it (--my-ip IP) so scpctl can check you stay inside the networks"
             )),
-            Some(ip) if !cidrs.contains(ip) => problems.push(format!(
+            Some(ip) if !cidrs.contains(ip) => mine.push(format!(
                 "your address {ip} is outside the networks and you ({principal}) are no [break_glass] principal: once console authorization is on, your console sign-in from there would be refused"
             )),
             Some(_) => {}
@@ -138,6 +137,31 @@ pub async fn guard(
             }
             chains
         };
+        let tags = match break_glass_kind(bg) {
+            BreakGlassKind::ExactUser { account, name } => {
+                let role = &apply.deploy.identity.role_name;
+                match break_glass_tags(sdk, counter, &me.account, account, name, role).await {
+                    Ok(Some(tags)) => tags,
+                    Ok(None) => {
+                        break_glass.push(format!(
+                            "break-glass IAM user {name} does not exist in account {account} (IAM ListUserTags: NoSuchEntity): nobody can sign in as {bg}"
+                        ));
+                        continue;
+                    }
+                    Err(e) => {
+                        break_glass.push(format!(
+                            "the tags of break-glass IAM user {name} in account {account} could not be read, so its console sign-in cannot be judged: {e:#}"
+                        ));
+                        continue;
+                    }
+                }
+            }
+            BreakGlassKind::UserPattern => {
+                errln!("note: {bg} is a pattern over IAM users: their tags are not read, so it is judged as an untagged user")?;
+                Vec::new()
+            }
+            BreakGlassKind::Other => Vec::new(),
+        };
         for chain in chains {
             let mut set = PolicySet::new();
             let mut rcp_levels = Vec::new();
@@ -162,45 +186,73 @@ pub async fn guard(
             for (name, rcps) in rcp_levels {
                 set.add_shared_level(name, false, rcps);
             }
-            let arn = sample(bg);
-            for phase in [Phase::PreAuth, Phase::PostAuth] {
-                for action in ACTIONS {
-                    let mut ctx = request(action, phase, Some(&arn), &Origin::ip(&outside))
-                        .with("aws:RequestedRegion", crate::aws::signin::SIGNIN_REGION);
-                    if phase == Phase::PostAuth {
-                        ctx = ctx.with("aws:PrincipalType", principal_type(&arn));
-                    }
-                    match set.decide(&ctx) {
-                        SetVerdict::NotDenied { .. } => {}
-                        SetVerdict::Explicit {
-                            policy, statement, ..
-                        } => problems.push(format!(
-                            "break-glass {bg} would be denied {action} ({}) from outside the networks by {statement} in {policy}",
-                            phase.name()
-                        )),
-                        SetVerdict::Implicit { level } => problems.push(format!(
-                            "break-glass {bg} would be denied {action} ({}): no SCP at {level} allows it",
-                            phase.name()
-                        )),
-                    }
-                }
+            break_glass.extend(judge_break_glass(
+                &set,
+                bg,
+                &tags,
+                &outside,
+                crate::aws::signin::SIGNIN_REGION,
+            ));
+        }
+    }
+    break_glass.dedup();
+    let refusals = [
+        (
+            break_glass,
+            apply.allow_break_glass_denial,
+            "--allow-break-glass-denial",
+            "Fix the policies, grant the exception tag to the break-glass IAM user, or pass --allow-break-glass-denial",
+        ),
+        (
+            mine,
+            apply.allow_self_lockout,
+            "--allow-self-lockout",
+            "Pass --my-ip with an address inside the networks, deploy as a break-glass principal, or pass --allow-self-lockout",
+        ),
+    ];
+    let mut refused = Vec::new();
+    let mut fixes = Vec::new();
+    for (problems, allowed, flag, fix) in refusals {
+        if problems.is_empty() {
+            continue;
+        }
+        if allowed {
+            for p in &problems {
+                errln!("warning: {p} (deploying anyway: {flag})")?;
             }
+        } else {
+            refused.extend(problems);
+            fixes.push(fix);
         }
     }
-    problems.dedup();
-    if problems.is_empty() {
-        return Ok(());
-    }
-    if apply.allow_self_lockout {
-        for p in &problems {
-            errln!("warning: {p} (deploying anyway: --allow-self-lockout)")?;
-        }
+    if refused.is_empty() {
         return Ok(());
     }
     bail!(
-        "refusing to enable console authorization: once it is on, every SCP and RCP that denies the Sign-In actions applies to console sign-in too:\n  - {}\n  Fix the policies (or grant the exception tag to a break-glass IAM user; its tags are not read here), or pass --allow-self-lockout. Nothing was changed",
-        problems.join("\n  - ")
+        "refusing to enable console authorization: once it is on, every SCP and RCP that denies the Sign-In actions applies to console sign-in too:\n  - {}\n  {}. Nothing was changed",
+        refused.join("\n  - "),
+        fixes.join("; ")
     )
+}
+
+/// A break-glass IAM user's tags, read in its account: directly in the caller's own, through
+/// `role` elsewhere. `None`: no such user.
+async fn break_glass_tags(
+    sdk: &SdkConfig,
+    counter: &CallCounter,
+    own_account: &str,
+    account: &str,
+    name: &str,
+    role: &str,
+) -> Result<Option<Vec<(String, String)>>> {
+    if account == own_account {
+        return Iam::new(sdk, counter).user_tags(name).await;
+    }
+    let member = assume_role(sdk, account, role).await;
+    Iam::new(&member, counter)
+        .user_tags(name)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:#} (read through role {role} in account {account})"))
 }
 
 /// The RCPs of one level once apply is done: scpctl's own (the same name) carries the new
@@ -226,106 +278,6 @@ fn cannot_prove(e: anyhow::Error) -> anyhow::Error {
 
 fn compile(content: &str, kind: PolicyType, name: &str) -> Result<CompiledPolicy> {
     org_policies::compile(content, kind, name).map_err(cannot_prove)
-}
-
-/// `apply --kind signin --account-policy`: the account's Sign-In statements, then console
-/// authorization for the account; shown first, asked, read back with GetResourcePolicy.
-pub fn account_policy(cli: &Cli, args: &ApplyArgs) -> Result<u8> {
-    let loaded = load(&cli.config)?;
-    print_warnings_summary(&loaded);
-    let wanted = account_statements(&loaded.config, &loaded.cidrs.set, args.all_principals)
-        .map_err(crate::problems::Problems)?;
-    block_on(async {
-        let counter = session::counter();
-        let base = session::sdk_config(&args.deploy.aws).await;
-        let me = caller(&base, &counter).await?;
-        let account = match args.deploy.targets.accounts.as_slice() {
-            [] => me.account.clone(),
-            [one] => one.clone(),
-            _ => bail!("--account-policy takes at most one --account"),
-        };
-        let sdk = if account == me.account {
-            base
-        } else {
-            assume_role(&base, &account, &args.deploy.identity.role_name).await
-        };
-        let signin = Signin::new(&sdk, &counter);
-        let (missing, extra) = signin.diff(&account, &wanted).await?;
-        let enabled = signin.console_authorization(&account).await?;
-        for c in CAVEATS {
-            errln!("warning: {c}")?;
-        }
-        for s in &extra {
-            errln!(
-                "warning: account {account} holds a statement scpctl does not derive from the config: {} (left alone)",
-                printable(&s.to_string())
-            )?;
-        }
-        let mut changes: Vec<String> = missing
-            .iter()
-            .map(|s| format!("put statement: {s}"))
-            .collect();
-        if !enabled {
-            changes.push(format!("enable console authorization for account {account}: from then on its statements decide console sign-in"));
-        }
-        if cli.output == OutputFormat::Text {
-            if changes.is_empty() {
-                outln!("No changes: account {account} matches the config.")?;
-            } else {
-                outln!("{} change(s) in account {account}:", changes.len())?;
-                for c in &changes {
-                    outln!("  + {}", printable(c))?;
-                }
-            }
-        }
-        if !changes.is_empty() && !args.dry_run {
-            if !enabled && args.my_ip.is_none_or(|ip| !loaded.cidrs.set.contains(ip)) {
-                let principal = principal_of_caller(&me.arn);
-                let exempt = loaded
-                    .config
-                    .break_glass
-                    .principals
-                    .iter()
-                    .any(|p| arn_matches(p, &principal));
-                if !exempt && !args.allow_self_lockout {
-                    bail!("refusing to enable console authorization for account {account}: you ({principal}) are no [break_glass] principal and --my-ip is missing or outside the networks; pass --my-ip IP or --allow-self-lockout. Nothing was changed");
-                }
-            }
-            confirm(
-                args.yes,
-                &format!("Make these {} change(s)?", changes.len()),
-            )?;
-            for s in &missing {
-                let id = signin.put_statement(&account, s).await?;
-                errln!("done: put statement {id}: {s}")?;
-            }
-            if !enabled {
-                signin.enable_console_authorization(&account).await?;
-                errln!("done: console authorization enabled for account {account}")?;
-            }
-        }
-        let policy = if changes.is_empty() || args.dry_run {
-            None
-        } else {
-            signin.resource_policy(&account).await?
-        };
-        match cli.output {
-            OutputFormat::Json => outln!(
-                "{}",
-                json!({"account": account, "changes": changes, "resource_policy": policy, "api_calls": counter.snapshot()})
-            )?,
-            OutputFormat::Text | OutputFormat::Jsonl | OutputFormat::Html => {
-                if let Some(p) = &policy {
-                    outln!(
-                        "Sign-In resource policy of account {account} as AWS holds it:\n{}",
-                        serde_json::to_string_pretty(p)?
-                    )?;
-                }
-            }
-        }
-        tracing::info!("AWS requests: {}", counter.summary());
-        Ok(exit::SUCCESS)
-    })?
 }
 
 #[cfg(test)]

@@ -9,14 +9,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cidr::{parse_cidr, CidrOptions, CidrSet};
 use crate::config::Config;
 use crate::origin::Origin;
 
 /// One resource permission statement, as its request fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountStatement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
