@@ -546,7 +546,10 @@ fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
         .assert()
         .failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("--output html is for `impact` only"), "{err}");
+    assert!(
+        err.contains("--output html is for `impact` and `denials` only"),
+        "{err}"
+    );
     let a = run.impact("jsonl", &["--out", "x.jsonl"]).failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("--out x.jsonl"), "{err}");
