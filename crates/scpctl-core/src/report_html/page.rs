@@ -33,7 +33,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
 .card b{display:block;font-size:20px}.card.hot b{color:var(--warn)}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
-th{background:var(--card);cursor:pointer;user-select:none;white-space:nowrap}table.sort td:first-child{min-width:16em}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:var(--card);cursor:pointer;user-select:none;white-space:nowrap}table.sort td:first-child{min-width:16em}td.n,th.n,.num9 td:nth-child(n+2):nth-child(-n+10){text-align:right;font-variant-numeric:tabular-nums}
 details{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:2px 8px}summary{cursor:pointer;padding:4px 0;font-weight:600}
 svg{max-width:100%;height:auto}svg text{fill:var(--fg);font-size:11px}svg .axis{stroke:var(--line)}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
