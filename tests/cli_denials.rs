@@ -286,3 +286,78 @@ fn athena_and_a_bad_policy_id_are_usage_errors() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("--policy-dir"), "{err}");
 }
+
+/// `--out` writes the report (it was ignored before), the same bytes as stdout, in every
+/// whole-document format; with jsonl it is refused before anything is read.
+#[test]
+fn out_writes_the_report_that_stdout_would_show() {
+    let (dir, config, tags) = project();
+    let file = dir.path().join("forms.json");
+    std::fs::write(&file, log_file(&forms())).unwrap();
+    for (format, name) in [("text", "r.txt"), ("json", "r.json"), ("html", "r.html")] {
+        let target = dir.path().join("out").join(name);
+        let args: [&dyn AsRef<std::ffi::OsStr>; 7] = [
+            &file,
+            &"--tags-file",
+            &tags,
+            &"--policy-id",
+            &OURS,
+            &"--out",
+            &target,
+        ];
+        let stdout = run(&config, format, "denials", &args);
+        assert!(
+            stdout.is_empty(),
+            "{format}: --out writes the file, not stdout"
+        );
+        let written = std::fs::read(&target).unwrap();
+        let printed = run(&config, format, "denials", &args[..5]);
+        assert_eq!(written, printed, "{format}");
+    }
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/r.json")).unwrap()).unwrap();
+    // The three buckets add up the same per statement, per day and in the totals.
+    let t = &doc["totals"];
+    for bucket in [
+        "refused_and_predicted",
+        "refused_not_predicted",
+        "predicted_but_succeeded",
+    ] {
+        let sum = |key: &str| -> u64 {
+            doc[key]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|b| b[bucket].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(sum("by_statement"), t[bucket].as_u64().unwrap(), "{doc}");
+        assert_eq!(sum("by_day"), t[bucket].as_u64().unwrap(), "{doc}");
+    }
+    assert_eq!(t["refused_not_predicted"], 1);
+    assert_eq!(
+        principal(&doc, &user("u1"))["addresses"],
+        json!([{"address": "198.51.100.7", "count": 1}])
+    );
+    assert_eq!(
+        principal(&doc, &user("u1"))["actions"],
+        json!([{"action": "iam:ListRoles", "count": 1}])
+    );
+    let html = std::fs::read_to_string(dir.path().join("out/r.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("<b id=\"t-refused\">{}</b>", t["refused"])));
+
+    let refused = Command::cargo_bin("scpctl")
+        .unwrap()
+        .arg("--config")
+        .arg(&config)
+        .args(["--output", "jsonl", "denials", "--policy-id", OURS])
+        .arg(&file)
+        .args(["--out", "x.jsonl"])
+        .current_dir(dir.path())
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(err.contains("--out x.jsonl"), "{err}");
+    assert!(!dir.path().join("x.jsonl").exists());
+}

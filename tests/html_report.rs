@@ -4,17 +4,17 @@
 //! never runs; the page makes no network request; a 1280x800 screenshot is not blank; 10,000
 //! principals make a page under 5 MB.
 //!
+//! The browser helpers are shared with `tests/html_denials.rs` (`tests/browser/mod.rs`).
 //! `SCPCTL_WRITE_SCREENSHOT=1` also copies the demo report's screenshot to
 //! `docs/impact-report.png`, the picture in the README.
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod browser;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use assert_cmd::Command;
+use browser::*;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -23,70 +23,6 @@ const SANDBOX: &str = "333333333333";
 const DATA: &str = "444444444444";
 const MANAGEMENT: &str = "111111111111";
 const CIDRS: &str = r#"["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1234::/48"]"#;
-
-/// The browser, or a failure that says how to get it: never a skip.
-fn chromium() -> PathBuf {
-    let install = "install it with `apt-get install -y chromium` (scripts/test.sh does, as root) \
-                   or point SCPCTL_CHROMIUM at a Chromium binary";
-    match std::env::var_os("SCPCTL_CHROMIUM") {
-        Some(p) => {
-            let p = PathBuf::from(p);
-            assert!(
-                p.is_file(),
-                "SCPCTL_CHROMIUM={} is not a file: {install}",
-                p.display()
-            );
-            p
-        }
-        None => {
-            // A developer's machine: take `chromium` from PATH when it is there.
-            let found = std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join("chromium"))
-                    .find(|p| p.is_file())
-            });
-            match found {
-                Some(p) if std::env::var_os("CI").is_none() => p,
-                _ => panic!(
-                    "headless Chromium not found (SCPCTL_CHROMIUM unset{}): {install}",
-                    if std::env::var_os("CI").is_some() {
-                        ", and CI must set it"
-                    } else {
-                        ""
-                    }
-                ),
-            }
-        }
-    }
-}
-
-/// Run Chromium headless on `page` with extra arguments; its stdout.
-fn browse(page: &Path, args: &[&str]) -> String {
-    let profile = TempDir::new().unwrap();
-    let out = std::process::Command::new(chromium())
-        .args(["--headless", "--disable-gpu", "--no-sandbox"])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args([
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-default-apps",
-            "--force-color-profile=srgb",
-            "--hide-scrollbars",
-        ])
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("Chromium starts");
-    assert!(
-        out.status.success(),
-        "Chromium failed on {}: {}",
-        page.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn record(i: usize, account: &str, user: &str, ip: &str, day: u32, event: (&str, &str)) -> Value {
     json!({
@@ -242,14 +178,6 @@ impl Run {
     }
 }
 
-/// Text as Chromium serialises a text node (`&`, `<`, `>` and no-break spaces escaped).
-fn dom_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\u{a0}', "&nbsp;")
-}
-
 fn denied_total(p: &Value) -> u64 {
     p["denied"]
         .as_object()
@@ -257,27 +185,6 @@ fn denied_total(p: &Value) -> u64 {
         .values()
         .map(|v| v.as_u64().unwrap())
         .sum()
-}
-
-/// Counts the connections a page opens to a loopback port.
-fn listener() -> (u16, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counted = hits.clone();
-    std::thread::spawn(move || {
-        for mut c in l.incoming().flatten() {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 1024];
-            let _ = c.set_read_timeout(Some(Duration::from_millis(200)));
-            let _ = c.read(&mut buf);
-            let _ = std::io::Write::write_all(
-                &mut c,
-                b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-            );
-        }
-    });
-    (port, hits)
 }
 
 #[test]
@@ -397,25 +304,7 @@ fn the_demo_report_renders_in_chromium_with_the_json_numbers_safely_and_offline(
     assert_eq!(sum, totals["denied"].as_u64().unwrap());
 
     // A 1280x800 screenshot that is not blank.
-    let shot = run.dir.path().join("shot.png");
-    browse(
-        &page,
-        &[
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1280,800",
-        ],
-    );
-    let (w, h, colours, dominant) = png_stats(&std::fs::read(&shot).unwrap());
-    assert_eq!((w, h), (1280, 800));
-    assert!(colours > 20, "{colours} colours: a blank page");
-    assert!(
-        dominant < 0.97,
-        "one colour covers {dominant:.3} of the page"
-    );
-    if std::env::var_os("SCPCTL_WRITE_SCREENSHOT").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/impact-report.png");
-        std::fs::copy(&shot, docs).unwrap();
-    }
+    screenshot(&page, &run.dir.path().join("shot.png"), "impact-report.png");
 }
 
 #[test]
@@ -442,9 +331,7 @@ fn ten_thousand_principals_make_a_page_under_5_mb_that_chromium_loads() {
     assert_eq!(json["principals"].as_array().unwrap().len(), 10_000);
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 5_000_000, "{size} bytes");
-    let started = Instant::now();
-    let dom = browse(&page, &["--dump-dom"]);
-    let took = started.elapsed();
+    let (dom, took) = timed_dump(&page);
     eprintln!(
         "10,000 principals: page {size} bytes, Chromium --dump-dom in {:.2?}",
         took
@@ -463,79 +350,6 @@ fn ten_thousand_principals_make_a_page_under_5_mb_that_chromium_loads() {
     assert_eq!(dom.matches("<tr><td>arn:aws:iam::5555").count(), 10_000);
 }
 
-/// Width, height, distinct colours and the share of the most common one, from a PNG of 8-bit
-/// RGB or RGBA (what Chromium writes), decoded here with flate2.
-fn png_stats(png: &[u8]) -> (u32, u32, usize, f64) {
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    let mut pos = 8;
-    let (mut w, mut h, mut channels) = (0u32, 0u32, 0usize);
-    let mut idat = Vec::new();
-    while pos + 8 <= png.len() {
-        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-        let kind = &png[pos + 4..pos + 8];
-        let data = &png[pos + 8..pos + 8 + len];
-        match kind {
-            b"IHDR" => {
-                w = u32::from_be_bytes(data[0..4].try_into().unwrap());
-                h = u32::from_be_bytes(data[4..8].try_into().unwrap());
-                assert_eq!(data[8], 8, "bit depth");
-                assert_eq!(data[12], 0, "interlaced");
-                channels = match data[9] {
-                    2 => 3,
-                    6 => 4,
-                    t => panic!("colour type {t}"),
-                };
-            }
-            b"IDAT" => idat.extend_from_slice(data),
-            _ => {}
-        }
-        pos += 12 + len;
-    }
-    let mut raw = Vec::new();
-    flate2::read::ZlibDecoder::new(&idat[..])
-        .read_to_end(&mut raw)
-        .unwrap();
-    let stride = w as usize * channels;
-    assert_eq!(raw.len(), (stride + 1) * h as usize);
-    let mut prev = vec![0u8; stride];
-    let mut counts: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-    for y in 0..h as usize {
-        let filter = raw[y * (stride + 1)];
-        let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
-        let mut cur = vec![0u8; stride];
-        for x in 0..stride {
-            let a = if x >= channels { cur[x - channels] } else { 0 } as i16;
-            let b = prev[x] as i16;
-            let c = if x >= channels { prev[x - channels] } else { 0 } as i16;
-            let predictor = match filter {
-                0 => 0,
-                1 => a,
-                2 => b,
-                3 => (a + b) / 2,
-                4 => {
-                    let p = a + b - c;
-                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
-                    if pa <= pb && pa <= pc {
-                        a
-                    } else if pb <= pc {
-                        b
-                    } else {
-                        c
-                    }
-                }
-                f => panic!("filter {f}"),
-            };
-            cur[x] = line[x].wrapping_add(predictor as u8);
-        }
-        for px in cur.chunks(channels) {
-            *counts.entry(px[..3].to_vec()).or_default() += 1;
-        }
-        prev = cur;
-    }
-    let dominant = *counts.values().max().unwrap() as f64 / (w as f64 * h as f64);
-    (w, h, counts.len(), dominant)
-}
-
 #[test]
 fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
     let run = Run::new(&demo(9).0, &demo(9).1);
@@ -546,7 +360,10 @@ fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
         .assert()
         .failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("--output html is for `impact` only"), "{err}");
+    assert!(
+        err.contains("--output html is for `impact` and `denials` only"),
+        "{err}"
+    );
     let a = run.impact("jsonl", &["--out", "x.jsonl"]).failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("--out x.jsonl"), "{err}");

@@ -24,8 +24,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
         errln!("error: --output jsonl is for `impact` and `denials` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
-    if cli.output == OutputFormat::Html && !matches!(cli.command, Command::Impact(_)) {
-        errln!("error: --output html is for `impact` only; use text or json")?;
+    if cli.output == OutputFormat::Html
+        && !matches!(cli.command, Command::Impact(_) | Command::Denials(_))
+    {
+        errln!("error: --output html is for `impact` and `denials` only; use text or json")?;
         return Ok(crate::exit::USAGE);
     }
     match &cli.command {

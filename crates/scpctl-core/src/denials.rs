@@ -1,9 +1,9 @@
 //! `denials`: what was actually refused, and by which policy. Pure: the command layer reads
 //! trail files or S3 objects with [`crate::impact::read_records`], replays each record through
 //! the rendered policy with [`crate::impact::Replayer::replay`] (the prediction), and hands
-//! both to [`Attributor::observe`]; the observations go into a [`DenialTally`], whose value the
-//! text, JSON and JSONL printers show, and whose [`DenialTally::unexpected`] feeds
-//! `rollout next`'s gate.
+//! both to [`Attributor::observe`]; the observations go into a [`tally::DenialTally`] (per
+//! account and principal, per statement, per day), whose value the text, JSON, JSONL and HTML
+//! printers show, and whose [`tally::DenialTally::unexpected`] feeds `rollout next`'s gate.
 //!
 //! The message forms (IAM User Guide, "Troubleshooting access denied error messages"; AWS
 //! Security Blog, "Enhanced access denied error messages with policy ARNs", January 2026):
@@ -14,8 +14,6 @@
 //! allows ...` for an implicit deny, and a bare `Access Denied` (S3 among others). Several
 //! policies of one type are not counted, and of several types one is named: a message naming
 //! another policy does not prove scpctl's would not have denied too.
-
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -35,9 +33,6 @@ pub const REFUSAL_CODES: [&str; 7] = [
     "AuthorizationError",
     "AuthorizationErrorException",
 ];
-
-/// Event ids kept per principal and bucket; beyond that they are only counted.
-pub const EVENTS_PER_PRINCIPAL: usize = 50;
 
 /// The policy type a message names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -212,6 +207,8 @@ pub struct Observation {
     pub error_code: Option<String>,
     /// The replay's verdict on scpctl's policy: `None` when it cannot decide (or skips).
     pub predicted: Option<bool>,
+    /// The Sid of scpctl's statement the replay says denies the call, when it predicts a deny.
+    pub statement: Option<String>,
 }
 
 /// Attributes records to scpctl's policy or others.
@@ -237,9 +234,12 @@ impl Attributor {
                 return None;
             }
         }
-        let predicted = match outcome {
-            Outcome::Decided { denied_by, .. } => Some(denied_by.is_some()),
-            _ => None,
+        let (predicted, statement) = match outcome {
+            Outcome::Decided { denied_by, .. } => (
+                Some(denied_by.is_some()),
+                denied_by.as_deref().map(str::to_string),
+            ),
+            _ => (None, None),
         };
         let (account, principal) = match outcome {
             Outcome::Decided { request, .. } => (
@@ -287,6 +287,7 @@ impl Attributor {
             refused,
             error_code,
             predicted,
+            statement,
         })
     }
 
@@ -321,184 +322,7 @@ impl Attributor {
     }
 }
 
-/// Event ids, capped at [`EVENTS_PER_PRINCIPAL`] with the rest counted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Events {
-    pub count: u64,
-    pub event_ids: Vec<String>,
-}
-
-impl Events {
-    fn add(&mut self, id: Option<&str>) {
-        self.count += 1;
-        if let Some(id) = id {
-            if self.event_ids.len() < EVENTS_PER_PRINCIPAL {
-                self.event_ids.push(id.to_string());
-            }
-        }
-    }
-}
-
-/// One principal's refusals and the comparison with the prediction.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PrincipalDenials {
-    pub records: u64,
-    /// Refused by scpctl's policy (by ARN, or the phrase the replay agrees with).
-    pub ours: Events,
-    /// Refused by another named SCP or RCP, another unnamed SCP, or another policy type.
-    pub other_scp_or_rcp: u64,
-    pub other_type: u64,
-    /// Refused without a policy type; of which the replay says scpctl's policy would deny.
-    pub unattributed: u64,
-    pub unattributed_ours_would_deny: u64,
-    /// Comparison buckets.
-    pub refused_and_predicted: u64,
-    /// Named scpctl's policy by ARN, and the replay did not predict it: a mapping or
-    /// evaluator gap.
-    pub refused_not_predicted: Events,
-    /// The replay predicts scpctl's policy denies it, and the call succeeded: the policy is not
-    /// in force there yet, or a gap.
-    pub predicted_but_succeeded: Events,
-    pub first_seen: Option<String>,
-    pub last_seen: Option<String>,
-    /// The other policies named, with counts.
-    pub other_policies: BTreeMap<String, u64>,
-}
-
-/// All observations, per account and principal (like impact's tally).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DenialTally {
-    pub records: u64,
-    pub refused: u64,
-    pub ours: u64,
-    /// account -> principal ARN -> counts.
-    pub principals: BTreeMap<String, BTreeMap<String, PrincipalDenials>>,
-}
-
-impl DenialTally {
-    pub fn add(&mut self, o: &Observation) {
-        self.records += 1;
-        let p = self
-            .principals
-            .entry(o.account.clone())
-            .or_default()
-            .entry(o.principal.clone())
-            .or_default();
-        p.records += 1;
-        if let Some(t) = &o.event_time {
-            if p.first_seen.as_ref().is_none_or(|f| t < f) {
-                p.first_seen = Some(t.clone());
-            }
-            if p.last_seen.as_ref().is_none_or(|l| t > l) {
-                p.last_seen = Some(t.clone());
-            }
-        }
-        let id = o.event_id.as_deref();
-        let Some(by) = &o.refused else {
-            if o.predicted == Some(true) {
-                p.predicted_but_succeeded.add(id);
-            }
-            return;
-        };
-        self.refused += 1;
-        match by {
-            Attribution::Ours { by_arn } => {
-                self.ours += 1;
-                p.ours.add(id);
-                if o.predicted == Some(true) {
-                    p.refused_and_predicted += 1;
-                } else if *by_arn {
-                    p.refused_not_predicted.add(id);
-                }
-            }
-            Attribution::OtherPolicy { policy_arn, .. } => {
-                p.other_scp_or_rcp += 1;
-                *p.other_policies.entry(policy_arn.clone()).or_default() += 1;
-            }
-            Attribution::OtherScp => {
-                p.other_scp_or_rcp += 1;
-                *p.other_policies
-                    .entry("an SCP not named (the replay does not deny it)".into())
-                    .or_default() += 1;
-            }
-            Attribution::OtherType { .. } => p.other_type += 1,
-            Attribution::Unattributed { ours_would_deny } => {
-                p.unattributed += 1;
-                if *ours_would_deny == Some(true) {
-                    p.unattributed_ours_would_deny += 1;
-                }
-            }
-        }
-    }
-
-    pub fn merge(&mut self, o: DenialTally) {
-        self.records += o.records;
-        self.refused += o.refused;
-        self.ours += o.ours;
-        for (account, principals) in o.principals {
-            let mine = self.principals.entry(account).or_default();
-            for (arn, d) in principals {
-                let p = mine.entry(arn).or_default();
-                p.records += d.records;
-                merge_events(&mut p.ours, d.ours);
-                p.other_scp_or_rcp += d.other_scp_or_rcp;
-                p.other_type += d.other_type;
-                p.unattributed += d.unattributed;
-                p.unattributed_ours_would_deny += d.unattributed_ours_would_deny;
-                p.refused_and_predicted += d.refused_and_predicted;
-                merge_events(&mut p.refused_not_predicted, d.refused_not_predicted);
-                merge_events(&mut p.predicted_but_succeeded, d.predicted_but_succeeded);
-                for (k, v) in d.other_policies {
-                    *p.other_policies.entry(k).or_default() += v;
-                }
-                for t in [d.first_seen, d.last_seen].into_iter().flatten() {
-                    if p.first_seen.as_ref().is_none_or(|f| &t < f) {
-                        p.first_seen = Some(t.clone());
-                    }
-                    if p.last_seen.as_ref().is_none_or(|l| &t > l) {
-                        p.last_seen = Some(t);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Principals refused by scpctl's policy whose ARN matches none of `expected` (ARN patterns
-    /// with `*` and `?`, matched as `ArnLike`), with their events: `rollout next`'s gate.
-    pub fn unexpected(&self, expected: &[String]) -> Vec<UnexpectedPrincipal> {
-        let mut out = Vec::new();
-        for (account, principals) in &self.principals {
-            for (arn, p) in principals {
-                if p.ours.count == 0 || expected.iter().any(|e| crate::eval::arn_like(e, arn)) {
-                    continue;
-                }
-                out.push(UnexpectedPrincipal {
-                    account: account.clone(),
-                    principal: arn.clone(),
-                    refused: p.ours.clone(),
-                });
-            }
-        }
-        out
-    }
-}
-
-fn merge_events(into: &mut Events, from: Events) {
-    into.count += from.count;
-    for id in from.event_ids {
-        if into.event_ids.len() < EVENTS_PER_PRINCIPAL {
-            into.event_ids.push(id);
-        }
-    }
-}
-
-/// A principal refused by scpctl's policy that `[rollout] expected_denied` does not name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnexpectedPrincipal {
-    pub account: String,
-    pub principal: String,
-    pub refused: Events,
-}
+pub mod tally;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! What every command shares, in one named place: the session with AWS, confirmation, target
 //! flags, the config loaded and rendered, the `--kind` mapping, the scenario table printer and
-//! the policy files read from disk. A command module imports from here and from the AWS edge
+//! the policy files read from disk, the reports' whole-document outputs (`report_out`). A command module imports from here and from the AWS edge
 //! (`crate::aws`), never from another command.
 //!
 //! The session is opened lazily, once per process: one tokio runtime, one `SdkConfig`, one
@@ -28,6 +28,7 @@ pub mod kinds;
 pub mod load;
 pub mod org_policies;
 pub mod policies;
+pub mod report_out;
 pub mod session;
 pub mod table;
 pub mod targets;

@@ -33,12 +33,7 @@ use crate::commands::base::session;
 
 pub fn run(cli: &Cli, args: &ImpactArgs) -> Result<u8> {
     let started = Instant::now();
-    if let (Some(file), OutputFormat::Jsonl) = (&args.out, cli.output) {
-        bail!(
-            "--out {}: --output jsonl streams to stdout; --out takes text, json or html",
-            file.display()
-        );
-    }
+    crate::commands::base::report_out::check_out(args.out.as_deref(), cli.output)?;
     let loaded = load(&cli.config)?;
     let kind: PolicyKind = policy_kind(args.kind)?;
     let doc = render(&loaded.config, &loaded.cidrs.set, kind, Layout::Single)?

@@ -8,9 +8,10 @@ use scpctl_core::impact::{PrincipalReport, Tally};
 use serde::Serialize;
 use serde_json::json;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::cli::{Cli, ImpactArgs, OutputFormat};
+use crate::cli::{Cli, ImpactArgs};
+use crate::commands::base::report_out;
 use crate::trail::{Out, Problem, Problems};
 
 pub struct Report<'a> {
@@ -74,10 +75,6 @@ impl Report<'_> {
 
     /// The JSON document, serialised straight to the output (no intermediate tree: a report
     /// of many principals stays cheap).
-    pub fn write_json(&self, out: &Out) -> bool {
-        out.with(|w| self.json_to(w))
-    }
-
     fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Totals {
@@ -164,23 +161,6 @@ impl Report<'_> {
         };
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
         w.write_all(b"\n")
-    }
-
-    /// The whole report as bytes, for `--out` and `--output html` (the page is drawn from the
-    /// JSON document itself, so its numbers are the JSON's).
-    fn document(&self, format: OutputFormat) -> Result<Vec<u8>> {
-        if format == OutputFormat::Text {
-            return Ok(self.text().into_bytes());
-        }
-        let mut json = Vec::new();
-        self.json_to(&mut json)
-            .context("internal: the JSON report could not be built")?;
-        if format != OutputFormat::Html {
-            return Ok(json);
-        }
-        let value: serde_json::Value =
-            serde_json::from_slice(&json).context("internal: the JSON report does not parse")?;
-        Ok(scpctl_core::report_html::impact_html(&value).into_bytes())
     }
 
     pub fn text(&self) -> String {
@@ -344,28 +324,21 @@ impl Report<'_> {
     }
 }
 
+impl report_out::Report for Report<'_> {
+    fn text(&self) -> String {
+        Report::text(self)
+    }
+
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        Report::json_to(self, w)
+    }
+
+    fn html(&self, json: &serde_json::Value) -> String {
+        scpctl_core::report_html::impact_html(json)
+    }
+}
+
 /// Print the report (or write it to `--out`, all or nothing) in the chosen format.
 pub fn emit(cli: &Cli, args: &ImpactArgs, report: &Report, out: &Out) -> Result<bool> {
-    match (cli.output, &args.out) {
-        (OutputFormat::Jsonl, _) => Ok(true),
-        (OutputFormat::Json, None) => Ok(report.write_json(out)),
-        (format, None) => Ok(out.write(&report.document(format)?)),
-        (format, Some(file)) => {
-            let bytes = report.document(format)?;
-            let name = file.file_name().and_then(|n| n.to_str()).with_context(|| {
-                format!(
-                    "--out {}: not a file name",
-                    scpctl_core::origin::excerpt(&file.display().to_string())
-                )
-            })?;
-            let dir = match file.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => std::path::Path::new("."),
-            };
-            crate::outdir::write_all_or_nothing(dir, &[(name.to_string(), bytes)])
-                .with_context(|| format!("--out {}", file.display()))?;
-            errln!("wrote {}", file.display())?;
-            Ok(true)
-        }
-    }
+    report_out::emit(report, cli.output, args.out.as_deref(), out)
 }

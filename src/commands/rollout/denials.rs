@@ -1,15 +1,16 @@
 //! `scpctl denials`: what was actually refused, by which policy, against the prediction. The
 //! attribution and the tally are the core's (`scpctl_core::denials`); this file reads the
-//! records through `impact`'s reader and workers, and prints. `rollout next` calls [`replay`]
+//! records through `impact`'s reader and workers, and prints the report
+//! (`denials_report.rs`: text, JSON, HTML; stdout or `--out`). `rollout next` calls [`replay`]
 //! for its gate.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use scpctl_core::denials::{Attributor, DenialTally, Events, PrincipalDenials};
+use scpctl_core::denials::tally::DenialTally;
+use scpctl_core::denials::Attributor;
 use scpctl_core::eval::{CompiledPolicy, PolicyType};
 use scpctl_core::impact::{
     candidate_addresses, Existing, MapOptions, ReplayOptions, Replayer, TagSource, TimeRange,
@@ -17,9 +18,10 @@ use scpctl_core::impact::{
 use scpctl_core::policy::PolicyDocument;
 use scpctl_core::printable::printable;
 use scpctl_core::render::{render, Layout, PolicyKind};
-use serde::Serialize;
 
+use super::denials_report::Report;
 use crate::cli::{AwsArgs, Cli, DenialsArgs, Kind, OutputFormat};
+use crate::commands::base::report_out;
 use crate::exit;
 use crate::load::{load, Loaded};
 use crate::trail::{self, Job, Out, Problems, Shared};
@@ -243,7 +245,10 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
         ))
         .into());
     }
+    report_out::check_out(r.out.as_deref(), cli.output)?;
     let loaded = load(&cli.config)?;
+    let since = bound(r.since.as_deref(), false);
+    let until = bound(r.until.as_deref(), true);
     let tags = if let Some(path) = &r.tags_file {
         crate::commands::base::inputs::read_tags(path)?
     } else if r.tags_from_iam {
@@ -281,8 +286,8 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
             accounts: r.accounts.clone(),
             attributor: Attributor {
                 policy_id: id.clone().unwrap_or_default(),
-                since: bound(r.since.as_deref(), false),
-                until: bound(r.until.as_deref(), true),
+                since: since.clone(),
+                until: until.clone(),
             },
             jobs: r.jobs,
             concurrency: r.concurrency,
@@ -297,18 +302,13 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
         policy_id_source: &id_source,
         tags: &tags_note,
         management_account: management_account.as_deref(),
+        since: since.as_deref(),
+        until: until.as_deref(),
         files: replayed.files,
+        problems: replayed.problems.total(),
         tally: &replayed.tally,
     };
-    let written = match cli.output {
-        OutputFormat::Jsonl => true,
-        OutputFormat::Json => out.with(|w| {
-            serde_json::to_writer_pretty(&mut *w, &report.json()).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        }),
-        // html is refused for denials before it runs (commands::run).
-        OutputFormat::Text | OutputFormat::Html => out.write(report.text().as_bytes()),
-    };
+    let written = report_out::emit(&report, cli.output, r.out.as_deref(), &out)?;
     if !written || !out.flush() {
         return Err(crate::output::stdout_failure().into());
     }
@@ -321,158 +321,4 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
         return Ok(exit::INPUT_SKIPPED);
     }
     Ok(exit::SUCCESS)
-}
-
-struct Report<'a> {
-    policy: &'a str,
-    policy_id: Option<&'a str>,
-    policy_id_source: &'a str,
-    tags: &'a str,
-    management_account: Option<&'a str>,
-    files: u64,
-    tally: &'a DenialTally,
-}
-
-fn refused_total(p: &PrincipalDenials) -> u64 {
-    p.ours.count + p.other_scp_or_rcp + p.other_type + p.unattributed
-}
-
-/// The principals with a refusal or a prediction that did not happen, in account order.
-fn shown(t: &DenialTally) -> impl Iterator<Item = (&String, &String, &PrincipalDenials)> {
-    t.principals.iter().flat_map(|(account, ps)| {
-        ps.iter()
-            .filter(|(_, p)| refused_total(p) > 0 || p.predicted_but_succeeded.count > 0)
-            .map(move |(arn, p)| (account, arn, p))
-    })
-}
-
-fn events(e: &Events) -> String {
-    let ids: Vec<String> = e
-        .event_ids
-        .iter()
-        .map(|i| printable(i).into_owned())
-        .collect();
-    let more = e.count.saturating_sub(e.event_ids.len() as u64);
-    let mut s = ids.join(", ");
-    if more > 0 {
-        let _ = write!(s, " and {more} more");
-    }
-    s
-}
-
-impl Report<'_> {
-    fn json(&self) -> serde_json::Value {
-        #[derive(Serialize)]
-        struct Row<'a> {
-            account: &'a str,
-            principal: &'a str,
-            refused: u64,
-            #[serde(flatten)]
-            counts: &'a PrincipalDenials,
-        }
-        let t = self.tally;
-        let rows: Vec<Row> = shown(t)
-            .map(|(account, principal, p)| Row {
-                account,
-                principal,
-                refused: refused_total(p),
-                counts: p,
-            })
-            .collect();
-        let sum = |f: fn(&PrincipalDenials) -> u64| -> u64 {
-            t.principals.values().flat_map(|m| m.values()).map(f).sum()
-        };
-        serde_json::json!({
-            "policy": self.policy,
-            "policy_id": self.policy_id,
-            "policy_id_source": self.policy_id_source,
-            "tags_assumption": self.tags,
-            "management_account": self.management_account,
-            "totals": {
-                "files": self.files,
-                "records": t.records,
-                "refused": t.refused,
-                "refused_by_ours": t.ours,
-                "refused_and_predicted": sum(|p| p.refused_and_predicted),
-                "refused_not_predicted": sum(|p| p.refused_not_predicted.count),
-                "predicted_but_succeeded": sum(|p| p.predicted_but_succeeded.count),
-                "unattributed": sum(|p| p.unattributed),
-            },
-            "principals": rows,
-        })
-    }
-
-    fn text(&self) -> String {
-        let t = self.tally;
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "Denials in {} records of {} file(s): {} refused, {} by scpctl's policy {}",
-            t.records, self.files, t.refused, t.ours, self.policy
-        );
-        let _ = writeln!(
-            s,
-            "policy id: {} ({})",
-            self.policy_id.unwrap_or("unknown"),
-            printable(self.policy_id_source)
-        );
-        let _ = writeln!(s, "tags: {}", printable(self.tags));
-        if let Some(m) = self.management_account {
-            let _ = writeln!(
-                s,
-                "management account {m}: its principals are never restricted"
-            );
-        }
-        let mut account = "";
-        let mut any = false;
-        for (a, arn, p) in shown(t) {
-            any = true;
-            if a != account {
-                let _ = writeln!(s, "\naccount {}", printable(a));
-                account = a;
-            }
-            let _ = writeln!(s, "  {}", printable(arn));
-            let _ = writeln!(
-                s,
-                "    {} record(s), {} refused: {} by scpctl's policy, {} by another SCP/RCP, {} by another policy type, {} unattributed ({} of which scpctl's policy would deny)",
-                p.records,
-                refused_total(p),
-                p.ours.count,
-                p.other_scp_or_rcp,
-                p.other_type,
-                p.unattributed,
-                p.unattributed_ours_would_deny
-            );
-            for (other, n) in &p.other_policies {
-                let _ = writeln!(s, "      {n} by {}", printable(other));
-            }
-            let _ = writeln!(s, "    refused and predicted: {}", p.refused_and_predicted);
-            if p.refused_not_predicted.count > 0 {
-                let _ = writeln!(
-                    s,
-                    "    refused but not predicted (a mapping or evaluator gap): {}: {}",
-                    p.refused_not_predicted.count,
-                    events(&p.refused_not_predicted)
-                );
-            }
-            if p.predicted_but_succeeded.count > 0 {
-                let _ = writeln!(
-                    s,
-                    "    predicted but succeeded (not in force there yet, or a gap): {}: {}",
-                    p.predicted_but_succeeded.count,
-                    events(&p.predicted_but_succeeded)
-                );
-            }
-            if let (Some(f), Some(l)) = (&p.first_seen, &p.last_seen) {
-                let _ = writeln!(s, "    seen {} .. {}", printable(f), printable(l));
-            }
-        }
-        if !any {
-            let _ = writeln!(
-                s,
-                "\nNo call in these records was refused or predicted to be."
-            );
-        }
-        s
-    }
 }

@@ -4,11 +4,13 @@
 //! `denials` (what the policy actually refused) is the observing half of the same loop.
 
 pub mod denials;
+mod denials_report;
 
 use std::collections::BTreeSet;
 
 use anyhow::{anyhow, bail, Result};
-use scpctl_core::denials::{Attributor, DenialTally};
+use scpctl_core::denials::tally::DenialTally;
+use scpctl_core::denials::Attributor;
 use scpctl_core::impact::TagSource;
 use scpctl_core::plan::{plan_apply, Change, Desired, ObservedPolicy, OrgPolicyType, TargetId};
 use scpctl_core::printable::printable;

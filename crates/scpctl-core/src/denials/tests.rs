@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::tally::*;
 use super::*;
 use crate::cidr::CidrSet;
 use crate::config::Config;
@@ -393,4 +394,87 @@ fn a_trail_made_from_the_predictions_has_no_gap() {
     }
     assert_eq!(agreed, predicted);
     assert_eq!(tally.ours, predicted);
+}
+
+fn observation(i: usize, refused: Option<Attribution>, predicted: Option<bool>) -> Observation {
+    Observation {
+        event_id: Some(format!("o{i}")),
+        event_time: Some(format!("2026-03-0{}T10:00:00Z", 1 + i % 2)),
+        account: "111122223333".into(),
+        principal: ALICE.into(),
+        action: Some(format!("iam:Action{}", i % 3)),
+        source_ip: Some(format!("198.51.100.{}", i % 4)),
+        refused,
+        error_code: None,
+        statement: (predicted == Some(true)).then(|| "DenyOutside".to_string()),
+        predicted,
+    }
+}
+
+/// Per statement, per day and per principal detail: the buckets add up the same three ways,
+/// and addresses and actions count only refused or predicted calls.
+#[test]
+fn statements_days_addresses_and_actions_are_tallied() {
+    let ours = || Some(Attribution::Ours { by_arn: true });
+    let obs = [
+        observation(0, ours(), Some(true)),  // refused and predicted
+        observation(1, ours(), Some(false)), // refused, not predicted
+        observation(2, None, Some(true)),    // predicted, succeeded
+        observation(3, None, Some(false)),   // nothing to say
+        observation(4, Some(Attribution::OtherScp), Some(false)),
+    ];
+    let mut tally = DenialTally::default();
+    for o in &obs {
+        tally.add(o);
+    }
+    let b = tally.buckets();
+    assert_eq!(
+        (
+            b.refused_and_predicted,
+            b.refused_not_predicted,
+            b.predicted_but_succeeded
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(tally.by_statement["DenyOutside"].refused_and_predicted, 1);
+    assert_eq!(tally.by_statement["DenyOutside"].predicted_but_succeeded, 1);
+    assert_eq!(tally.by_statement[NOT_PREDICTED].refused_not_predicted, 1);
+    let by_day: u64 = tally.by_day.values().map(Buckets::total).sum();
+    assert_eq!(by_day, b.total());
+    assert_eq!(tally.by_day["2026-03-01"].refused_and_predicted, 1);
+    assert_eq!(tally.by_day["2026-03-02"].refused_not_predicted, 1);
+    let alice = &tally.principals["111122223333"][ALICE];
+    assert_eq!(alice.predicted_by_statement["DenyOutside"], 2);
+    // Calls 0, 1, 2 and 4 (refused or predicted); call 3 is neither.
+    let addresses: u64 = alice.addresses.counts.values().sum();
+    assert_eq!(addresses, 4);
+    assert!(!alice.addresses.counts.contains_key("198.51.100.3"));
+    assert_eq!(
+        alice.actions.sorted()[0],
+        ("iam:Action1", 2),
+        "calls 1 and 4"
+    );
+    let json = serde_json::to_value(alice).unwrap();
+    assert_eq!(
+        json["actions"][0],
+        json!({"action": "iam:Action1", "count": 2})
+    );
+    assert_eq!(json["addresses"].as_array().unwrap().len(), 3);
+
+    // Past the cap, new addresses are only counted, also across a merge.
+    let mut big = DenialTally::default();
+    for i in 0..ADDRESSES_PER_PRINCIPAL + 5 {
+        let mut o = observation(0, ours(), Some(true));
+        o.source_ip = Some(format!("2001:db8::{i:x}"));
+        big.add(&o);
+    }
+    let mut other = DenialTally::default();
+    let mut o = observation(0, ours(), Some(true));
+    o.source_ip = Some("192.0.2.200".into());
+    other.add(&o);
+    big.merge(other);
+    let p = &big.principals["111122223333"][ALICE];
+    assert_eq!(p.addresses.counts.len(), ADDRESSES_PER_PRINCIPAL);
+    assert_eq!(p.other_addresses, 6);
+    assert_eq!(big.by_statement["DenyOutside"].refused_and_predicted, 1_006);
 }

@@ -18,7 +18,7 @@ use super::state::{
     TAG_STAGE, TAG_STARTED,
 };
 use super::{describe_seconds, epoch_seconds, format_epoch, RolloutSettings};
-use crate::denials::{DenialTally, UnexpectedPrincipal};
+use crate::denials::tally::{DenialTally, UnexpectedPrincipal};
 use crate::plan::{Change, TargetId};
 
 /// One stage target and whether it holds the policy.

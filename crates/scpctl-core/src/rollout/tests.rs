@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use super::state::*;
 use super::*;
 use crate::config::Config;
-use crate::denials::{Attribution, DenialTally, Observation};
+use crate::denials::tally::DenialTally;
+use crate::denials::{Attribution, Observation};
 
 const POLICY: &str = "RestrictIAMUserAccessWithExceptions";
 
@@ -68,6 +69,7 @@ fn refused(principals: &[&str]) -> DenialTally {
             refused: Some(Attribution::Ours { by_arn: true }),
             error_code: Some("AccessDenied".into()),
             predicted: Some(true),
+            statement: Some("DenyOutsideNetwork".into()),
         });
     }
     t
