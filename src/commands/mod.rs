@@ -46,12 +46,15 @@ pub fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Destroy(args) if identity::wanted(&args.identity) => identity::destroy(cli, args),
         Command::Status(args) if identity::wanted(&args.identity) => identity::status(cli, args),
-        Command::Plan(args) => identity::deploy_scp_only(&args.deploy)
-            .and_then(|()| organizations::plan(cli, args)),
-        Command::Apply(args) => identity::deploy_scp_only(&args.deploy)
-            .and_then(|()| organizations::apply(cli, args)),
-        Command::Detach(args) => identity::deploy_scp_only(&args.deploy)
-            .and_then(|()| organizations::detach(cli, args)),
+        Command::Plan(args) => {
+            identity::deploy_scp_only(&args.deploy).and_then(|()| organizations::plan(cli, args))
+        }
+        Command::Apply(args) => {
+            identity::deploy_scp_only(&args.deploy).and_then(|()| organizations::apply(cli, args))
+        }
+        Command::Detach(args) => {
+            identity::deploy_scp_only(&args.deploy).and_then(|()| organizations::detach(cli, args))
+        }
         Command::Destroy(args) => identity::scp_only(&args.identity, &args.accounts)
             .and_then(|()| organizations::destroy(cli, args)),
         Command::Status(args) => identity::scp_only(&args.identity, &args.accounts)
