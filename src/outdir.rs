@@ -3,8 +3,9 @@
 //! Each file name must be one plain path component (no `/`, `..` or absolute path), so a value
 //! from the config cannot move a file out of the directory. Every file goes to a new temporary
 //! name first (created exclusively: an existing file or symlink there is never written through),
-//! then each is renamed over its target; a target that is a directory is refused before any
-//! rename, and a failed rename puts back what the earlier renames replaced.
+//! then each is renamed over its target (the target is replaced in one step, never missing); a
+//! target that is a directory is refused before any rename, and a failed rename puts back what
+//! the earlier renames replaced.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -31,7 +32,7 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<V
         check_file_name(name).context("refused before writing anything")?;
     }
     std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
+        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
     let targets: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();
     for target in &targets {
         if let Ok(meta) = std::fs::symlink_metadata(target) {
@@ -48,6 +49,8 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<V
     let written = (|| -> Result<()> {
         for (name, content) in files {
             let tmp = dir.join(format!(".{name}.tmp-{pid}"));
+            // A temporary file of a crashed run with the same process id: ours to remove.
+            let _ = std::fs::remove_file(&tmp);
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -64,15 +67,20 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<V
         remove_all(&temps);
         return Err(e);
     }
-    // Keep what each target held, so a failed rename can be undone.
+    // Keep what each target held, so a failed rename can be undone: a second name (hard link) for
+    // the old file, so that the rename of the new file over the target replaces it in one step and
+    // the target never goes missing. Where hard links are refused, the old file is moved aside.
     let mut backups: Vec<Option<PathBuf>> = Vec::new();
     let mut done = 0;
     let renamed = (|| -> Result<()> {
         for (i, (target, tmp)) in targets.iter().zip(&temps).enumerate() {
             let backup = if std::fs::symlink_metadata(target).is_ok() {
                 let b = dir.join(format!(".{}.bak-{pid}", files[i].0));
-                std::fs::rename(target, &b)
-                    .with_context(|| format!("cannot replace {}", target.display()))?;
+                let _ = std::fs::remove_file(&b);
+                if std::fs::hard_link(target, &b).is_err() {
+                    std::fs::rename(target, &b)
+                        .with_context(|| format!("cannot replace {}", target.display()))?;
+                }
                 Some(b)
             } else {
                 None
@@ -89,22 +97,37 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<V
             for b in backups.iter().flatten() {
                 let _ = std::fs::remove_file(b);
             }
+            sync_dir(dir);
             Ok(targets)
         }
         Err(e) => {
-            // Undo in reverse: the renamed targets go away, their backups come back.
+            // Undo in reverse: each backup goes back over its target in one rename; a target
+            // that did not exist before is removed.
             for (i, backup) in backups.iter().enumerate().rev() {
-                if i < done {
-                    let _ = std::fs::remove_file(&targets[i]);
-                }
-                if let Some(b) = backup {
-                    let _ = std::fs::rename(b, &targets[i]);
+                match backup {
+                    Some(b) => {
+                        let _ = std::fs::rename(b, &targets[i]);
+                    }
+                    None if i < done => {
+                        let _ = std::fs::remove_file(&targets[i]);
+                    }
+                    None => {}
                 }
             }
             remove_all(&temps);
             Err(e)
         }
     }
+}
+
+/// Make the renames in `dir` durable (best effort: not every file system can sync a directory).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Replace one file atomically: the content goes to a new temporary file in the same
@@ -119,28 +142,7 @@ pub fn replace_file(path: &Path, content: &[u8]) -> Result<()> {
         .file_name()
         .and_then(|n| n.to_str())
         .with_context(|| format!("{} names no file", path.display()))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        bail!("cannot write {}: it is a directory", path.display());
-    }
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    // A temporary file of a crashed run with the same process id: ours to remove.
-    let _ = std::fs::remove_file(&tmp);
-    let written = (|| -> Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(content)
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    write_all_or_nothing(dir, &[(name.to_string(), content.to_vec())]).map(|_| ())
 }
 
 fn remove_all(paths: &[PathBuf]) {
@@ -209,5 +211,37 @@ mod tests {
             .unwrap()
             .file_type()
             .is_symlink());
+    }
+
+    #[test]
+    fn files_are_replaced_and_a_stale_temporary_is_not_in_the_way() {
+        let dir = tempfile::TempDir::new().unwrap();
+        std::fs::write(dir.path().join("one.json"), "old1").unwrap();
+        std::fs::write(dir.path().join("three.json"), "old3").unwrap();
+        std::fs::create_dir(dir.path().join("two.json")).unwrap();
+        // A stale temporary file of a crashed run with this process id is not in the way.
+        let pid = std::process::id();
+        std::fs::write(dir.path().join(format!(".one.json.tmp-{pid}")), "stale").unwrap();
+        write_all_or_nothing(
+            dir.path(),
+            &[
+                ("one.json".to_string(), b"new1".to_vec()),
+                ("three.json".to_string(), b"new3".to_vec()),
+            ],
+        )
+        .unwrap();
+        let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
+        assert_eq!(
+            (read("one.json"), read("three.json")),
+            ("new1".into(), "new3".into())
+        );
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["one.json", "three.json", "two.json"]);
+        replace_file(&dir.path().join("one.json"), b"again").unwrap();
+        assert_eq!(read("one.json"), "again");
     }
 }
