@@ -363,6 +363,32 @@ fn no_access_check_is_refused_with_the_scp_kind() {
 }
 
 #[test]
+fn no_access_check_is_refused_by_identity_detach_before_any_call() {
+    let home = TempDir::new().unwrap();
+    let out = scpctl(&home)
+        .args([
+            "--config",
+            "examples/scpctl.toml",
+            "detach",
+            "--kind",
+            "identity",
+            "--user",
+            "legacy-app",
+            "--no-access-check",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--no-access-check applies to plan and apply only"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn validate_online_sends_policy_files_with_their_type_and_shows_file_line_column() {
     let home = TempDir::new().unwrap();
     let dir = TempDir::new().unwrap();

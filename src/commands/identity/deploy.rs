@@ -518,6 +518,11 @@ pub fn detach(cli: &Cli, args: &DetachArgs) -> Result<u8> {
     block_on(async {
         let deploy = &args.deploy;
         no_scp_targets(deploy)?;
+        if deploy.no_access_check {
+            return Err(usage(
+                "--no-access-check applies to plan and apply only: detach writes no new policy version, so it asks no access check; drop the flag".into(),
+            ));
+        }
         let targets = entities(&deploy.identity);
         require_targets(&targets)?;
         let ids = checked_accounts(&deploy.targets.accounts)?;
