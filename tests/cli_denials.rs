@@ -361,3 +361,37 @@ fn out_writes_the_report_that_stdout_would_show() {
     assert!(err.contains("--out x.jsonl"), "{err}");
     assert!(!dir.path().join("x.jsonl").exists());
 }
+
+/// With endpoint owners in the config, the prediction cannot see them (records carry no
+/// aws:VpceOrgID): text and JSON say so, as impact does; without them, no note.
+#[test]
+fn endpoint_owners_in_the_config_give_the_replay_note() {
+    let (dir, config, tags) = project();
+    let file = dir.path().join("forms.json");
+    std::fs::write(&file, log_file(&forms())).unwrap();
+    let args: [&dyn AsRef<std::ffi::OsStr>; 5] =
+        [&file, &"--tags-file", &tags, &"--policy-id", &OURS];
+    let plain: Value = serde_json::from_slice(&run(&config, "json", "denials", &args)).unwrap();
+    assert!(plain.get("notes").is_none(), "{plain}");
+    let owners = dir.path().join("owners.toml");
+    std::fs::write(
+        &owners,
+        format!("[network]\ncidrs = {CIDRS}\nvpce_org_ids = [\"o-a1b2c3d4e5\"]\n"),
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_slice(&run(&owners, "json", "denials", &args)).unwrap();
+    let notes = doc["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{doc}");
+    assert!(
+        notes[0].as_str().unwrap().contains("aws:VpceOrgID"),
+        "{doc}"
+    );
+    let text = String::from_utf8(run(&owners, "text", "denials", &args)).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("note: ") && l.contains("upper bound")),
+        "{text}"
+    );
+    // The counts are those of the config without owners: the note changes no figure.
+    assert_eq!(doc["totals"], plain["totals"], "{doc}");
+}

@@ -90,6 +90,16 @@ impl NetworkOptIns {
         !self.vpce_org_ids.is_empty() || !self.vpce_accounts.is_empty()
     }
 
+    /// What a replay of CloudTrail records cannot see with these settings (`impact` and
+    /// `denials` print each as a `note:` line): records carry no endpoint owner.
+    pub fn replay_notes(&self) -> Vec<&'static str> {
+        if self.has_owners() {
+            vec![IMPACT_OWNER_NOTE]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The `[network]` settings naming endpoint owners that are set, for messages
     /// (`vpce_org_ids`, `vpce_accounts`, or both).
     pub fn owner_settings(&self) -> Option<String> {

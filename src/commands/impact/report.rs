@@ -34,11 +34,7 @@ pub struct Report<'a> {
 
 /// The notes a config gives both engines' reports.
 pub fn config_notes(config: &scpctl_core::config::Config) -> Vec<&'static str> {
-    let mut notes = Vec::new();
-    if config.network.opt_ins.has_owners() {
-        notes.push(scpctl_core::networks::IMPACT_OWNER_NOTE);
-    }
-    notes
+    config.network.opt_ins.replay_notes()
 }
 
 fn is_zero(n: &u64) -> bool {

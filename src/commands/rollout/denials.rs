@@ -307,6 +307,7 @@ pub fn run(cli: &Cli, args: &DenialsArgs) -> Result<u8> {
         files: replayed.files,
         problems: replayed.problems.total(),
         tally: &replayed.tally,
+        notes: loaded.config.network.opt_ins.replay_notes(),
     };
     let written = report_out::emit(&report, cli.output, r.out.as_deref(), &out)?;
     if !written || !out.flush() {

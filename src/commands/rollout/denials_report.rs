@@ -23,6 +23,8 @@ pub(super) struct Report<'a> {
     pub files: u64,
     pub problems: u64,
     pub tally: &'a DenialTally,
+    /// What the prediction cannot see, from the config (printed as `note:` lines).
+    pub notes: Vec<&'static str>,
 }
 
 fn events(e: &Events) -> String {
@@ -82,6 +84,8 @@ impl Report<'_> {
             policy_id_source: &'a str,
             tags_assumption: &'a str,
             management_account: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            notes: &'a [&'static str],
             since: Option<&'a str>,
             until: Option<&'a str>,
             totals: Totals,
@@ -96,6 +100,7 @@ impl Report<'_> {
             policy_id_source: self.policy_id_source,
             tags_assumption: self.tags,
             management_account: self.management_account,
+            notes: &self.notes,
             since: self.since,
             until: self.until,
             totals: Totals {
@@ -148,6 +153,9 @@ impl Report<'_> {
                 s,
                 "management account {m}: its principals are never restricted"
             );
+        }
+        for note in &self.notes {
+            let _ = writeln!(s, "note: {note}");
         }
         let mut account = "";
         let mut any = false;
