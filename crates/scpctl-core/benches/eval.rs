@@ -341,7 +341,10 @@ fn count(n: usize, what: &str) {
         "decide" => {
             let reqs = requests(1_000);
             for _ in 0..n {
-                denied += reqs.iter().filter(|r| set.decide(black_box(r)).denied()).count();
+                denied += reqs
+                    .iter()
+                    .filter(|r| set.decide(black_box(r)).denied())
+                    .count();
             }
         }
         "context" => {

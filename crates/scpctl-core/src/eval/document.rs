@@ -2,13 +2,14 @@
 //! resources and conditions, each refused with the statement and value named when IAM would
 //! refuse it (or when scpctl cannot decide it as IAM does).
 
-use super::actions_resources::{resource_matches, ActionPattern};
+use super::actions_resources::{resource_matches, ActionPattern, ActionSet};
 use super::index::ValueIndex;
 use super::keys::{key_type, CompiledCondition, KeyType, NULL_SET_NOTE};
 use super::operators::{
     compile_value, policy_net, Base, Operator, OperatorError, PolicyValue, SetOp,
     BOOL_VARIABLE_NOTE,
 };
+use super::request::{KeyTable, View};
 use super::variables::{Template, Tok};
 use super::{
     CompiledPolicy, ConditionTrace, EvalError, PolicyType, RequestContext, StatementTrace,
@@ -49,12 +50,9 @@ pub(crate) struct CompiledStatement {
     pub label: String,
     pub effect: Effect,
     not_action: bool,
-    /// Action names without wildcards, lower-cased and sorted (looked up, not globbed).
-    exact_actions: Vec<String>,
-    /// Patterns with wildcards.
-    actions: Vec<ActionPattern>,
+    actions: ActionSet,
     resources: Resources,
-    conditions: Vec<CompiledCondition>,
+    pub(crate) conditions: Vec<CompiledCondition>,
 }
 
 impl CompiledStatement {
@@ -83,12 +81,7 @@ impl CompiledStatement {
     /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
     fn action_matches(&self, action: &str) -> bool {
         // [ACTION] NotAction: every action except those listed.
-        let listed = self
-            .exact_actions
-            .binary_search_by(|a| a.as_str().cmp(action))
-            .is_ok()
-            || self.actions.iter().any(|p| p.matches(action));
-        listed != self.not_action
+        self.actions.matches(action) != self.not_action
     }
 
     fn resource_matches(&self, ctx: &RequestContext) -> bool {
@@ -117,25 +110,18 @@ impl CompiledStatement {
     }
 
     /// The statement's action and resource match the request.
-    pub(crate) fn targets(&self, ctx: &RequestContext, action: &str) -> bool {
-        self.action_matches(action) && self.resource_matches(ctx)
+    pub(crate) fn targets(&self, view: &View<'_, '_>) -> bool {
+        self.action_matches(view.action) && self.resource_matches(view.ctx)
     }
 
     /// Some condition cannot read the request's value of its key.
-    pub(crate) fn unreadable_condition(&self, ctx: &RequestContext) -> bool {
-        self.conditions.iter().any(|c| c.unreadable(ctx).is_some())
+    pub(crate) fn unreadable_condition(&self, view: &View<'_, '_>) -> bool {
+        self.conditions.iter().any(|c| c.unreadable_at(view))
     }
 
     /// [MULTI] every condition (operators AND, keys AND).
-    pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
-        self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
-    }
-
-    /// [MULTI] action, resource and every condition (operators AND, keys AND).
-    pub(crate) fn applies(&self, ctx: &RequestContext, action: &str) -> bool {
-        self.action_matches(action)
-            && self.resource_matches(ctx)
-            && self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
+    pub(crate) fn conditions_hold(&self, view: &View<'_, '_>) -> bool {
+        self.conditions.iter().all(|c| c.holds(view))
     }
 
     pub(crate) fn trace(
@@ -253,17 +239,12 @@ fn compile_statement(
         ActionSpec::NotAction(p) => (true, p),
     };
     let element_name = if not_action { "NotAction" } else { "Action" };
-    let mut exact_actions = Vec::new();
-    let mut actions = Vec::new();
-    for p in patterns {
-        let pattern = ActionPattern::parse(p).map_err(|why| element(element_name, why))?;
-        match pattern.exact() {
-            Some(name) => exact_actions.push(name),
-            None => actions.push(pattern),
-        }
-    }
-    exact_actions.sort();
-    exact_actions.dedup();
+    let actions = ActionSet::new(
+        patterns
+            .iter()
+            .map(|p| ActionPattern::parse(p).map_err(|why| element(element_name, why)))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
     let compile_resources = |name: &'static str, rs: &[String]| {
         rs.iter()
             .map(|r| {
@@ -289,7 +270,17 @@ fn compile_statement(
     };
     let resources = match &s.resource {
         ResourceSpec::Absent => Resources::Any,
-        ResourceSpec::Resource(r) => Resources::Resource(compile_resources("Resource", r)?),
+        ResourceSpec::Resource(r) => {
+            let patterns = compile_resources("Resource", r)?;
+            // `*` (a run of stars) covers every resource, an absent one included.
+            if patterns.iter().any(|p| {
+                matches!(p, ResourcePattern::Fixed(t) if !t.is_empty() && t.iter().all(|x| *x == Tok::Star))
+            }) {
+                Resources::Any
+            } else {
+                Resources::Resource(patterns)
+            }
+        }
         ResourceSpec::NotResource(r) => {
             Resources::NotResource(compile_resources("NotResource", r)?)
         }
@@ -354,13 +345,14 @@ fn compile_statement(
             op,
             raw_values: entry.values.clone(),
             values,
+            // Assigned once the policy's key table is known.
+            slot: 0,
         });
     }
     Ok(CompiledStatement {
         label,
         effect: s.effect,
         not_action,
-        exact_actions,
         actions,
         resources,
         conditions,
@@ -386,9 +378,23 @@ pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<Compiled
         .enumerate()
         .map(|(i, s)| compile_statement(s, s.label(i), kind, variables, &mut notes))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut statements = statements;
+    let keys = KeyTable::build(
+        statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(|c| (c.key_lower.as_str(), c.op.base)),
+    );
+    for c in statements.iter_mut().flat_map(|s| &mut s.conditions) {
+        // The table holds every condition's key.
+        c.slot = keys.slot(&c.key_lower).unwrap_or(usize::MAX);
+    }
+    let own = keys.identity();
     Ok(CompiledPolicy {
         kind,
         statements,
         notes,
+        keys,
+        own,
     })
 }
