@@ -79,12 +79,31 @@ pub(crate) fn arn_like(p: &[Tok], t: &str) -> bool {
 
 /// A request ARN's six components (the sixth keeps its colons).
 pub(crate) fn split_arn(t: &str) -> Option<[&str; 6]> {
-    let mut it = t.splitn(6, ':');
-    let mut out = [""; 6];
-    for slot in &mut out {
-        *slot = it.next()?;
+    // As `t.splitn(6, ':')` giving six pieces: the first five colons, found byte by byte (a
+    // colon is one byte and never part of a longer UTF-8 sequence, so each piece is `str`).
+    let mut colons = [0usize; 5];
+    let mut n = 0;
+    for (i, b) in t.bytes().enumerate() {
+        if b == b':' {
+            colons[n] = i;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
-    Some(out)
+    if n < 5 {
+        return None;
+    }
+    let [a, b, c, d, e] = colons;
+    Some([
+        t.get(..a)?,
+        t.get(a + 1..b)?,
+        t.get(b + 1..c)?,
+        t.get(c + 1..d)?,
+        t.get(d + 1..e)?,
+        t.get(e + 1..)?,
+    ])
 }
 
 /// A pattern's six components, split at its first five literal colons.
@@ -216,10 +235,17 @@ pub(crate) struct ActionSet {
     exact: Vec<String>,
     /// ...looked up when many.
     exact_set: Option<Set>,
-    /// The lower-cased text before the trailing `*` of a pattern with no other wildcard.
-    prefixes: Vec<String>,
-    /// Every other pattern.
-    patterns: Vec<ActionPattern>,
+    /// The lower-cased text before the trailing `*` of a pattern with no other wildcard, and
+    /// the position of its service's colon.
+    prefixes: Vec<(String, Option<usize>)>,
+    /// Every other pattern, after its service prefix and colon (which hold no wildcard).
+    patterns: Vec<((Option<usize>, String), ActionPattern)>,
+}
+
+/// Whether `action` starts with `prefix`, which holds the service's colon at `colon`: the byte
+/// there is compared first, which tells most other services apart without comparing text.
+fn starts_with_service(action: &[u8], prefix: &[u8], colon: Option<usize>) -> bool {
+    colon.is_none_or(|at| action.get(at) == Some(&b':')) && action.starts_with(prefix)
 }
 
 /// Up to this many names a scan (lengths compared first) beats hashing the action.
@@ -236,9 +262,17 @@ impl ActionSet {
             } else if literal == toks.len() {
                 set.exact.push(tokens_text(toks));
             } else if toks[literal..].iter().all(|t| *t == Tok::Star) {
-                set.prefixes.push(tokens_text(&toks[..literal]));
+                let prefix = tokens_text(&toks[..literal]);
+                let colon = prefix.find(':');
+                set.prefixes.push((prefix, colon));
             } else {
-                set.patterns.push(p);
+                // A parsed pattern's service prefix holds no wildcard: up to its colon.
+                let service = toks
+                    .iter()
+                    .position(|t| *t == Tok::Lit(':'))
+                    .map_or(String::new(), |at| tokens_text(&toks[..=at]));
+                let service = (service.len().checked_sub(1), service);
+                set.patterns.push((service, p));
             }
         }
         set.exact.sort();
@@ -263,12 +297,15 @@ impl ActionSet {
                 .iter()
                 .any(|e| e.len() == action.len() && e == action),
         };
+        let bytes = action.as_bytes();
         exact
             || self
                 .prefixes
                 .iter()
-                .any(|p| action.as_bytes().starts_with(p.as_bytes()))
-            || self.patterns.iter().any(|p| p.matches(action))
+                .any(|(p, colon)| starts_with_service(bytes, p.as_bytes(), *colon))
+            || self.patterns.iter().any(|((colon, service), p)| {
+                starts_with_service(bytes, service.as_bytes(), *colon) && p.matches(action)
+            })
     }
 }
 
@@ -343,6 +380,15 @@ mod tests {
                     prop_assert_eq!(set.matches(&lower), plain, "{} in {:?}", a, patterns);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_arn_is_splitn_six(t in "[a:é/]{0,12}") {
+            let plain: Vec<&str> = t.splitn(6, ':').collect();
+            let want = (plain.len() == 6).then_some(plain);
+            proptest::prop_assert_eq!(split_arn(&t).map(|p| p.to_vec()), want);
         }
     }
 

@@ -9,7 +9,7 @@ use super::operators::{
     compile_value, policy_net, Base, Operator, OperatorError, PolicyValue, SetOp,
     BOOL_VARIABLE_NOTE,
 };
-use super::request::{KeyTable, View};
+use super::request::{ConditionTable, KeyTable, View};
 use super::variables::{Template, Tok};
 use super::{
     CompiledPolicy, ConditionTrace, EvalError, PolicyType, RequestContext, StatementTrace,
@@ -347,6 +347,8 @@ fn compile_statement(
             values,
             // Assigned once the policy's key table is known.
             slot: 0,
+            ordinal: 0,
+            signature: signature(&entry.operator, &entry.key, &entry.values, variables),
         });
     }
     Ok(CompiledStatement {
@@ -357,6 +359,20 @@ fn compile_statement(
         resources,
         conditions,
     })
+}
+
+/// [`CompiledCondition::signature`]: each part's length before it, so no two conditions share
+/// one; the key lower-cased, as it is compared.
+fn signature(operator: &str, key: &str, values: &[String], variables: bool) -> String {
+    let mut out = format!("{}", u8::from(variables));
+    let key = key.to_lowercase();
+    for part in [operator, key.as_str()]
+        .into_iter()
+        .chain(values.iter().map(String::as_str))
+    {
+        out.push_str(&format!("{}:{part}", part.len()));
+    }
+    out
 }
 
 /// The statement of RCPFullAWSAccess: Allow, Principal `*`, Action `*`, Resource `*`, no
@@ -385,16 +401,29 @@ pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<Compiled
             .flat_map(|s| &s.conditions)
             .map(|c| (c.key_lower.as_str(), c.op.base)),
     );
-    for c in statements.iter_mut().flat_map(|s| &mut s.conditions) {
+    for (i, c) in statements
+        .iter_mut()
+        .flat_map(|s| &mut s.conditions)
+        .enumerate()
+    {
         // The table holds every condition's key.
         c.slot = keys.slot(&c.key_lower).unwrap_or(usize::MAX);
+        c.ordinal = i;
     }
     let own = keys.identity();
+    let (conditions, mut numbers) = ConditionTable::number([statements
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .map(|c| c.signature.as_str())
+        .collect()]);
+    let own_conditions = numbers.pop().unwrap_or_default();
     Ok(CompiledPolicy {
         kind,
         statements,
         notes,
         keys,
         own,
+        conditions,
+        own_conditions,
     })
 }

@@ -37,6 +37,11 @@ pub(crate) struct CompiledCondition {
     pub index: Option<ValueIndex>,
     /// The key's slot in its policy's [`super::request::KeyTable`].
     pub slot: usize,
+    /// Its index among its policy's conditions.
+    pub ordinal: usize,
+    /// What decides its answer, as text (operator, key, values, whether variables are
+    /// substituted): conditions of a set equal on it are evaluated once per request.
+    pub signature: String,
 }
 
 /// Why a condition matched or not, turned into text only when a trace is asked for.
@@ -151,9 +156,15 @@ impl CompiledCondition {
 
     /// The fast path's [`CompiledCondition::evaluate`] (no notes).
     pub(crate) fn holds(&self, view: &View<'_, '_>) -> bool {
+        if let Some(known) = view.known(self.ordinal) {
+            return known;
+        }
         let slot = view.slot(self.slot);
-        self.evaluate_in(slot.values, slot.read_as(self.op.base), view.ctx, None)
-            .0
+        let m = self
+            .evaluate_in(slot.values, slot.read_as(self.op.base), view.ctx, None)
+            .0;
+        view.remember(self.ordinal, m);
+        m
     }
 
     /// One request value under the operator, negation included ([MULTI] OR / NOR).

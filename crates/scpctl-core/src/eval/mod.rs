@@ -238,9 +238,8 @@ impl RequestContext {
         self.service_linked_role
             || self.get_lower("aws:principalarn").is_some_and(|v| {
                 v.iter().any(|arn| {
-                    arn.splitn(6, ':')
-                        .nth(5)
-                        .is_some_and(|r| r.starts_with("role/aws-service-role/"))
+                    actions_resources::split_arn(arn)
+                        .is_some_and(|p| p[5].starts_with("role/aws-service-role/"))
                 })
             })
     }
@@ -327,6 +326,9 @@ pub struct CompiledPolicy {
     keys: request::KeyTable,
     /// The statements' slots in `keys`: `0, 1, ...`.
     own: Box<[usize]>,
+    /// Its conditions, equal ones numbered alike (evaluated once per request).
+    conditions: request::ConditionTable,
+    own_conditions: Box<[usize]>,
 }
 
 /// The outcome without traces: what `impact` needs per record.
@@ -353,6 +355,15 @@ impl CompiledPolicy {
     /// The label (Sid or `#N`) of statement `index`.
     pub fn statement_label(&self, index: usize) -> &str {
         self.statements.get(index).map_or("", |s| s.label.as_str())
+    }
+
+    /// The signatures of its conditions, in order ([`keys::CompiledCondition::signature`]).
+    fn condition_signatures(&self) -> Vec<&str> {
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(|c| c.signature.as_str())
+            .collect()
     }
 
     /// Every context key (lower-cased, sorted, once each) a decision of this policy can read
@@ -435,13 +446,17 @@ impl CompiledPolicy {
         let action = request::lower_action(&ctx.action, &mut buf, &mut spill);
         let mut slots = Vec::new();
         self.keys.resolve(ctx, &mut slots);
-        let view = request::View {
-            ctx,
-            action,
-            slots: &slots,
-            map: &self.own,
-        };
-        self.verdict::<CHECKED>(&view, request::Exempt::of(ctx))
+        self.conditions.with_memo(|memo| {
+            let view = request::View {
+                ctx,
+                action,
+                slots: &slots,
+                map: &self.own,
+                memo,
+                conditions: &self.own_conditions,
+            };
+            self.verdict::<CHECKED>(&view, request::Exempt::of(ctx))
+        })
     }
 
     /// The fast path of [`CompiledPolicy::decide`] (`CHECKED` false: stops at the first Deny

@@ -7,6 +7,8 @@
 //! The traced path ([`super::CompiledPolicy::evaluate`]) keeps reading the request directly:
 //! it is the plain evaluation the property tests compare this one with.
 
+use std::cell::{Cell, RefCell};
+
 use super::operators::{Base, RequestValue};
 use super::{rules, PolicyType, RequestContext};
 
@@ -165,14 +167,18 @@ impl Exempt {
     }
 }
 
-/// What one policy's statements read of one request: the request, its action lower-cased, and
-/// the values of the policy's keys (its slot `i` is `slots[map[i]]`).
+/// What one policy's statements read of one request: the request, its action lower-cased, the
+/// values of the policy's keys (its slot `i` is `slots[map[i]]`), and the answers of the
+/// conditions evaluated so far (its condition `i` is `memo[conditions[i]]`: 0 not yet, 1 false,
+/// 2 true), shared by the equal conditions of a set.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct View<'r, 'a> {
     pub ctx: &'a RequestContext,
     pub action: &'r str,
     pub slots: &'r [Slot<'a>],
     pub map: &'r [usize],
+    pub memo: &'r [Cell<u8>],
+    pub conditions: &'r [usize],
 }
 
 /// The slot of a key the request's table does not hold (it cannot happen: the table is built
@@ -183,6 +189,21 @@ static ABSENT: Slot<'static> = Slot {
 };
 
 impl<'r, 'a> View<'r, 'a> {
+    /// The answer of the policy's condition `i` if an equal one was evaluated for this request.
+    pub(crate) fn known(&self, i: usize) -> Option<bool> {
+        let cell = self.conditions.get(i).and_then(|j| self.memo.get(*j))?;
+        match cell.get() {
+            0 => None,
+            v => Some(v == 2),
+        }
+    }
+
+    pub(crate) fn remember(&self, i: usize, answer: bool) {
+        if let Some(cell) = self.conditions.get(i).and_then(|j| self.memo.get(*j)) {
+            cell.set(1 + u8::from(answer));
+        }
+    }
+
     pub(crate) fn slot(&self, i: usize) -> &'r Slot<'a> {
         self.map
             .get(i)
@@ -209,4 +230,45 @@ pub(crate) fn lower_action<'b>(
     }
     *spill = action.to_ascii_lowercase();
     spill
+}
+
+/// Conditions of a set (or of one policy), numbered so that equal ones share a number
+/// ([`super::keys::CompiledCondition::signature`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ConditionTable {
+    count: usize,
+}
+
+impl ConditionTable {
+    /// For each policy (its conditions' signatures in order), its conditions' numbers.
+    pub(crate) fn number<'s>(
+        policies: impl IntoIterator<Item = Vec<&'s str>>,
+    ) -> (ConditionTable, Vec<Box<[usize]>>) {
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let maps = policies
+            .into_iter()
+            .map(|sigs| {
+                sigs.into_iter()
+                    .map(|s| {
+                        let n = seen.len();
+                        *seen.entry(s).or_insert(n)
+                    })
+                    .collect()
+            })
+            .collect();
+        (ConditionTable { count: seen.len() }, maps)
+    }
+
+    /// Run `f` with a memo of this table's size, all unknown (a buffer reused per thread).
+    pub(crate) fn with_memo<R>(&self, f: impl FnOnce(&[Cell<u8>]) -> R) -> R {
+        thread_local! {
+            static MEMO: RefCell<Vec<Cell<u8>>> = const { RefCell::new(Vec::new()) };
+        }
+        let mut memo = MEMO.with(|m| m.take());
+        memo.clear();
+        memo.resize(self.count, Cell::new(0));
+        let out = f(&memo);
+        MEMO.with(|m| m.replace(memo));
+        out
+    }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::request::{lower_action, Exempt, KeyTable, View};
+use std::cell::Cell;
+
+use super::request::{lower_action, ConditionTable, Exempt, KeyTable, Slot, View};
 use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext, UnreadableValue};
 use crate::policy::PolicyDocument;
 
@@ -22,6 +24,8 @@ struct Level {
     policies: Vec<(String, Arc<CompiledPolicy>)>,
     /// For each policy, its keys' slots in the set's table.
     maps: Vec<Box<[usize]>>,
+    /// For each policy, its conditions' numbers in the set's table.
+    condition_maps: Vec<Box<[usize]>>,
 }
 
 /// Compiled policies grouped in levels, evaluated together for each request.
@@ -30,6 +34,8 @@ pub struct PolicySet {
     levels: Vec<Level>,
     /// Every condition key of every policy: resolved once per request for the whole set.
     keys: KeyTable,
+    /// Every condition of every policy, equal ones numbered alike: evaluated once per request.
+    conditions: ConditionTable,
 }
 
 /// Why a set of policies denies a request.
@@ -150,6 +156,7 @@ impl PolicySet {
             require_allow,
             policies,
             maps: Vec::new(),
+            condition_maps: Vec::new(),
         });
         // The set's table grows: every policy's slots move.
         self.keys = KeyTable::union(
@@ -162,6 +169,19 @@ impl PolicySet {
                 .policies
                 .iter()
                 .map(|(_, p)| self.keys.map(&p.keys).unwrap_or_default())
+                .collect();
+        }
+        let (conditions, mut numbers) = ConditionTable::number(
+            self.levels
+                .iter()
+                .flat_map(|l| l.policies.iter().map(|(_, p)| p.condition_signatures()))
+                .collect::<Vec<_>>(),
+        );
+        self.conditions = conditions;
+        numbers.reverse();
+        for level in &mut self.levels {
+            level.condition_maps = (0..level.policies.len())
+                .map(|_| numbers.pop().unwrap_or_default())
                 .collect();
         }
     }
@@ -244,17 +264,36 @@ impl PolicySet {
         let mut slots = Vec::new();
         self.keys.resolve(ctx, &mut slots);
         let exempt = Exempt::of(ctx);
+        self.conditions
+            .with_memo(|memo| self.each::<CHECKED>(ctx, action, &slots, memo, exempt))
+    }
+
+    fn each<'s, const CHECKED: bool>(
+        &'s self,
+        ctx: &RequestContext,
+        action: &str,
+        slots: &[Slot<'_>],
+        memo: &[Cell<u8>],
+        exempt: Exempt,
+    ) -> Option<SetVerdict<'s>> {
         let mut implicit = None;
         let mut exemption = None;
         let mut explicit = None;
         for level in &self.levels {
             let mut allowed = false;
-            for ((label, policy), map) in level.policies.iter().zip(&level.maps) {
+            let policies = level
+                .policies
+                .iter()
+                .zip(&level.maps)
+                .zip(&level.condition_maps);
+            for (((label, policy), map), conditions) in policies {
                 let view = View {
                     ctx,
                     action,
-                    slots: &slots,
+                    slots,
                     map,
+                    memo,
+                    conditions,
                 };
                 let v = policy.verdict::<CHECKED>(&view, exempt)?;
                 if let (None, Some(i)) = (&explicit, v.deny) {

@@ -791,61 +791,149 @@ mod fast_path {
 
     /// (operator, key, policy values); keys in random case are drawn from these.
     const CONDITIONS: &[(&str, &str, &[&str])] = &[
-        ("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "2001:db8::/32"]),
-        ("NotIpAddressIfExists", "aws:SourceIp", &["10.0.0.0/8", "192.0.2.7"]),
+        (
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "2001:db8::/32"],
+        ),
+        (
+            "NotIpAddressIfExists",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "192.0.2.7"],
+        ),
         ("NotIpAddress", "aws:SourceIp", &["2001:db8::/32"]),
         ("ForAnyValue:IpAddress", "aws:SourceIp", &["192.0.2.0/24"]),
-        ("ArnNotLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/a*", "arn:aws:iam::111122223333:role/ab"]),
-        ("ArnLikeIfExists", "aws:PrincipalArn", &["arn:aws:iam::111122223333:role/ab"]),
-        ("ArnNotEquals", "aws:PrincipalArn", &["arn:aws:iam::111122223333:role/ab"]),
+        (
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            &[
+                "arn:aws:iam::*:role/a*",
+                "arn:aws:iam::111122223333:role/ab",
+            ],
+        ),
+        (
+            "ArnLikeIfExists",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::111122223333:role/ab"],
+        ),
+        (
+            "ArnNotEquals",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::111122223333:role/ab"],
+        ),
         ("StringLike", "aws:PrincipalArn", &["*role/a*"]),
-        ("StringNotEquals", "aws:RequestedRegion", &["eu-west-1", "eu-central-1"]),
-        ("StringEqualsIgnoreCase", "aws:RequestedRegion", &["EU-west-1"]),
-        ("StringNotEqualsIgnoreCaseIfExists", "aws:RequestedRegion", &["us-east-1"]),
+        (
+            "StringNotEquals",
+            "aws:RequestedRegion",
+            &["eu-west-1", "eu-central-1"],
+        ),
+        (
+            "StringEqualsIgnoreCase",
+            "aws:RequestedRegion",
+            &["EU-west-1"],
+        ),
+        (
+            "StringNotEqualsIgnoreCaseIfExists",
+            "aws:RequestedRegion",
+            &["us-east-1"],
+        ),
         ("StringLike", "aws:RequestedRegion", &["eu-*", "us-?ast-1"]),
         ("ForAnyValue:StringNotEquals", "aws:TagKeys", &["a", "B"]),
         ("ForAllValues:StringEquals", "aws:TagKeys", &["a", "b"]),
         ("StringEquals", "aws:TagKeys", &["a"]),
         ("ForAllValues:Null", "aws:TagKeys", &["true"]),
-        ("NumericGreaterThanIfExists", "aws:MultiFactorAuthAge", &["3600"]),
+        (
+            "NumericGreaterThanIfExists",
+            "aws:MultiFactorAuthAge",
+            &["3600"],
+        ),
         ("NumericLessThan", "aws:MultiFactorAuthAge", &["10", "100"]),
         ("BoolIfExists", "aws:ViaAWSService", &["false"]),
         ("Bool", "aws:ViaAWSService", &["true"]),
         ("Null", "aws:SourceVpc", &["true"]),
         ("Null", "aws:SourceIp", &["false"]),
         ("StringNotEqualsIfExists", "aws:SourceVpc", &["vpc-1"]),
-        ("StringEquals", "aws:PrincipalTag/team", &["${aws:username}", "x"]),
+        (
+            "StringEquals",
+            "aws:PrincipalTag/team",
+            &["${aws:username}", "x"],
+        ),
         ("DateLessThan", "aws:CurrentTime", &["2026-01-01T00:00:00Z"]),
     ];
 
     /// Request values for each key of [`CONDITIONS`]: good, odd and bad ones.
     const VALUES: &[(&str, &[&str])] = &[
-        ("aws:SourceIp", &["10.1.2.3", "192.0.2.7", "2001:db8::1", "::1", "bad", " 10.0.0.1", "10.0.0.256"]),
-        ("aws:PrincipalArn", &["arn:aws:iam::111122223333:role/ab", "arn:aws:iam::1:role/aws-service-role/x", "nope", "arn:aws:iam::1:user/a", "arn:aws:iam::1:role/a:b"]),
-        ("aws:RequestedRegion", &["eu-west-1", "EU-WEST-1", "us-east-1", ""]),
+        (
+            "aws:SourceIp",
+            &[
+                "10.1.2.3",
+                "192.0.2.7",
+                "2001:db8::1",
+                "::1",
+                "bad",
+                " 10.0.0.1",
+                "10.0.0.256",
+            ],
+        ),
+        (
+            "aws:PrincipalArn",
+            &[
+                "arn:aws:iam::111122223333:role/ab",
+                "arn:aws:iam::1:role/aws-service-role/x",
+                "nope",
+                "arn:aws:iam::1:user/a",
+                "arn:aws:iam::1:role/a:b",
+            ],
+        ),
+        (
+            "aws:RequestedRegion",
+            &["eu-west-1", "EU-WEST-1", "us-east-1", ""],
+        ),
         ("aws:TagKeys", &["a", "b", "B", "c"]),
         ("aws:MultiFactorAuthAge", &["120", "7200", "soon", "5"]),
         ("aws:ViaAWSService", &["true", "false", "yes"]),
         ("aws:SourceVpc", &["vpc-1", "vpc-2"]),
         ("aws:PrincipalTag/team", &["x", "alice"]),
         ("aws:username", &["alice", "bob"]),
-        ("aws:CurrentTime", &["2025-06-01T00:00:00Z", "2027-01-01", "later"]),
+        (
+            "aws:CurrentTime",
+            &["2025-06-01T00:00:00Z", "2027-01-01", "later"],
+        ),
     ];
 
     const ACTIONS: &[&str] = &[
-        "*", "s3:*", "s3:Get*", "S3:GetObject", "iam:CreateUser", "ec2:*Instances", "s3:Get?bject",
-        "iam:*", "sts:*", "s3:PutBucketTagging",
+        "*",
+        "s3:*",
+        "s3:Get*",
+        "S3:GetObject",
+        "iam:CreateUser",
+        "ec2:*Instances",
+        "s3:Get?bject",
+        "iam:*",
+        "sts:*",
+        "s3:PutBucketTagging",
     ];
     const REQUEST_ACTIONS: &[&str] = &[
-        "s3:GetObject", "S3:getobject", "iam:CreateUser", "ec2:RunInstances", "sts:GetCallerIdentity",
-        "s3express:CreateSession", "s3:PutBucketTagging",
+        "s3:GetObject",
+        "S3:getobject",
+        "iam:CreateUser",
+        "ec2:RunInstances",
+        "sts:GetCallerIdentity",
+        "s3express:CreateSession",
+        "s3:PutBucketTagging",
     ];
 
     /// A key name in random case: key names compare case-insensitively.
     fn recase(key: &str, mask: u64) -> String {
         key.chars()
             .enumerate()
-            .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+            .map(|(i, c)| {
+                if mask >> (i % 64) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
             .collect()
     }
 
@@ -868,9 +956,7 @@ mod fast_path {
                 let mut block = serde_json::Map::new();
                 for (i, mask) in conditions {
                     let (op, key, values) = CONDITIONS[i];
-                    let entry = block
-                        .entry(op)
-                        .or_insert_with(|| serde_json::json!({}));
+                    let entry = block.entry(op).or_insert_with(|| serde_json::json!({}));
                     entry[recase(key, mask)] = serde_json::json!(values);
                 }
                 if !block.is_empty() {
@@ -891,15 +977,24 @@ mod fast_path {
     fn request() -> impl Strategy<Value = RequestContext> {
         (
             proptest::sample::select(REQUEST_ACTIONS.to_vec()),
-            prop_oneof![Just(None), Just(Some("arn:aws:s3:::b/k")), Just(Some("arn:aws:s3:::c"))],
+            prop_oneof![
+                Just(None),
+                Just(Some("arn:aws:s3:::b/k")),
+                Just(Some("arn:aws:s3:::c"))
+            ],
             proptest::bits::u8::ANY.prop_map(|b| b & 1 == 1),
             proptest::collection::vec(
-                (0..VALUES.len(), any::<u64>(), proptest::collection::vec(0usize..8, 0..3)),
+                (
+                    0..VALUES.len(),
+                    any::<u64>(),
+                    proptest::collection::vec(0usize..8, 0..3),
+                ),
                 0..8,
             ),
         )
             .prop_map(|(action, resource, mgmt, keys)| {
-                let mut ctx = RequestContext::new(action).with_management_account(mgmt && action.starts_with("ec2"));
+                let mut ctx = RequestContext::new(action)
+                    .with_management_account(mgmt && action.starts_with("ec2"));
                 if let Some(r) = resource {
                     ctx = ctx.with_resource(r);
                 }
@@ -916,12 +1011,18 @@ mod fast_path {
     fn denial(v: &SetVerdict<'_>) -> Option<Denial> {
         match *v {
             SetVerdict::NotDenied { .. } => None,
-            SetVerdict::Explicit { level, policy, statement } => Some(Denial::Explicit {
+            SetVerdict::Explicit {
+                level,
+                policy,
+                statement,
+            } => Some(Denial::Explicit {
                 level: level.into(),
                 policy: policy.into(),
                 statement: statement.into(),
             }),
-            SetVerdict::Implicit { level } => Some(Denial::Implicit { level: level.into() }),
+            SetVerdict::Implicit { level } => Some(Denial::Implicit {
+                level: level.into(),
+            }),
         }
     }
 
