@@ -53,6 +53,11 @@ pub(crate) struct CompiledStatement {
     actions: ActionSet,
     resources: Resources,
     pub(crate) conditions: Vec<CompiledCondition>,
+    /// Its index in its policy's memo, after the conditions' ([`View::known`]).
+    target_ordinal: usize,
+    /// What decides whether it targets a request (its actions and resources as written, the
+    /// Version's variables rule): statements of a set equal on it answer alike.
+    pub(crate) target_signature: String,
 }
 
 impl CompiledStatement {
@@ -111,7 +116,12 @@ impl CompiledStatement {
 
     /// The statement's action and resource match the request.
     pub(crate) fn targets(&self, view: &View<'_, '_>) -> bool {
-        self.action_matches(view.action) && self.resource_matches(view.ctx)
+        if let Some(known) = view.known(self.target_ordinal) {
+            return known;
+        }
+        let m = self.action_matches(view.action) && self.resource_matches(view.ctx);
+        view.remember(self.target_ordinal, m);
+        m
     }
 
     /// Some condition cannot read the request's value of its key.
@@ -351,6 +361,23 @@ fn compile_statement(
             signature: signature(&entry.operator, &entry.key, &entry.values, variables),
         });
     }
+    // Action names compare case-insensitively: lower-cased as they are matched.
+    let mut target_signature = format!("t{}{}", u8::from(variables), u8::from(not_action));
+    let resource_list = match &s.resource {
+        ResourceSpec::Absent => None,
+        ResourceSpec::Resource(r) => Some(("R", r)),
+        ResourceSpec::NotResource(r) => Some(("N", r)),
+    };
+    let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+    for part in lower.iter().map(String::as_str).chain(["|"]) {
+        target_signature.push_str(&format!("{}:{part}", part.len()));
+    }
+    if let Some((kind, list)) = resource_list {
+        target_signature.push_str(kind);
+        for part in list {
+            target_signature.push_str(&format!("{}:{part}", part.len()));
+        }
+    }
     Ok(CompiledStatement {
         label,
         effect: s.effect,
@@ -358,7 +385,20 @@ fn compile_statement(
         actions,
         resources,
         conditions,
+        target_ordinal: 0,
+        target_signature,
     })
+}
+
+/// What a policy's memo holds, in order: its conditions' signatures, then its statements'
+/// target signatures (a target signature starts with `t`, a condition's with a digit).
+pub(crate) fn memo_signatures(statements: &[CompiledStatement]) -> Vec<&str> {
+    statements
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .map(|c| c.signature.as_str())
+        .chain(statements.iter().map(|s| s.target_signature.as_str()))
+        .collect()
 }
 
 /// [`CompiledCondition::signature`]: each part's length before it, so no two conditions share
@@ -410,12 +450,12 @@ pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<Compiled
         c.slot = keys.slot(&c.key_lower).unwrap_or(usize::MAX);
         c.ordinal = i;
     }
+    let count = statements.iter().map(|s| s.conditions.len()).sum::<usize>();
+    for (i, s) in statements.iter_mut().enumerate() {
+        s.target_ordinal = count + i;
+    }
     let own = keys.identity();
-    let (conditions, mut numbers) = ConditionTable::number([statements
-        .iter()
-        .flat_map(|s| &s.conditions)
-        .map(|c| c.signature.as_str())
-        .collect()]);
+    let (conditions, mut numbers) = ConditionTable::number([memo_signatures(&statements)]);
     let own_conditions = numbers.pop().unwrap_or_default();
     Ok(CompiledPolicy {
         kind,

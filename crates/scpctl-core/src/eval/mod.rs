@@ -357,13 +357,9 @@ impl CompiledPolicy {
         self.statements.get(index).map_or("", |s| s.label.as_str())
     }
 
-    /// The signatures of its conditions, in order ([`keys::CompiledCondition::signature`]).
+    /// What its memo holds, in order ([`document::memo_signatures`]).
     fn condition_signatures(&self) -> Vec<&str> {
-        self.statements
-            .iter()
-            .flat_map(|s| &s.conditions)
-            .map(|c| c.signature.as_str())
-            .collect()
+        document::memo_signatures(&self.statements)
     }
 
     /// Every context key (lower-cased, sorted, once each) a decision of this policy can read
