@@ -9,8 +9,14 @@
 //! evaluated (the verdict cache never hits); `replay_cached` repeats a few of each, as trails do.
 //!
 //! Run: `cargo bench -p scpctl-core --bench eval`.
+//!
+//! For a count that the machine's load does not change (instructions under
+//! `valgrind --tool=callgrind`), `SCPCTL_EVAL_COUNT=N` runs a fixed workload instead of criterion:
+//! `decide` over the 1,000 requests N times (`SCPCTL_EVAL_WHAT=decide`, the default), the same
+//! with each request's context built from its keys first (`context`), or N replays of the
+//! 20,000 records where the cache cannot help (`replay`). Compare against N=0 for the setup.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scpctl_core::cidr::{CidrSet, SourcedValue};
@@ -131,32 +137,48 @@ fn compile(docs: &[(String, PolicyDocument)]) -> Vec<(String, CompiledPolicy)> {
         .collect()
 }
 
+/// One request as a record gives it: the action and the context keys with their values.
+type RawRequest = (String, Vec<(&'static str, String)>);
+
 /// Requests like CloudTrail records give: mostly allowed (so every statement is evaluated).
-fn requests(n: usize) -> Vec<RequestContext> {
+fn raw_requests(n: usize) -> Vec<RawRequest> {
     let mut rng = StdRng::seed_from_u64(7);
     (0..n)
         .map(|i| {
             let service = SERVICES[rng.random_range(0..SERVICES.len())];
-            let mut r = RequestContext::new(format!("{service}:Get{}", i % 50))
-                .with(
+            let mut keys = vec![
+                (
                     "aws:PrincipalArn",
                     format!("arn:aws:iam::111122223333:role/app-{}", i % 30),
-                )
-                .with("aws:PrincipalType", "AssumedRole")
-                .with("aws:ViaAWSService", "false")
-                .with(
+                ),
+                ("aws:PrincipalType", "AssumedRole".to_string()),
+                ("aws:ViaAWSService", "false".to_string()),
+                (
                     "aws:RequestedRegion",
-                    REGIONS[usize::from(rng.random_range(0..10u8) == 0) * 2],
-                )
-                .with("aws:MultiFactorAuthAge", "120");
-            r = if rng.random_range(0..4) == 0 {
-                r.with("aws:SourceIp", format!("198.51.100.{}", i % 256))
+                    REGIONS[usize::from(rng.random_range(0..10u8) == 0) * 2].to_string(),
+                ),
+                ("aws:MultiFactorAuthAge", "120".to_string()),
+            ];
+            keys.push(if rng.random_range(0..4) == 0 {
+                ("aws:SourceIp", format!("198.51.100.{}", i % 256))
             } else {
-                r.with("aws:SourceVpc", "vpc-0a1b2c3d4e5f60001")
-            };
-            r
+                ("aws:SourceVpc", "vpc-0a1b2c3d4e5f60001".to_string())
+            });
+            (format!("{service}:Get{}", i % 50), keys)
         })
         .collect()
+}
+
+fn context(raw: &RawRequest) -> RequestContext {
+    raw.1
+        .iter()
+        .fold(RequestContext::new(raw.0.as_str()), |r, (k, v)| {
+            r.with(k, v.as_str())
+        })
+}
+
+fn requests(n: usize) -> Vec<RequestContext> {
+    raw_requests(n).iter().map(context).collect()
 }
 
 /// One S3 data event (the shape of a real trail's: nested `tlsDetails`, `additionalEventData`,
@@ -286,6 +308,15 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // The context built from the record's keys, then decided: what a replay pays per request.
+    let raw = raw_requests(1_000);
+    group.bench_function("context_then_decide", |b| {
+        b.iter(|| {
+            for r in &raw {
+                black_box(set.decide(&context(black_box(r))));
+            }
+        })
+    });
     group.sample_size(10);
     group.bench_function("evaluate_with_trace", |b| {
         b.iter(|| {
@@ -301,5 +332,50 @@ fn bench(c: &mut Criterion) {
     bench_replay(c, set);
 }
 
+/// The fixed workload of `SCPCTL_EVAL_COUNT` (see the file's comment).
+fn count(n: usize, what: &str) {
+    let docs = documents();
+    let set = PolicySet::chain(vec![("account".into(), compile(&docs))]);
+    let mut denied = 0usize;
+    match what {
+        "decide" => {
+            let reqs = requests(1_000);
+            for _ in 0..n {
+                denied += reqs
+                    .iter()
+                    .filter(|r| set.decide(black_box(r)).denied())
+                    .count();
+            }
+        }
+        "context" => {
+            let raw = raw_requests(1_000);
+            for _ in 0..n {
+                denied += raw
+                    .iter()
+                    .filter(|r| set.decide(&context(black_box(r))).denied())
+                    .count();
+            }
+        }
+        "replay" => {
+            let (replayer, cidrs) = replayer(set);
+            let text = log_file(20_000, true);
+            for _ in 0..n {
+                denied += replay(&replayer, &cidrs, black_box(&text)).denied as usize;
+            }
+        }
+        other => panic!("SCPCTL_EVAL_WHAT={other}: decide, context or replay"),
+    }
+    eprintln!("{what} x{n}: {denied} denied");
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(n) = std::env::var("SCPCTL_EVAL_COUNT") {
+        let what = std::env::var("SCPCTL_EVAL_WHAT").unwrap_or_else(|_| "decide".into());
+        count(n.parse().expect("SCPCTL_EVAL_COUNT: a number"), &what);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

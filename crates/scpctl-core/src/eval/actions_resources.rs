@@ -9,7 +9,7 @@
 //!   the six colon-delimited components separately, each with `*` and `?`, case-sensitively;
 //!   ArnNotEquals/ArnNotLike are their negations.
 
-use super::variables::{Template, Tok};
+use super::variables::{tokens_text, Template, Tok};
 
 /// Glob over tokens, greedy with backtracking to the last `*` (linear-ish, no recursion).
 /// `fold`: ASCII case-insensitive (action names).
@@ -79,12 +79,31 @@ pub(crate) fn arn_like(p: &[Tok], t: &str) -> bool {
 
 /// A request ARN's six components (the sixth keeps its colons).
 pub(crate) fn split_arn(t: &str) -> Option<[&str; 6]> {
-    let mut it = t.splitn(6, ':');
-    let mut out = [""; 6];
-    for slot in &mut out {
-        *slot = it.next()?;
+    // As `t.splitn(6, ':')` giving six pieces: the first five colons, found byte by byte (a
+    // colon is one byte and never part of a longer UTF-8 sequence, so each piece is `str`).
+    let mut colons = [0usize; 5];
+    let mut n = 0;
+    for (i, b) in t.bytes().enumerate() {
+        if b == b':' {
+            colons[n] = i;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
-    Some(out)
+    if n < 5 {
+        return None;
+    }
+    let [a, b, c, d, e] = colons;
+    Some([
+        t.get(..a)?,
+        t.get(a + 1..b)?,
+        t.get(b + 1..c)?,
+        t.get(c + 1..d)?,
+        t.get(d + 1..e)?,
+        t.get(e + 1..)?,
+    ])
 }
 
 /// A pattern's six components, split at its first five literal colons.
@@ -201,16 +220,92 @@ impl ActionPattern {
     pub(crate) fn matches(&self, action: &str) -> bool {
         glob(&self.0, action, true)
     }
+}
 
-    /// The lower-cased action name when the pattern has no wildcard.
-    pub(crate) fn exact(&self) -> Option<String> {
-        self.0
-            .iter()
-            .map(|t| match t {
-                Tok::Lit(c) => Some(*c),
-                _ => None,
+type Set = std::collections::HashSet<String, foldhash::fast::RandomState>;
+
+/// A statement's Action (or NotAction) list arranged for lookups: `*`, names without wildcards
+/// (compared whole), `service:Prefix*` patterns (compared as prefixes) and the other patterns
+/// (globbed). It answers as trying each [`ActionPattern`] in turn (a property test checks it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct ActionSet {
+    /// `*` is listed.
+    all: bool,
+    /// Names without wildcards, lower-cased, sorted, once each: scanned when few...
+    exact: Vec<String>,
+    /// ...looked up when many.
+    exact_set: Option<Set>,
+    /// The lower-cased text before the trailing `*` of a pattern with no other wildcard, and
+    /// the position of its service's colon.
+    prefixes: Vec<(String, Option<usize>)>,
+    /// Every other pattern, after its service prefix and colon (which hold no wildcard).
+    patterns: Vec<((Option<usize>, String), ActionPattern)>,
+}
+
+/// Whether `action` starts with `prefix`, which holds the service's colon at `colon`: the byte
+/// there is compared first, which tells most other services apart without comparing text.
+fn starts_with_service(action: &[u8], prefix: &[u8], colon: Option<usize>) -> bool {
+    colon.is_none_or(|at| action.get(at) == Some(&b':')) && action.starts_with(prefix)
+}
+
+/// Up to this many names a scan (lengths compared first) beats hashing the action.
+const SCAN_MAX: usize = 8;
+
+impl ActionSet {
+    pub(crate) fn new(patterns: Vec<ActionPattern>) -> ActionSet {
+        let mut set = ActionSet::default();
+        for p in patterns {
+            let toks = &p.0;
+            let literal = toks.iter().take_while(|t| matches!(t, Tok::Lit(_))).count();
+            if literal == 0 && toks.iter().all(|t| *t == Tok::Star) {
+                set.all = true;
+            } else if literal == toks.len() {
+                set.exact.push(tokens_text(toks));
+            } else if toks[literal..].iter().all(|t| *t == Tok::Star) {
+                let prefix = tokens_text(&toks[..literal]);
+                let colon = prefix.find(':');
+                set.prefixes.push((prefix, colon));
+            } else {
+                // A parsed pattern's service prefix holds no wildcard: up to its colon.
+                let service = toks
+                    .iter()
+                    .position(|t| *t == Tok::Lit(':'))
+                    .map_or(String::new(), |at| tokens_text(&toks[..=at]));
+                let service = (service.len().checked_sub(1), service);
+                set.patterns.push((service, p));
+            }
+        }
+        set.exact.sort();
+        set.exact.dedup();
+        if set.exact.len() > SCAN_MAX {
+            set.exact_set = Some(set.exact.iter().cloned().collect());
+        }
+        set.prefixes.sort();
+        set.prefixes.dedup();
+        set
+    }
+
+    /// `action`: ASCII lower-cased (the patterns are).
+    pub(crate) fn matches(&self, action: &str) -> bool {
+        if self.all {
+            return true;
+        }
+        let exact = match &self.exact_set {
+            Some(set) => set.contains(action),
+            None => self
+                .exact
+                .iter()
+                .any(|e| e.len() == action.len() && e == action),
+        };
+        let bytes = action.as_bytes();
+        exact
+            || self
+                .prefixes
+                .iter()
+                .any(|(p, colon)| starts_with_service(bytes, p.as_bytes(), *colon))
+            || self.patterns.iter().any(|((colon, service), p)| {
+                starts_with_service(bytes, service.as_bytes(), *colon) && p.matches(action)
             })
-            .collect()
     }
 }
 
@@ -249,6 +344,51 @@ mod tests {
         assert!(!p("s3:*").matches("s3express:CreateSession"));
         for bad in ["*:GetBucket", "s?:Get", "iam", ":Get", "s3:"] {
             assert!(ActionPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    mod sets {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Patterns and actions over a small alphabet, in random case, so prefixes, exact
+        /// names and wildcards meet.
+        fn pattern() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("*".to_string()),
+                ("[sS]3|iam|[eE]c2", "[gGeEtT*?]{0,4}").prop_map(|(s, n)| format!("{s}:{n}")),
+                ("[sS]3|iam", "[gGeEtT]{0,3}").prop_map(|(s, n)| format!("{s}:{n}*")),
+                ("[sS]3|iam", "[gGeEtT]{0,3}").prop_map(|(s, n)| format!("{s}:{n}")),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn an_action_set_answers_as_each_pattern(
+                patterns in proptest::collection::vec(pattern(), 0..24),
+                actions in proptest::collection::vec("([sS]3|iam|ec2|s3express):[gGeEtTé]{0,4}", 1..16),
+            ) {
+                let parsed: Vec<ActionPattern> = patterns
+                    .iter()
+                    .filter_map(|p| ActionPattern::parse(p).ok())
+                    .collect();
+                let set = ActionSet::new(parsed.clone());
+                let listed: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                for a in actions.iter().chain(&listed) {
+                    let lower = a.to_ascii_lowercase();
+                    let plain = parsed.iter().any(|p| p.matches(&lower));
+                    prop_assert_eq!(set.matches(&lower), plain, "{} in {:?}", a, patterns);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_arn_is_splitn_six(t in "[a:é/]{0,12}") {
+            let plain: Vec<&str> = t.splitn(6, ':').collect();
+            let want = (plain.len() == 6).then_some(plain);
+            proptest::prop_assert_eq!(split_arn(&t).map(|p| p.to_vec()), want);
         }
     }
 

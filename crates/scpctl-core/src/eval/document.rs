@@ -2,13 +2,14 @@
 //! resources and conditions, each refused with the statement and value named when IAM would
 //! refuse it (or when scpctl cannot decide it as IAM does).
 
-use super::actions_resources::{resource_matches, ActionPattern};
+use super::actions_resources::{resource_matches, ActionPattern, ActionSet};
 use super::index::ValueIndex;
 use super::keys::{key_type, CompiledCondition, KeyType, NULL_SET_NOTE};
 use super::operators::{
     compile_value, policy_net, Base, Operator, OperatorError, PolicyValue, SetOp,
     BOOL_VARIABLE_NOTE,
 };
+use super::request::{ConditionTable, KeyTable, View};
 use super::variables::{Template, Tok};
 use super::{
     CompiledPolicy, ConditionTrace, EvalError, PolicyType, RequestContext, StatementTrace,
@@ -49,12 +50,14 @@ pub(crate) struct CompiledStatement {
     pub label: String,
     pub effect: Effect,
     not_action: bool,
-    /// Action names without wildcards, lower-cased and sorted (looked up, not globbed).
-    exact_actions: Vec<String>,
-    /// Patterns with wildcards.
-    actions: Vec<ActionPattern>,
+    actions: ActionSet,
     resources: Resources,
-    conditions: Vec<CompiledCondition>,
+    pub(crate) conditions: Vec<CompiledCondition>,
+    /// Its index in its policy's memo, after the conditions' ([`View::known`]).
+    target_ordinal: usize,
+    /// What decides whether it targets a request (its actions and resources as written, the
+    /// Version's variables rule): statements of a set equal on it answer alike.
+    pub(crate) target_signature: String,
 }
 
 impl CompiledStatement {
@@ -83,12 +86,7 @@ impl CompiledStatement {
     /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
     fn action_matches(&self, action: &str) -> bool {
         // [ACTION] NotAction: every action except those listed.
-        let listed = self
-            .exact_actions
-            .binary_search_by(|a| a.as_str().cmp(action))
-            .is_ok()
-            || self.actions.iter().any(|p| p.matches(action));
-        listed != self.not_action
+        self.actions.matches(action) != self.not_action
     }
 
     fn resource_matches(&self, ctx: &RequestContext) -> bool {
@@ -117,25 +115,23 @@ impl CompiledStatement {
     }
 
     /// The statement's action and resource match the request.
-    pub(crate) fn targets(&self, ctx: &RequestContext, action: &str) -> bool {
-        self.action_matches(action) && self.resource_matches(ctx)
+    pub(crate) fn targets(&self, view: &View<'_, '_>) -> bool {
+        if let Some(known) = view.known(self.target_ordinal) {
+            return known;
+        }
+        let m = self.action_matches(view.action) && self.resource_matches(view.ctx);
+        view.remember(self.target_ordinal, m);
+        m
     }
 
     /// Some condition cannot read the request's value of its key.
-    pub(crate) fn unreadable_condition(&self, ctx: &RequestContext) -> bool {
-        self.conditions.iter().any(|c| c.unreadable(ctx).is_some())
+    pub(crate) fn unreadable_condition(&self, view: &View<'_, '_>) -> bool {
+        self.conditions.iter().any(|c| c.unreadable_at(view))
     }
 
     /// [MULTI] every condition (operators AND, keys AND).
-    pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
-        self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
-    }
-
-    /// [MULTI] action, resource and every condition (operators AND, keys AND).
-    pub(crate) fn applies(&self, ctx: &RequestContext, action: &str) -> bool {
-        self.action_matches(action)
-            && self.resource_matches(ctx)
-            && self.conditions.iter().all(|c| c.evaluate(ctx, None).0)
+    pub(crate) fn conditions_hold(&self, view: &View<'_, '_>) -> bool {
+        self.conditions.iter().all(|c| c.holds(view))
     }
 
     pub(crate) fn trace(
@@ -253,17 +249,12 @@ fn compile_statement(
         ActionSpec::NotAction(p) => (true, p),
     };
     let element_name = if not_action { "NotAction" } else { "Action" };
-    let mut exact_actions = Vec::new();
-    let mut actions = Vec::new();
-    for p in patterns {
-        let pattern = ActionPattern::parse(p).map_err(|why| element(element_name, why))?;
-        match pattern.exact() {
-            Some(name) => exact_actions.push(name),
-            None => actions.push(pattern),
-        }
-    }
-    exact_actions.sort();
-    exact_actions.dedup();
+    let actions = ActionSet::new(
+        patterns
+            .iter()
+            .map(|p| ActionPattern::parse(p).map_err(|why| element(element_name, why)))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
     let compile_resources = |name: &'static str, rs: &[String]| {
         rs.iter()
             .map(|r| {
@@ -289,7 +280,17 @@ fn compile_statement(
     };
     let resources = match &s.resource {
         ResourceSpec::Absent => Resources::Any,
-        ResourceSpec::Resource(r) => Resources::Resource(compile_resources("Resource", r)?),
+        ResourceSpec::Resource(r) => {
+            let patterns = compile_resources("Resource", r)?;
+            // `*` (a run of stars) covers every resource, an absent one included.
+            if patterns.iter().any(|p| {
+                matches!(p, ResourcePattern::Fixed(t) if !t.is_empty() && t.iter().all(|x| *x == Tok::Star))
+            }) {
+                Resources::Any
+            } else {
+                Resources::Resource(patterns)
+            }
+        }
         ResourceSpec::NotResource(r) => {
             Resources::NotResource(compile_resources("NotResource", r)?)
         }
@@ -354,17 +355,64 @@ fn compile_statement(
             op,
             raw_values: entry.values.clone(),
             values,
+            // Assigned once the policy's key table is known.
+            slot: 0,
+            ordinal: 0,
+            signature: signature(&entry.operator, &entry.key, &entry.values, variables),
         });
+    }
+    // Action names compare case-insensitively: lower-cased as they are matched.
+    let mut target_signature = format!("t{}{}", u8::from(variables), u8::from(not_action));
+    let resource_list = match &s.resource {
+        ResourceSpec::Absent => None,
+        ResourceSpec::Resource(r) => Some(("R", r)),
+        ResourceSpec::NotResource(r) => Some(("N", r)),
+    };
+    let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+    for part in lower.iter().map(String::as_str).chain(["|"]) {
+        target_signature.push_str(&format!("{}:{part}", part.len()));
+    }
+    if let Some((kind, list)) = resource_list {
+        target_signature.push_str(kind);
+        for part in list {
+            target_signature.push_str(&format!("{}:{part}", part.len()));
+        }
     }
     Ok(CompiledStatement {
         label,
         effect: s.effect,
         not_action,
-        exact_actions,
         actions,
         resources,
         conditions,
+        target_ordinal: 0,
+        target_signature,
     })
+}
+
+/// What a policy's memo holds, in order: its conditions' signatures, then its statements'
+/// target signatures (a target signature starts with `t`, a condition's with a digit).
+pub(crate) fn memo_signatures(statements: &[CompiledStatement]) -> Vec<&str> {
+    statements
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .map(|c| c.signature.as_str())
+        .chain(statements.iter().map(|s| s.target_signature.as_str()))
+        .collect()
+}
+
+/// [`CompiledCondition::signature`]: each part's length before it, so no two conditions share
+/// one; the key lower-cased, as it is compared.
+fn signature(operator: &str, key: &str, values: &[String], variables: bool) -> String {
+    let mut out = format!("{}", u8::from(variables));
+    let key = key.to_lowercase();
+    for part in [operator, key.as_str()]
+        .into_iter()
+        .chain(values.iter().map(String::as_str))
+    {
+        out.push_str(&format!("{}:{part}", part.len()));
+    }
+    out
 }
 
 /// The statement of RCPFullAWSAccess: Allow, Principal `*`, Action `*`, Resource `*`, no
@@ -386,9 +434,36 @@ pub(crate) fn compile(doc: &PolicyDocument, kind: PolicyType) -> Result<Compiled
         .enumerate()
         .map(|(i, s)| compile_statement(s, s.label(i), kind, variables, &mut notes))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut statements = statements;
+    let keys = KeyTable::build(
+        statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(|c| (c.key_lower.as_str(), c.op.base)),
+    );
+    for (i, c) in statements
+        .iter_mut()
+        .flat_map(|s| &mut s.conditions)
+        .enumerate()
+    {
+        // The table holds every condition's key.
+        c.slot = keys.slot(&c.key_lower).unwrap_or(usize::MAX);
+        c.ordinal = i;
+    }
+    let count = statements.iter().map(|s| s.conditions.len()).sum::<usize>();
+    for (i, s) in statements.iter_mut().enumerate() {
+        s.target_ordinal = count + i;
+    }
+    let own = keys.identity();
+    let (conditions, mut numbers) = ConditionTable::number([memo_signatures(&statements)]);
+    let own_conditions = numbers.pop().unwrap_or_default();
     Ok(CompiledPolicy {
         kind,
         statements,
         notes,
+        keys,
+        own,
+        conditions,
+        own_conditions,
     })
 }

@@ -20,6 +20,7 @@
 
 use super::index::ValueIndex;
 use super::operators::{Base, Match, Operator, PolicyValue, RequestValue, SetOp};
+use super::request::View;
 use super::values::{parse_bool, parse_date, parse_number};
 use super::RequestContext;
 
@@ -34,6 +35,13 @@ pub(crate) struct CompiledCondition {
     pub values: Vec<PolicyValue>,
     /// The values indexed once ([`ValueIndex`]), when all are fixed.
     pub index: Option<ValueIndex>,
+    /// The key's slot in its policy's [`super::request::KeyTable`].
+    pub slot: usize,
+    /// Its index among its policy's conditions.
+    pub ordinal: usize,
+    /// What decides its answer, as text (operator, key, values, whether variables are
+    /// substituted): conditions of a set equal on it are evaluated once per request.
+    pub signature: String,
 }
 
 /// Why a condition matched or not, turned into text only when a trace is asked for.
@@ -107,6 +115,16 @@ impl CompiledCondition {
         &self,
         ctx: &'c RequestContext,
     ) -> Option<(&'c str, &'static str)> {
+        self.unreadable_in(ctx.get_lower(&self.key_lower), None)
+    }
+
+    /// [`CompiledCondition::unreadable`] on the key's values, the single one possibly read
+    /// ahead (`read`, as [`RequestValue::parse`] reads it for this operator).
+    pub(crate) fn unreadable_in<'c>(
+        &self,
+        values: Option<&'c [String]>,
+        read: Option<&RequestValue<'_>>,
+    ) -> Option<(&'c str, &'static str)> {
         let takes = match self.op.base {
             Base::StringEquals | Base::StringEqualsIgnoreCase | Base::StringLike | Base::Null => {
                 return None
@@ -118,23 +136,61 @@ impl CompiledCondition {
             Base::IpAddress => "an IP address",
             Base::Arn => "an ARN (arn:partition:service:region:account:resource)",
         };
-        ctx.get_lower(&self.key_lower)?
+        let values = values?;
+        if let (Some(read), [one]) = (read, values) {
+            return (*read == RequestValue::Bad).then_some((one.as_str(), takes));
+        }
+        values
             .iter()
             .find(|v| RequestValue::parse(self.op.base, v) == RequestValue::Bad)
             .map(|v| (v.as_str(), takes))
     }
 
+    /// The fast path's [`CompiledCondition::unreadable`]: the key's values from the request's
+    /// slots.
+    pub(crate) fn unreadable_at(&self, view: &View<'_, '_>) -> bool {
+        let slot = view.slot(self.slot);
+        self.unreadable_in(slot.values, slot.read_as(self.op.base))
+            .is_some()
+    }
+
+    /// The fast path's [`CompiledCondition::evaluate`] (no notes).
+    pub(crate) fn holds(&self, view: &View<'_, '_>) -> bool {
+        if let Some(known) = view.known(self.ordinal) {
+            return known;
+        }
+        let slot = view.slot(self.slot);
+        let m = self
+            .evaluate_in(slot.values, slot.read_as(self.op.base), view.ctx, None)
+            .0;
+        view.remember(self.ordinal, m);
+        m
+    }
+
     /// One request value under the operator, negation included ([MULTI] OR / NOR).
-    fn one(&self, rv: &str, ctx: &RequestContext, notes: &mut Notes<'_>) -> bool {
+    fn one(
+        &self,
+        rv: &str,
+        read: Option<&RequestValue<'_>>,
+        ctx: &RequestContext,
+        notes: &mut Notes<'_>,
+    ) -> bool {
         let (mut any, mut bad, mut no_variable) = (false, false, false);
-        let parsed = RequestValue::parse(self.op.base, rv);
+        let parsed_here;
+        let parsed = match read {
+            Some(r) => r,
+            None => {
+                parsed_here = RequestValue::parse(self.op.base, rv);
+                &parsed_here
+            }
+        };
         if let Some(index) = &self.index {
             // Every value fixed: no variable to miss; a value of the wrong type matches none.
-            bad = parsed == RequestValue::Bad;
-            any = !bad && index.matches(rv, &parsed);
+            bad = *parsed == RequestValue::Bad;
+            any = !bad && index.matches(rv, parsed);
         }
         for pv in self.values.iter().filter(|_| self.index.is_none()) {
-            match super::operators::value_matches(self.op.base, pv, &parsed, ctx) {
+            match super::operators::value_matches(self.op.base, pv, parsed, ctx) {
                 Match::Yes => {
                     any = true;
                     break;
@@ -162,8 +218,19 @@ impl CompiledCondition {
         any != self.op.negated
     }
 
-    pub(crate) fn evaluate(&self, ctx: &RequestContext, mut notes: Notes<'_>) -> (bool, Reason) {
-        let request = ctx.get_lower(&self.key_lower);
+    pub(crate) fn evaluate(&self, ctx: &RequestContext, notes: Notes<'_>) -> (bool, Reason) {
+        self.evaluate_in(ctx.get_lower(&self.key_lower), None, ctx, notes)
+    }
+
+    /// [`CompiledCondition::evaluate`] on the key's values `request`, the single one possibly
+    /// read ahead (`read`, as [`RequestValue::parse`] reads it for this operator).
+    pub(crate) fn evaluate_in(
+        &self,
+        request: Option<&[String]>,
+        read: Option<&RequestValue<'_>>,
+        ctx: &RequestContext,
+        mut notes: Notes<'_>,
+    ) -> (bool, Reason) {
         let present = request.is_some_and(|v| !v.is_empty());
         // IAM Access Analyzer's policy check reference documents these two forms: with
         // ForAllValues the condition always returns true, with ForAnyValue always false
@@ -196,6 +263,8 @@ impl CompiledCondition {
                 };
             }
         };
+        // Read ahead only for a single value.
+        let read = read.filter(|_| values.len() == 1);
         match self.op.set {
             SetOp::Single => {
                 let [rv] = values else {
@@ -211,7 +280,7 @@ impl CompiledCondition {
                     }
                     return (false, Reason::SeveralValuesBare);
                 };
-                let m = self.one(rv, ctx, &mut notes);
+                let m = self.one(rv, read, ctx, &mut notes);
                 let why = match (self.op.negated, m) {
                     (false, true) => Reason::ValueMatches,
                     (false, false) => Reason::ValueMatchesNone,
@@ -223,7 +292,7 @@ impl CompiledCondition {
             SetOp::ForAllValues => {
                 let mut all = true;
                 for rv in values {
-                    if !self.one(rv, ctx, &mut notes) {
+                    if !self.one(rv, read, ctx, &mut notes) {
                         all = false;
                         if notes.is_none() {
                             break;
@@ -242,7 +311,7 @@ impl CompiledCondition {
             SetOp::ForAnyValue => {
                 let mut any = false;
                 for rv in values {
-                    if self.one(rv, ctx, &mut notes) {
+                    if self.one(rv, read, ctx, &mut notes) {
                         any = true;
                         if notes.is_none() {
                             break;

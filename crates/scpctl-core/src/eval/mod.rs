@@ -21,6 +21,7 @@ mod document;
 mod index;
 mod keys;
 mod operators;
+mod request;
 mod set;
 mod values;
 mod variables;
@@ -219,6 +220,13 @@ impl RequestContext {
         self.keys.get(key).map(|(_, v)| v.as_slice())
     }
 
+    /// The keys present, lower-cased, in order, with their values.
+    pub(crate) fn sorted_keys(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.keys
+            .iter()
+            .map(|(k, (_, v))| (k.as_str(), v.as_slice()))
+    }
+
     /// The keys present, as given, with their values.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.keys.values().map(|(k, v)| (k.as_str(), v.as_slice()))
@@ -230,9 +238,8 @@ impl RequestContext {
         self.service_linked_role
             || self.get_lower("aws:principalarn").is_some_and(|v| {
                 v.iter().any(|arn| {
-                    arn.splitn(6, ':')
-                        .nth(5)
-                        .is_some_and(|r| r.starts_with("role/aws-service-role/"))
+                    actions_resources::split_arn(arn)
+                        .is_some_and(|p| p[5].starts_with("role/aws-service-role/"))
                 })
             })
     }
@@ -315,6 +322,13 @@ pub struct CompiledPolicy {
     statements: Vec<document::CompiledStatement>,
     /// Notes about the document itself (e.g. a bare IPv6 value), repeated in every decision.
     notes: Vec<String>,
+    /// The condition keys its statements read, each condition's slot.
+    keys: request::KeyTable,
+    /// The statements' slots in `keys`: `0, 1, ...`.
+    own: Box<[usize]>,
+    /// Its conditions, equal ones numbered alike (evaluated once per request).
+    conditions: request::ConditionTable,
+    own_conditions: Box<[usize]>,
 }
 
 /// The outcome without traces: what `impact` needs per record.
@@ -341,6 +355,11 @@ impl CompiledPolicy {
     /// The label (Sid or `#N`) of statement `index`.
     pub fn statement_label(&self, index: usize) -> &str {
         self.statements.get(index).map_or("", |s| s.label.as_str())
+    }
+
+    /// What its memo holds, in order ([`document::memo_signatures`]).
+    fn condition_signatures(&self) -> Vec<&str> {
+        document::memo_signatures(&self.statements)
     }
 
     /// Every context key (lower-cased, sorted, once each) a decision of this policy can read
@@ -405,15 +424,47 @@ impl CompiledPolicy {
     /// Every statement matching the action and resource is still checked after a Deny is found,
     /// so the answer is the two calls' answer.
     pub fn decide_checked(&self, ctx: &RequestContext) -> Option<Verdict> {
-        self.decide_checked_action(ctx, &ctx.action.to_ascii_lowercase())
+        self.decide_alone::<true>(ctx)
     }
 
-    pub(crate) fn decide_checked_action(
+    /// Decide without traces or notes.
+    pub fn decide(&self, ctx: &RequestContext) -> Verdict {
+        self.decide_alone::<false>(ctx).unwrap_or(Verdict {
+            deny: None,
+            allow: false,
+            exemption: None,
+        })
+    }
+
+    /// One policy on its own: its keys resolved for this request, then [`Self::verdict`].
+    fn decide_alone<const CHECKED: bool>(&self, ctx: &RequestContext) -> Option<Verdict> {
+        let (mut buf, mut spill) = ([0u8; 128], String::new());
+        let action = request::lower_action(&ctx.action, &mut buf, &mut spill);
+        let mut slots = Vec::new();
+        self.keys.resolve(ctx, &mut slots);
+        self.conditions.with_memo(|memo| {
+            let view = request::View {
+                ctx,
+                action,
+                slots: &slots,
+                map: &self.own,
+                memo,
+                conditions: &self.own_conditions,
+            };
+            self.verdict::<CHECKED>(&view, request::Exempt::of(ctx))
+        })
+    }
+
+    /// The fast path of [`CompiledPolicy::decide`] (`CHECKED` false: stops at the first Deny
+    /// that applies, never `None`) and [`CompiledPolicy::decide_checked`] (`CHECKED` true: also
+    /// checks every statement matching the action and resource; `None` when one refuses the
+    /// request).
+    pub(crate) fn verdict<const CHECKED: bool>(
         &self,
-        ctx: &RequestContext,
-        action: &str,
+        view: &request::View<'_, '_>,
+        exempt: request::Exempt,
     ) -> Option<Verdict> {
-        if let Some(rule) = exemption(self.kind, ctx) {
+        if let Some(rule) = exempt.rule(self.kind) {
             return Some(Verdict {
                 deny: None,
                 allow: true,
@@ -422,19 +473,26 @@ impl CompiledPolicy {
         }
         let (mut deny, mut allow) = (None, false);
         for (i, s) in self.statements.iter().enumerate() {
-            if !s.targets(ctx, action) {
+            // Once a Deny applies (checked: it goes on only to check) or an Allow does, further
+            // statements of that effect decide nothing.
+            let wanted = deny.is_none() && (s.effect == Effect::Deny || !allow);
+            if !CHECKED && !wanted {
                 continue;
             }
-            if s.unreadable_condition(ctx) {
+            if !s.targets(view) {
+                continue;
+            }
+            if CHECKED && s.unreadable_condition(view) {
                 return None;
             }
-            let wanted = match s.effect {
-                Effect::Deny => deny.is_none(),
-                Effect::Allow => deny.is_none() && !allow,
-            };
-            if wanted && s.conditions_hold(ctx) {
+            if wanted && s.conditions_hold(view) {
                 match s.effect {
-                    Effect::Deny => deny = Some(i),
+                    Effect::Deny => {
+                        deny = Some(i);
+                        if !CHECKED {
+                            break;
+                        }
+                    }
                     Effect::Allow => allow = true,
                 }
             }
@@ -444,46 +502,6 @@ impl CompiledPolicy {
             allow,
             exemption: None,
         })
-    }
-
-    /// Decide without traces or notes.
-    pub fn decide(&self, ctx: &RequestContext) -> Verdict {
-        self.decide_action(ctx, &ctx.action.to_ascii_lowercase())
-    }
-
-    /// [`CompiledPolicy::decide`] with the request's action already ASCII lower-cased (once
-    /// per request for a whole [`PolicySet`]).
-    pub(crate) fn decide_action(&self, ctx: &RequestContext, action: &str) -> Verdict {
-        if let Some(rule) = exemption(self.kind, ctx) {
-            return Verdict {
-                deny: None,
-                allow: true,
-                exemption: Some(rule),
-            };
-        }
-        let mut allow = false;
-        for (i, s) in self.statements.iter().enumerate() {
-            if s.effect == Effect::Allow && allow {
-                continue;
-            }
-            if s.applies(ctx, action) {
-                match s.effect {
-                    Effect::Deny => {
-                        return Verdict {
-                            deny: Some(i),
-                            allow,
-                            exemption: None,
-                        }
-                    }
-                    Effect::Allow => allow = true,
-                }
-            }
-        }
-        Verdict {
-            deny: None,
-            allow,
-            exemption: None,
-        }
     }
 
     /// Decide with a trace of every statement and condition.

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use std::cell::Cell;
+
+use super::request::{lower_action, ConditionTable, Exempt, KeyTable, Slot, View};
 use super::{CompiledPolicy, Decision, EvalError, PolicyType, RequestContext, UnreadableValue};
 use crate::policy::PolicyDocument;
 
@@ -19,12 +22,20 @@ struct Level {
     /// SCP chain level: some policy here must allow the request.
     require_allow: bool,
     policies: Vec<(String, Arc<CompiledPolicy>)>,
+    /// For each policy, its keys' slots in the set's table.
+    maps: Vec<Box<[usize]>>,
+    /// For each policy, its conditions' numbers in the set's table.
+    condition_maps: Vec<Box<[usize]>>,
 }
 
 /// Compiled policies grouped in levels, evaluated together for each request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicySet {
     levels: Vec<Level>,
+    /// Every condition key of every policy: resolved once per request for the whole set.
+    keys: KeyTable,
+    /// Every condition of every policy, equal ones numbered alike: evaluated once per request.
+    conditions: ConditionTable,
 }
 
 /// Why a set of policies denies a request.
@@ -144,7 +155,35 @@ impl PolicySet {
             name: name.into(),
             require_allow,
             policies,
+            maps: Vec::new(),
+            condition_maps: Vec::new(),
         });
+        // The set's table grows: every policy's slots move.
+        self.keys = KeyTable::union(
+            self.levels
+                .iter()
+                .flat_map(|l| l.policies.iter().map(|(_, p)| &p.keys)),
+        );
+        for level in &mut self.levels {
+            level.maps = level
+                .policies
+                .iter()
+                .map(|(_, p)| self.keys.map(&p.keys).unwrap_or_default())
+                .collect();
+        }
+        let (conditions, mut numbers) = ConditionTable::number(
+            self.levels
+                .iter()
+                .flat_map(|l| l.policies.iter().map(|(_, p)| p.condition_signatures()))
+                .collect::<Vec<_>>(),
+        );
+        self.conditions = conditions;
+        numbers.reverse();
+        for level in &mut self.levels {
+            level.condition_maps = (0..level.policies.len())
+                .map(|_| numbers.pop().unwrap_or_default())
+                .collect();
+        }
     }
 
     /// Every context key any policy of the set can read ([`CompiledPolicy::read_keys`]).
@@ -205,51 +244,67 @@ impl PolicySet {
     /// Decide without traces: explicit denies first (they win), then the implicit deny of the
     /// first chain level without an Allow.
     pub fn decide(&self, ctx: &RequestContext) -> SetVerdict<'_> {
-        let mut implicit = None;
-        let mut exemption = None;
-        let action = ctx.action.to_ascii_lowercase();
-        for level in &self.levels {
-            let mut allowed = false;
-            for (label, policy) in &level.policies {
-                let v = policy.decide_action(ctx, &action);
-                if let Some(i) = v.deny {
-                    return SetVerdict::Explicit {
-                        level: &level.name,
-                        policy: label,
-                        statement: policy.statement_label(i),
-                    };
-                }
-                allowed |= v.allow;
-                exemption = exemption.or(v.exemption);
-            }
-            if level.require_allow && !allowed && implicit.is_none() {
-                implicit = Some(level.name.as_str());
-            }
-        }
-        match implicit {
-            Some(level) => SetVerdict::Implicit { level },
-            None => SetVerdict::NotDenied { exemption },
-        }
+        self.run::<false>(ctx)
+            .unwrap_or(SetVerdict::NotDenied { exemption: None })
     }
 
     /// [`PolicySet::check_request`] then [`PolicySet::decide`] in one pass over the policies
     /// ([`CompiledPolicy::decide_checked`]): `None` when some policy refuses the request, even
     /// one after the first explicit deny.
     pub fn decide_checked(&self, ctx: &RequestContext) -> Option<SetVerdict<'_>> {
+        self.run::<true>(ctx)
+    }
+
+    /// Both: the set's keys resolved once for the request, the action lower-cased once, AWS's
+    /// exemptions decided once; then each policy ([`CompiledPolicy::verdict`]). Unchecked, the
+    /// first explicit deny ends it (never `None`); checked, every policy is still checked.
+    fn run<const CHECKED: bool>(&self, ctx: &RequestContext) -> Option<SetVerdict<'_>> {
+        let (mut buf, mut spill) = ([0u8; 128], String::new());
+        let action = lower_action(&ctx.action, &mut buf, &mut spill);
+        let mut slots = Vec::new();
+        self.keys.resolve(ctx, &mut slots);
+        let exempt = Exempt::of(ctx);
+        self.conditions
+            .with_memo(|memo| self.each::<CHECKED>(ctx, action, &slots, memo, exempt))
+    }
+
+    fn each<'s, const CHECKED: bool>(
+        &'s self,
+        ctx: &RequestContext,
+        action: &str,
+        slots: &[Slot<'_>],
+        memo: &[Cell<u8>],
+        exempt: Exempt,
+    ) -> Option<SetVerdict<'s>> {
         let mut implicit = None;
         let mut exemption = None;
         let mut explicit = None;
-        let action = ctx.action.to_ascii_lowercase();
         for level in &self.levels {
             let mut allowed = false;
-            for (label, policy) in &level.policies {
-                let v = policy.decide_checked_action(ctx, &action)?;
+            let policies = level
+                .policies
+                .iter()
+                .zip(&level.maps)
+                .zip(&level.condition_maps);
+            for (((label, policy), map), conditions) in policies {
+                let view = View {
+                    ctx,
+                    action,
+                    slots,
+                    map,
+                    memo,
+                    conditions,
+                };
+                let v = policy.verdict::<CHECKED>(&view, exempt)?;
                 if let (None, Some(i)) = (&explicit, v.deny) {
                     explicit = Some(SetVerdict::Explicit {
                         level: &level.name,
                         policy: label,
                         statement: policy.statement_label(i),
                     });
+                    if !CHECKED {
+                        return explicit;
+                    }
                 }
                 allowed |= v.allow;
                 exemption = exemption.or(v.exemption);

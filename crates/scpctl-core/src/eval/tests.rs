@@ -780,3 +780,290 @@ mod one_pass {
         }
     }
 }
+
+/// The fast path (keys resolved once per request for a whole set, typed values read once,
+/// action sets, one loop for `decide` and `decide_checked`) against the plain evaluation (the
+/// traced `evaluate`, which reads the request key by key, and `check_request`), on random sets
+/// of policies and random requests.
+mod fast_path {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (operator, key, policy values); keys in random case are drawn from these.
+    const CONDITIONS: &[(&str, &str, &[&str])] = &[
+        (
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "2001:db8::/32"],
+        ),
+        (
+            "NotIpAddressIfExists",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "192.0.2.7"],
+        ),
+        ("NotIpAddress", "aws:SourceIp", &["2001:db8::/32"]),
+        ("ForAnyValue:IpAddress", "aws:SourceIp", &["192.0.2.0/24"]),
+        (
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            &[
+                "arn:aws:iam::*:role/a*",
+                "arn:aws:iam::111122223333:role/ab",
+            ],
+        ),
+        (
+            "ArnLikeIfExists",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::111122223333:role/ab"],
+        ),
+        (
+            "ArnNotEquals",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::111122223333:role/ab"],
+        ),
+        ("StringLike", "aws:PrincipalArn", &["*role/a*"]),
+        (
+            "StringNotEquals",
+            "aws:RequestedRegion",
+            &["eu-west-1", "eu-central-1"],
+        ),
+        (
+            "StringEqualsIgnoreCase",
+            "aws:RequestedRegion",
+            &["EU-west-1"],
+        ),
+        (
+            "StringNotEqualsIgnoreCaseIfExists",
+            "aws:RequestedRegion",
+            &["us-east-1"],
+        ),
+        ("StringLike", "aws:RequestedRegion", &["eu-*", "us-?ast-1"]),
+        ("ForAnyValue:StringNotEquals", "aws:TagKeys", &["a", "B"]),
+        ("ForAllValues:StringEquals", "aws:TagKeys", &["a", "b"]),
+        ("StringEquals", "aws:TagKeys", &["a"]),
+        ("ForAllValues:Null", "aws:TagKeys", &["true"]),
+        (
+            "NumericGreaterThanIfExists",
+            "aws:MultiFactorAuthAge",
+            &["3600"],
+        ),
+        ("NumericLessThan", "aws:MultiFactorAuthAge", &["10", "100"]),
+        ("BoolIfExists", "aws:ViaAWSService", &["false"]),
+        ("Bool", "aws:ViaAWSService", &["true"]),
+        ("Null", "aws:SourceVpc", &["true"]),
+        ("Null", "aws:SourceIp", &["false"]),
+        ("StringNotEqualsIfExists", "aws:SourceVpc", &["vpc-1"]),
+        (
+            "StringEquals",
+            "aws:PrincipalTag/team",
+            &["${aws:username}", "x"],
+        ),
+        ("DateLessThan", "aws:CurrentTime", &["2026-01-01T00:00:00Z"]),
+    ];
+
+    /// Request values for each key of [`CONDITIONS`]: good, odd and bad ones.
+    const VALUES: &[(&str, &[&str])] = &[
+        (
+            "aws:SourceIp",
+            &[
+                "10.1.2.3",
+                "192.0.2.7",
+                "2001:db8::1",
+                "::1",
+                "bad",
+                " 10.0.0.1",
+                "10.0.0.256",
+            ],
+        ),
+        (
+            "aws:PrincipalArn",
+            &[
+                "arn:aws:iam::111122223333:role/ab",
+                "arn:aws:iam::1:role/aws-service-role/x",
+                "nope",
+                "arn:aws:iam::1:user/a",
+                "arn:aws:iam::1:role/a:b",
+            ],
+        ),
+        (
+            "aws:RequestedRegion",
+            &["eu-west-1", "EU-WEST-1", "us-east-1", ""],
+        ),
+        ("aws:TagKeys", &["a", "b", "B", "c"]),
+        ("aws:MultiFactorAuthAge", &["120", "7200", "soon", "5"]),
+        ("aws:ViaAWSService", &["true", "false", "yes"]),
+        ("aws:SourceVpc", &["vpc-1", "vpc-2"]),
+        ("aws:PrincipalTag/team", &["x", "alice"]),
+        ("aws:username", &["alice", "bob"]),
+        (
+            "aws:CurrentTime",
+            &["2025-06-01T00:00:00Z", "2027-01-01", "later"],
+        ),
+    ];
+
+    const ACTIONS: &[&str] = &[
+        "*",
+        "s3:*",
+        "s3:Get*",
+        "S3:GetObject",
+        "iam:CreateUser",
+        "ec2:*Instances",
+        "s3:Get?bject",
+        "iam:*",
+        "sts:*",
+        "s3:PutBucketTagging",
+    ];
+    const REQUEST_ACTIONS: &[&str] = &[
+        "s3:GetObject",
+        "S3:getobject",
+        "iam:CreateUser",
+        "ec2:RunInstances",
+        "sts:GetCallerIdentity",
+        "s3express:CreateSession",
+        "s3:PutBucketTagging",
+    ];
+
+    /// A key name in random case: key names compare case-insensitively.
+    fn recase(key: &str, mask: u64) -> String {
+        key.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if mask >> (i % 64) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    fn statement() -> impl Strategy<Value = serde_json::Value> {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            proptest::sample::subsequence(ACTIONS.to_vec(), 1..4),
+            prop_oneof![Just(None), Just(Some("*")), Just(Some("arn:aws:s3:::b/*"))],
+            proptest::collection::vec((0..CONDITIONS.len(), any::<u64>()), 0..4),
+        )
+            .prop_map(|(deny, not_action, actions, resource, conditions)| {
+                let mut s = serde_json::json!({
+                    "Effect": if deny { "Deny" } else { "Allow" },
+                    if not_action && deny { "NotAction" } else { "Action" }: actions,
+                });
+                if let Some(r) = resource {
+                    s["Resource"] = r.into();
+                }
+                let mut block = serde_json::Map::new();
+                for (i, mask) in conditions {
+                    let (op, key, values) = CONDITIONS[i];
+                    let entry = block.entry(op).or_insert_with(|| serde_json::json!({}));
+                    entry[recase(key, mask)] = serde_json::json!(values);
+                }
+                if !block.is_empty() {
+                    s["Condition"] = block.into();
+                }
+                s
+            })
+    }
+
+    fn policy() -> impl Strategy<Value = CompiledPolicy> {
+        proptest::collection::vec(statement(), 1..5).prop_map(|statements| {
+            let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+            CompiledPolicy::new(&PolicyDocument::from_value(&doc).unwrap(), PolicyType::Scp)
+                .unwrap()
+        })
+    }
+
+    fn request() -> impl Strategy<Value = RequestContext> {
+        (
+            proptest::sample::select(REQUEST_ACTIONS.to_vec()),
+            prop_oneof![
+                Just(None),
+                Just(Some("arn:aws:s3:::b/k")),
+                Just(Some("arn:aws:s3:::c"))
+            ],
+            proptest::bits::u8::ANY.prop_map(|b| b & 1 == 1),
+            proptest::collection::vec(
+                (
+                    0..VALUES.len(),
+                    any::<u64>(),
+                    proptest::collection::vec(0usize..8, 0..3),
+                ),
+                0..8,
+            ),
+        )
+            .prop_map(|(action, resource, mgmt, keys)| {
+                let mut ctx = RequestContext::new(action)
+                    .with_management_account(mgmt && action.starts_with("ec2"));
+                if let Some(r) = resource {
+                    ctx = ctx.with_resource(r);
+                }
+                for (k, mask, picks) in keys {
+                    let (key, pool) = VALUES[k];
+                    let values: Vec<&str> = picks.iter().map(|i| pool[i % pool.len()]).collect();
+                    // Several calls for one key add values; none gives an empty set.
+                    ctx = ctx.with_values(&recase(key, mask), &values);
+                }
+                ctx
+            })
+    }
+
+    fn denial(v: &SetVerdict<'_>) -> Option<Denial> {
+        match *v {
+            SetVerdict::NotDenied { .. } => None,
+            SetVerdict::Explicit {
+                level,
+                policy,
+                statement,
+            } => Some(Denial::Explicit {
+                level: level.into(),
+                policy: policy.into(),
+                statement: statement.into(),
+            }),
+            SetVerdict::Implicit { level } => Some(Denial::Implicit {
+                level: level.into(),
+            }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn decide_answers_as_the_traced_evaluation(
+            root in proptest::collection::vec(policy(), 1..3),
+            account in proptest::collection::vec(policy(), 1..4),
+            requests in proptest::collection::vec(request(), 1..6),
+        ) {
+            let label = |l: &str, v: Vec<CompiledPolicy>| -> Vec<(String, CompiledPolicy)> {
+                v.into_iter().enumerate().map(|(i, p)| (format!("{l}{i}"), p)).collect()
+            };
+            let chain = PolicySet::chain(vec![
+                ("root".into(), label("r", root.clone())),
+                ("account".into(), label("a", account.clone())),
+            ]);
+            let flat = PolicySet::flat(label("p", account.iter().chain(&root).cloned().collect()));
+            for ctx in &requests {
+                for set in [&chain, &flat] {
+                    let fast = set.decide(ctx);
+                    let traced = set.evaluate(ctx);
+                    prop_assert_eq!(denial(&fast), traced.denial.clone(), "{:?}", ctx);
+                    let two = set.check_request(ctx).ok().map(|_| set.decide(ctx));
+                    prop_assert_eq!(set.decide_checked(ctx), two, "{:?}", ctx);
+                }
+                for p in root.iter().chain(&account) {
+                    let fast = p.decide(ctx);
+                    let traced = p.evaluate(ctx);
+                    prop_assert_eq!(fast.deny.map(|i| p.statement_label(i).to_string()), traced.statement, "{:?}", ctx);
+                    if fast.deny.is_none() {
+                        // `allow` is meaningful without a deny (decide stops at the first).
+                        prop_assert_eq!(fast.allow, traced.allowed, "{:?}", ctx);
+                    }
+                    prop_assert_eq!(fast.exemption, traced.exemption.as_deref());
+                    let two = p.check_request(ctx).ok().map(|_| p.decide(ctx));
+                    prop_assert_eq!(p.decide_checked(ctx), two, "{:?}", ctx);
+                }
+            }
+        }
+    }
+}
