@@ -5,8 +5,32 @@ use crate::config::Config;
 
 use super::kinds::*;
 
+/// What the size error needs of the document over its limit: its name, its size, its limit and
+/// the size of its statement 1 (what `--split-statements` would move out). Measured either on the
+/// full document ([`Oversized::of`]) or, for a long list, without building it (`super::measure`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Oversized {
+    pub name: String,
+    pub chars: usize,
+    pub limit: usize,
+    /// `Statement[0]` serialised compactly, in characters (4, `null`, when there is none).
+    pub statement1_chars: usize,
+}
+
+impl Oversized {
+    pub fn of(r: &RenderedPolicy) -> Oversized {
+        Oversized {
+            name: r.name.clone(),
+            chars: r.chars(),
+            limit: r.limit(),
+            statement1_chars: serde_json::to_string(&r.document["Statement"][0])
+                .map_or(0, |s| s.chars().count()),
+        }
+    }
+}
+
 pub(super) fn too_large(
-    big: &RenderedPolicy,
+    big: &Oversized,
     config: &Config,
     cidrs: &CidrSet,
     spelled: &[String],
@@ -15,8 +39,8 @@ pub(super) fn too_large(
     // The same policy rendered with `Layout::SplitStatements` (asked only when it may help).
     split: impl FnOnce() -> Option<Vec<RenderedPolicy>>,
 ) -> RenderError {
-    let chars = big.chars();
-    let limit = big.limit();
+    let chars = big.chars;
+    let limit = big.limit;
     let over = chars - limit;
     let entries = cidrs.len();
     let list_chars: usize = spelled.iter().map(|s| s.chars().count() + 3).sum();
@@ -75,8 +99,7 @@ pub(super) fn too_large(
                 config.limits.scps_per_target
             ));
         } else {
-            let statement1 = serde_json::to_string(&big.document["Statement"][0])
-                .map_or(0, |s| s.chars().count());
+            let statement1 = big.statement1_chars;
             advice.push(format!(
                 "  - `render --split-statements` would free only about {} characters (statement 1): not enough on its own.",
                 statement1 + 1

@@ -17,7 +17,7 @@ mod selfcheck;
 
 pub use kinds::*;
 
-use budget::too_large;
+use budget::{too_large, Oversized};
 use selfcheck::self_check;
 
 fn default_description(kind: PolicyKind, tag: &ExceptionTag) -> String {
@@ -93,18 +93,30 @@ fn render_with(
     let description = description
         .clone()
         .unwrap_or_else(|| default_description(kind, tag));
-    let mut document = fill(template, tag, spelled, name)?;
-    add_networks(&mut document, kind, &config.network.opt_ins);
-    let docs = match layout {
-        Layout::Single => vec![(name.clone(), description, document)],
-        Layout::SplitStatements => {
-            if kind == PolicyKind::Identity {
-                return Err(RenderError::SplitIdentity);
-            }
-            split_statements(document, name, &description)
-        }
-    };
     let limit = kind.limit(&config.limits);
+    let opts = &config.network.opt_ins;
+    if check_size {
+        // A long list is measured before it is built: a document over its limit is never
+        // output, and at 100,000 CIDRs building, serialising and cloning it was most of the work.
+        let measured = measure(
+            template,
+            tag,
+            spelled,
+            name,
+            &description,
+            kind,
+            layout,
+            opts,
+        )?;
+        if let Some(big) = measured.into_iter().flatten().find(|m| m.chars > limit) {
+            let big = Oversized { limit, ..big };
+            let split =
+                || render_with(config, cidrs, spelled, kind, Layout::SplitStatements, true).ok();
+            return Err(too_large(&big, config, cidrs, spelled, kind, layout, split));
+        }
+    }
+    let document = fill(template, tag, &crate::policy::one_or_list(spelled), name)?;
+    let docs = shape(document, kind, layout, name, description, opts)?;
     let rendered: Vec<RenderedPolicy> = docs
         .into_iter()
         .map(|(name, description, document)| {
@@ -120,10 +132,19 @@ fn render_with(
         })
         .collect();
     if check_size {
+        // What `measure` found to fit, checked again on the documents themselves.
         if let Some(big) = rendered.iter().find(|r| r.chars() > r.limit()) {
             let split =
                 || render_with(config, cidrs, spelled, kind, Layout::SplitStatements, true).ok();
-            return Err(too_large(big, config, cidrs, spelled, kind, layout, split));
+            return Err(too_large(
+                &Oversized::of(big),
+                config,
+                cidrs,
+                spelled,
+                kind,
+                layout,
+                split,
+            ));
         }
     }
     for r in &rendered {
@@ -155,7 +176,7 @@ fn render_signin(config: &Config, cidrs: &CidrSet) -> Result<Vec<RenderedPolicy>
     if r.chars() > r.limit() {
         let spelled = cidrs.compact_strings();
         return Err(too_large(
-            &r,
+            &Oversized::of(&r),
             config,
             cidrs,
             &spelled,
@@ -198,11 +219,103 @@ fn add_networks(document: &mut Value, kind: PolicyKind, opts: &NetworkOptIns) {
     };
 }
 
-/// Parse a template and substitute the placeholders structurally.
+/// The documents of a layout, each with its name and description, from the filled document
+/// (with its `[network]` opt-ins added here).
+fn shape(
+    mut document: Value,
+    kind: PolicyKind,
+    layout: Layout,
+    name: &str,
+    description: String,
+    opts: &NetworkOptIns,
+) -> Result<Vec<(String, String, Value)>, RenderError> {
+    add_networks(&mut document, kind, opts);
+    Ok(match layout {
+        Layout::Single => vec![(name.to_string(), description, document)],
+        Layout::SplitStatements => {
+            if kind == PolicyKind::Identity {
+                return Err(RenderError::SplitIdentity);
+            }
+            split_statements(document, name, &description)
+        }
+    })
+}
+
+/// What stands for the CIDR list while a document is measured: a string no template, tag or
+/// network opt-in yields (checked: see [`measure`]).
+const LIST_SENTINEL: &str = "\u{1}scpctl-cidr-list\u{1}";
+
+/// The documents `render` would give, measured without their CIDR list: each document is built
+/// with [`LIST_SENTINEL`] where the list goes, serialised (a few hundred characters), and the
+/// list's own JSON length (`one_or_list` of `spelled`) is added for each place it takes. `None`
+/// when the sentinel could also come from elsewhere in the document (then only the full build
+/// answers). Exact: the same characters as the full document's `compact`.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    template: &str,
+    tag: &ExceptionTag,
+    spelled: &[String],
+    name: &str,
+    description: &str,
+    kind: PolicyKind,
+    layout: Layout,
+    opts: &NetworkOptIns,
+) -> Result<Option<Vec<Oversized>>, RenderError> {
+    let sentinel = serde_json::to_string(LIST_SENTINEL).expect("a string always serialises");
+    let docs_with = |value: Value| -> Result<Vec<(String, String, Value)>, RenderError> {
+        let document = fill(template, tag, &value, name)?;
+        shape(document, kind, layout, name, description.to_string(), opts)
+    };
+    // The same documents with `null` for the list: the sentinel found there did not come from
+    // the list (a tag value spelled like it), so counting it would be wrong.
+    for (_, _, document) in docs_with(Value::Null)? {
+        let text = serde_json::to_string(&document).expect("a JSON value always serialises");
+        if text.contains(&sentinel) {
+            return Ok(None);
+        }
+    }
+    let sentinel_chars = sentinel.chars().count();
+    let list_chars = list_json_chars(spelled);
+    let size = |value: &Value| {
+        let text = serde_json::to_string(value).expect("a JSON value always serialises");
+        let places = text.matches(sentinel.as_str()).count();
+        text.chars().count() - places * sentinel_chars + places * list_chars
+    };
+    let docs = docs_with(Value::String(LIST_SENTINEL.to_string()))?;
+    Ok(Some(
+        docs.into_iter()
+            .map(|(name, _, document)| Oversized {
+                name,
+                chars: size(&document),
+                limit: 0,
+                statement1_chars: size(&document["Statement"][0]),
+            })
+            .collect(),
+    ))
+}
+
+/// The characters of `crate::policy::one_or_list(spelled)` serialised compactly, without
+/// building it: one entry is a plain string, more a list of strings.
+fn list_json_chars(spelled: &[String]) -> usize {
+    let string_chars = |s: &String| {
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            s.chars().count() + 2
+        } else {
+            serde_json::to_string(s).map_or(0, |j| j.chars().count())
+        }
+    };
+    match spelled {
+        [one] => string_chars(one),
+        many => 2 + many.len().saturating_sub(1) + many.iter().map(string_chars).sum::<usize>(),
+    }
+}
+
+/// Parse a template and substitute the placeholders structurally: `cidrs` (the list, or what
+/// stands for it) for `{{CIDRS}}`, the tag for its placeholders.
 fn fill(
     template: &str,
     tag: &ExceptionTag,
-    cidrs: &[String],
+    cidrs: &Value,
     name: &str,
 ) -> Result<Value, RenderError> {
     let mut doc: Value = serde_json::from_str(template).map_err(|e| RenderError::SelfCheck {
@@ -210,9 +323,8 @@ fn fill(
         why: format!("template is not JSON: {e}"),
     })?;
     // IAM accepts a single value or a list; one entry is spelled as a plain string (2 fewer
-    // characters), as the policy grammar allows.
-    let cidr_value = crate::policy::one_or_list(cidrs);
-    substitute(&mut doc, tag, &cidr_value);
+    // characters), as the policy grammar allows (`crate::policy::one_or_list`).
+    substitute(&mut doc, tag, cidrs);
     Ok(doc)
 }
 
@@ -569,5 +681,146 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("carries aws:VpceOrgID"), "{e}");
+    }
+
+    /// The plain path `render` had before sizes were measured: every document built in full,
+    /// the first one over its limit refused with its size error (the split asked the same way).
+    fn plain_render(
+        c: &Config,
+        set: &CidrSet,
+        kind: PolicyKind,
+        layout: Layout,
+    ) -> Result<Vec<RenderedPolicy>, RenderError> {
+        let spelled = set.compact_strings();
+        let docs = render_any_size(c, set, kind, layout)?;
+        if let Some(big) = docs.iter().find(|r| r.chars() > r.limit()) {
+            let split = || plain_render(c, set, kind, Layout::SplitStatements).ok();
+            return Err(too_large(
+                &Oversized::of(big),
+                c,
+                set,
+                &spelled,
+                kind,
+                layout,
+                split,
+            ));
+        }
+        Ok(docs)
+    }
+
+    /// Configs that shape the documents differently: plain, a custom tag, endpoint owners with
+    /// VPC Regions (pins), endpoints with the VPC-resident actions exempted; `limit` as
+    /// `[limits] scp_max_chars`.
+    fn varied_config(variant: usize, limit: usize) -> Config {
+        let (policy, network) = match variant % 4 {
+            0 => ("", ""),
+            1 => ("exception_tag = { key = \"Net-Ok\", value = \"yes please\" }\n", ""),
+            2 => (
+                "",
+                "vpce_org_ids = [\"o-a1b2c3d4e5\"]\nvpcs = [{ id = \"vpc-0a1b2c3d\", regions = [\"eu-west-1\"] }, { id = \"vpc-0a1b2c3e\", regions = [\"us-east-1\", \"us-west-2\"] }]\n",
+            ),
+            _ => (
+                "",
+                "vpc_endpoints = [\"vpce-0a1b2c3d4e5f67890\"]\nexempt_vpc_resident_actions = true\n",
+            ),
+        };
+        Config::parse(
+            &format!("[policy]\n{policy}[network]\ncidrs = [\"192.0.2.0/24\"]\n{network}[limits]\nscp_max_chars = {limit}\n"),
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    fn varied_set(v4: &[(u32, u8)], v6: &[(u64, u8)]) -> CidrSet {
+        let v4 = v4
+            .iter()
+            .map(|&(a, p)| {
+                ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(a | 0x0b00_0000), 8 + p % 25).unwrap()
+            })
+            .collect();
+        let v6 = v6
+            .iter()
+            .map(|&(a, p)| {
+                let addr =
+                    std::net::Ipv6Addr::from((0x2001_0db8_u128 << 96) | (u128::from(a) << 32));
+                ipnet::Ipv6Net::new(addr, 32 + p % 97).unwrap()
+            })
+            .collect();
+        CidrSet::from_networks(v4, v6)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// The fast path (sizes measured without building the list) answers exactly as the
+        /// plain one: the same sizes and statement 1 as the full documents, and `render` the
+        /// same documents or the same size error, for every kind, layout, limit and opt-in.
+        #[test]
+        fn measured_sizes_and_render_equal_the_full_build(
+            v4 in proptest::collection::vec((proptest::prelude::any::<u32>(), 0u8..25), 0..700),
+            v6 in proptest::collection::vec((proptest::prelude::any::<u64>(), 0u8..97), 0..120),
+            limit in 150usize..=10_240,
+            variant in 0usize..4,
+            identity in proptest::prelude::any::<bool>(),
+            split in proptest::prelude::any::<bool>(),
+        ) {
+            let set = varied_set(&v4, &v6);
+            proptest::prop_assume!(!set.is_empty());
+            let c = varied_config(variant, limit);
+            let kind = if identity { PolicyKind::Identity } else { PolicyKind::Scp };
+            let layout = if split { Layout::SplitStatements } else { Layout::Single };
+            let spelled = set.compact_strings();
+            let (template, name, description) = match kind {
+                PolicyKind::Scp => (SCP_TEMPLATE, &c.policy.name, "d"),
+                _ => (IDENTITY_TEMPLATE, &c.identity.name, "d"),
+            };
+            let full = render_any_size(&c, &set, kind, layout);
+            let measured = measure(template, &c.policy.exception_tag, &spelled, name, description, kind, layout, &c.network.opt_ins);
+            match (&full, &measured) {
+                (Ok(docs), Ok(Some(sizes))) => {
+                    let of_full: Vec<Oversized> = docs.iter().map(|d| Oversized { limit: 0, ..Oversized::of(d) }).collect();
+                    proptest::prop_assert_eq!(&of_full, sizes);
+                }
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+                other => proptest::prop_assert!(false, "{:?}", other),
+            }
+            proptest::prop_assert_eq!(render(&c, &set, kind, layout), plain_render(&c, &set, kind, layout));
+        }
+    }
+
+    #[test]
+    fn a_tag_spelled_like_the_sentinel_leaves_the_measure_to_the_full_build() {
+        let mut c = varied_config(0, 200);
+        c.policy.exception_tag.value = LIST_SENTINEL.to_string();
+        let set = varied_set(&[(1, 24), (1 << 9, 24)], &[]);
+        let spelled = set.compact_strings();
+        let measured = measure(
+            SCP_TEMPLATE,
+            &c.policy.exception_tag,
+            &spelled,
+            "n",
+            "d",
+            PolicyKind::Scp,
+            Layout::Single,
+            &c.network.opt_ins,
+        );
+        assert_eq!(measured, Ok(None));
+        assert_eq!(
+            render(&c, &set, PolicyKind::Scp, Layout::Single),
+            plain_render(&c, &set, PolicyKind::Scp, Layout::Single)
+        );
+        assert!(render(&c, &set, PolicyKind::Scp, Layout::Single).is_err());
+    }
+
+    #[test]
+    fn list_json_chars_is_the_serialised_length() {
+        for list in [
+            vec![],
+            vec!["1.2.3.4".to_string()],
+            vec!["a\"b".into(), "é\u{1}".into(), "10.0.0.0/8".into()],
+        ] {
+            let json = serde_json::to_string(&crate::policy::one_or_list(&list)).unwrap();
+            assert_eq!(list_json_chars(&list), json.chars().count(), "{json}");
+        }
     }
 }
