@@ -121,3 +121,61 @@ proptest! {
         });
     }
 }
+
+/// A record of chosen principals, addresses and actions (fields that the tally keys on).
+fn tallied_record() -> impl Strategy<Value = serde_json::Value> {
+    (0..4usize, 0..5usize, 0..3usize, 0..3usize).prop_map(|(who, from, what, day)| {
+        let users = ["a", "b", "c", "d"];
+        let addresses = [
+            "192.0.2.9",
+            "198.51.100.9",
+            "198.51.100.10",
+            "2001:db8:9::1",
+            "AWS Internal",
+        ];
+        let actions = ["GetObject", "PutObject", "ListBuckets"];
+        json!({
+            "userIdentity": {"type": if who == 3 { "AssumedRole" } else { "IAMUser" },
+                             "arn": format!("arn:aws:iam::111122223333:user/{}", users[who]),
+                             "accountId": if who == 2 { "444455556666" } else { "111122223333" },
+                             "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/r"}}},
+            "eventTime": format!("2024-05-0{}T00:00:00Z", day + 1),
+            "eventSource": "s3.amazonaws.com", "eventName": actions[what], "awsRegion": "eu-west-1",
+            "sourceIPAddress": addresses[from], "eventType": "AwsApiCall", "eventID": "x",
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// The threads' tallies merged (principals moved when one side has them only) are the
+    /// tally of one thread that read every record.
+    #[test]
+    fn merged_tallies_equal_one_tally_of_every_record(
+        records in proptest::collection::vec(tallied_record(), 0..40),
+        cut in 0..40usize,
+    ) {
+        let (replayer, cidrs) = setup();
+        let cut = cut.min(records.len());
+        let tally_of = |records: &[serde_json::Value]| {
+            let text = json!({"Records": records}).to_string();
+            let mut cache = VerdictCache::default();
+            let mut tally = Tally::default();
+            read_records(text.as_bytes(), |r| {
+                tally.add(&replayer.replay(r, &mut cache).unwrap(), &cidrs)
+            });
+            tally
+        };
+        let whole = tally_of(&records);
+        let (first, second) = (tally_of(&records[..cut]), tally_of(&records[cut..]));
+        let mut merged = first.clone();
+        merged.merge(second.clone());
+        prop_assert_eq!(&merged, &whole);
+        // Into an empty tally (the first merge of a run), and the other way round.
+        let mut from_empty = Tally::default();
+        from_empty.merge(second.clone());
+        from_empty.merge(first.clone());
+        prop_assert_eq!(&from_empty, &whole);
+    }
+}

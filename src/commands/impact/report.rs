@@ -4,7 +4,7 @@ use scpctl_core::printable::printable;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use scpctl_core::impact::{PrincipalReport, Tally};
+use scpctl_core::impact::{PrincipalReport, PrincipalStats, Tally};
 use serde::Serialize;
 use serde_json::json;
 
@@ -48,6 +48,24 @@ fn codes<K: Copy + Ord>(
     m.iter()
         .map(|(k, v)| (code(*k).to_string(), json!(v)))
         .collect()
+}
+
+/// The principals of a JSON report, each built as it is written: a report of many principals
+/// with many outside addresses never holds all their lines (as strings) at once, so peak memory
+/// does not grow with the report.
+struct Principals<'a> {
+    affected: &'a [(&'a str, &'a str, &'a PrincipalStats)],
+    network_sid: &'a str,
+}
+
+impl Serialize for Principals<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.affected.iter().map(|(account, arn, p)| {
+                PrincipalReport::new(account, arn, p, Some(self.network_sid))
+            }),
+        )
+    }
 }
 
 impl Report<'_> {
@@ -99,7 +117,7 @@ impl Report<'_> {
             tags_assumption: &'a str,
             management_account: Option<&'a str>,
             totals: Totals,
-            principals: Vec<PrincipalReport>,
+            principals: Principals<'a>,
             apart: serde_json::Map<String, serde_json::Value>,
             undecided_network: serde_json::Map<String, serde_json::Value>,
             skipped: serde_json::Map<String, serde_json::Value>,
@@ -124,7 +142,7 @@ impl Report<'_> {
         }
         let t = self.tally;
         let with = self.in_force.is_some();
-        let principals = self.principals();
+        let affected = t.affected();
         let doc = Doc {
             policy: self.policy,
             tags_assumption: &self.tags,
@@ -134,7 +152,10 @@ impl Report<'_> {
                 records: t.records,
                 decided: t.decided,
                 denied: t.denied,
-                principals_denied: principals.iter().filter(|p| !p.denied.is_empty()).count(),
+                principals_denied: affected
+                    .iter()
+                    .filter(|(_, _, p)| !p.denied.is_empty())
+                    .count(),
                 apart: t.apart.values().sum(),
                 skipped: t.skipped.values().sum(),
                 problems: self.problems.total(),
@@ -142,7 +163,10 @@ impl Report<'_> {
                 denied_today: with.then(|| t.denied_today.values().sum()),
                 newly_denied: with.then_some(t.newly_denied),
             },
-            principals,
+            principals: Principals {
+                affected: &affected,
+                network_sid: self.network_sid,
+            },
             apart: codes(&t.apart, |r| r.code()),
             undecided_network: codes(&t.undecided_network, |r| r.code()),
             skipped: codes(&t.skipped, |r| r.code()),

@@ -338,10 +338,24 @@ impl Tally {
                 *mine.entry(sid).or_default() += n;
             }
         }
+        // A principal (or account) only one side saw is moved, not rebuilt: the merge of the
+        // threads' tallies holds little more than the tallies themselves.
+        if self.principals.is_empty() {
+            self.principals = o.principals;
+            return;
+        }
         for (account, by_arn) in o.principals {
-            let mine = self.principals.entry(account).or_default();
+            let Some(mine) = self.principals.get_mut(&account) else {
+                self.principals.insert(account, by_arn);
+                continue;
+            };
             for (arn, stats) in by_arn {
-                mine.entry(arn).or_default().merge(stats);
+                match mine.get_mut(&arn) {
+                    Some(m) => m.merge(stats),
+                    None => {
+                        mine.insert(arn, stats);
+                    }
+                }
             }
         }
     }
