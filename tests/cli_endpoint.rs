@@ -3,19 +3,20 @@
 //! environment holds (the access key id in the `Authorization` header), and a server error that
 //! is not an AWS error is not retried.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod standin;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use standin::{Answer, Request};
 use tempfile::TempDir;
 
 const PROFILE_KEY: &str = "AKIAPROFILEOTHER0001";
 const ENV_KEY: &str = "AKIAENVIRONMENT00001";
 
-/// A listener that records the access key id of each request and refuses it (403, not retried).
-fn capture_server() -> (String, mpsc::Receiver<(String, String)>) {
+/// A listener that refuses every request (403, not retried).
+fn capture_server() -> (String, mpsc::Receiver<Request>) {
     let answer = r#"{"__type":"AccessDeniedException","message":"refused by the test listener"}"#;
     serve(
         "403 Forbidden",
@@ -24,58 +25,30 @@ fn capture_server() -> (String, mpsc::Receiver<(String, String)>) {
     )
 }
 
-/// A listener that answers every request with `status`, `headers` and `answer`, and sends the
-/// access key id and the SDK's attempt header (`attempt=N; max=M`) of each request it reads.
+/// A listener that answers every request with `status`, `headers` and `answer`.
 fn serve(
     status: &'static str,
     headers: &'static str,
     answer: &'static str,
-) -> (String, mpsc::Receiver<(String, String)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(16) {
-            let Ok(mut stream) = stream else { return };
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            let (mut key, mut attempt) = (String::new(), String::new());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if lower.starts_with("authorization:") {
-                    if let Some(rest) = line.split("Credential=").nth(1) {
-                        key = rest.split('/').next().unwrap_or("").to_string();
-                    }
-                }
-                if let Some(v) = lower.strip_prefix("amz-sdk-request:") {
-                    attempt = v.trim().to_string();
-                }
-            }
-            let _ = tx.send((key, attempt));
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    (url, rx)
+) -> (String, mpsc::Receiver<Request>) {
+    standin::serve(move |_| Answer {
+        status,
+        headers: format!("Content-Type: application/x-amz-json-1.1\r\n{headers}"),
+        body: answer.to_string(),
+    })
+}
+
+/// The access key id that signed a request.
+fn signed_by(r: &Request) -> String {
+    r.header("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(|rest| rest.split('/').next().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+/// The SDK's attempt header (`attempt=N; max=M`).
+fn attempt(r: &Request) -> String {
+    r.header("amz-sdk-request").unwrap_or("").to_string()
 }
 
 /// A home with `~/.aws/config` and `~/.aws/credentials` that define the profile `other`.
@@ -113,7 +86,7 @@ fn signing_key(
     (
         rx.recv_timeout(Duration::from_secs(1))
             .ok()
-            .map(|(key, _)| key),
+            .map(|r| signed_by(&r)),
         out,
     )
 }
@@ -210,7 +183,7 @@ fn a_server_error_without_an_aws_error_is_not_retried() {
             .output()
             .unwrap();
         let elapsed = started.elapsed();
-        let attempts: Vec<String> = rx.try_iter().map(|(_, attempt)| attempt).collect();
+        let attempts: Vec<String> = rx.try_iter().map(|r| attempt(&r)).collect();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
@@ -253,7 +226,7 @@ fn an_aws_server_error_is_retried() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let attempts: Vec<String> = rx.try_iter().map(|(_, attempt)| attempt).collect();
+    let attempts: Vec<String> = rx.try_iter().map(|r| attempt(&r)).collect();
     assert!(
         attempts.iter().any(|a| a.starts_with("attempt=2;")),
         "retried: {attempts:?} {}",

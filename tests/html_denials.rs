@@ -10,13 +10,8 @@
 
 mod browser;
 
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-
-use assert_cmd::Command;
 use browser::*;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 const PROD: &str = "222222222222";
 const SANDBOX: &str = "333333333333";
@@ -146,62 +141,14 @@ fn demo(hostile_port: u16) -> (Vec<Value>, Value) {
     (records, Value::Object(tags))
 }
 
-struct Run {
-    dir: TempDir,
-}
-
-impl Run {
-    fn new(records: &[Value], tags: &Value) -> Run {
-        let dir = TempDir::new().unwrap();
-        std::fs::write(
-            dir.path().join("scpctl.toml"),
-            format!("[network]\ncidrs = {CIDRS}\n"),
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("trail")).unwrap();
-        std::fs::write(
-            dir.path().join("trail/records.json"),
-            serde_json::to_string(&json!({ "Records": records })).unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("tags.json"),
-            serde_json::to_string(tags).unwrap(),
-        )
-        .unwrap();
-        Run { dir }
-    }
-
-    fn denials(&self, output: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-        Command::cargo_bin("scpctl")
-            .unwrap()
-            .current_dir(self.dir.path())
-            .args([
-                "--config",
-                "scpctl.toml",
-                "--output",
-                output,
-                "denials",
-                "trail",
-            ])
-            .args(["--tags-file", "tags.json", "--policy-id", OURS])
-            .args(extra)
-            .assert()
-    }
-
-    /// The JSON report, and the page written with `--out`.
-    fn both(&self) -> (Value, PathBuf) {
-        let json = self.denials("json", &[]).success();
-        let json: Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
-        let written = self
-            .denials("html", &["--out", "out/denials.html"])
-            .success();
-        assert!(
-            written.get_output().stdout.is_empty(),
-            "--out writes the page, not stdout"
-        );
-        (json, self.dir.path().join("out/denials.html"))
-    }
+/// `denials` on the demo project, with its tags and scpctl's policy id.
+fn project(records: &[Value], tags: &Value) -> ReportRun {
+    ReportRun::new(
+        CIDRS,
+        records,
+        tags,
+        &["denials", "--tags-file", "tags.json", "--policy-id", OURS],
+    )
 }
 
 const BUCKETS: [&str; 3] = [
@@ -212,56 +159,16 @@ const BUCKETS: [&str; 3] = [
 
 #[test]
 fn the_demo_denials_render_in_chromium_with_the_json_numbers_safely_and_offline() {
-    let (port, hits) = listener();
-    let control = TempDir::new().unwrap();
-    let control_page = control.path().join("control.html");
-    std::fs::write(
-        &control_page,
-        format!("<!DOCTYPE html><title>c</title><img src=\"http://127.0.0.1:{port}/control\">"),
-    )
-    .unwrap();
-    browse(&control_page, &["--dump-dom", "--virtual-time-budget=3000"]);
-    let control_hits = hits.load(Ordering::SeqCst);
-    assert!(
-        control_hits > 0,
-        "the listener saw no request from the control page"
-    );
+    let (port, hits, control_hits) = armed_listener();
 
     let (records, tags) = demo(port);
-    let run = Run::new(&records, &tags);
-    let (json, page) = run.both();
+    let run = project(&records, &tags);
+    let (json, page) = run.both("denials.html");
     let html = std::fs::read_to_string(&page).unwrap();
     let dom = browse(&page, &["--dump-dom", "--virtual-time-budget=3000"]);
 
-    // No request left the page, and no script from a record ran.
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        control_hits,
-        "the report fetched from the network"
-    );
-    assert!(
-        dom.contains(&format!(
-            "<title>scpctl denials: {}</title>",
-            json["policy"].as_str().unwrap()
-        )),
-        "the title changed: a record's script ran"
-    );
-    assert!(!dom.contains("pwned</title>"));
-    assert_eq!(
-        dom.matches("<script").count(),
-        1,
-        "one script: the page's own"
-    );
-    assert_eq!(dom.matches("<img").count(), 0, "an element from a record");
-    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
-    assert!(dom.contains(&format!("x\"&gt;&lt;img src=http://127.0.0.1:{port}/leak")));
-    assert_eq!(
-        html.matches("http://").count(),
-        1,
-        "only the hostile record holds a URL"
-    );
-    assert!(!html.contains("https://"));
-    assert!(html.contains("default-src 'none'"));
+    let title = format!("scpctl denials: {}", json["policy"].as_str().unwrap());
+    assert_safe_and_offline(&html, &dom, &title, port, &hits, control_hits);
 
     // The headline numbers are the JSON's, and every bucket is filled.
     let totals = &json["totals"];
@@ -355,12 +262,7 @@ fn the_demo_denials_render_in_chromium_with_the_json_numbers_safely_and_offline(
     );
 
     // Without --out the page goes to stdout, the same page as --out writes.
-    let stdout = run
-        .denials("html", &[])
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let stdout = run.run("html", &[]).success().get_output().stdout.clone();
     assert_eq!(stdout, html.as_bytes());
 }
 
@@ -388,8 +290,8 @@ fn ten_thousand_principals_make_a_denials_page_under_5_mb_that_chromium_loads() 
             ));
         }
     }
-    let run = Run::new(&records, &json!({}));
-    let (json, page) = run.both();
+    let run = project(&records, &json!({}));
+    let (json, page) = run.both("denials.html");
     assert_eq!(json["principals"].as_array().unwrap().len(), 10_000);
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 5_000_000, "{size} bytes");

@@ -10,13 +10,9 @@
 
 mod browser;
 
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-
 use assert_cmd::Command;
 use browser::*;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 const PROD: &str = "222222222222";
 const SANDBOX: &str = "333333333333";
@@ -118,64 +114,20 @@ fn demo(hostile_port: u16) -> (Vec<Value>, Value) {
     (records, Value::Object(tags))
 }
 
-struct Run {
-    dir: TempDir,
-}
-
-impl Run {
-    fn new(records: &[Value], tags: &Value) -> Run {
-        let dir = TempDir::new().unwrap();
-        std::fs::write(
-            dir.path().join("scpctl.toml"),
-            format!("[network]\ncidrs = {CIDRS}\n"),
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("trail")).unwrap();
-        std::fs::write(
-            dir.path().join("trail/records.json"),
-            serde_json::to_string(&json!({ "Records": records })).unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("tags.json"),
-            serde_json::to_string(tags).unwrap(),
-        )
-        .unwrap();
-        Run { dir }
-    }
-
-    fn impact(&self, output: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-        let d = self.dir.path();
-        // Relative paths: the page (and the README's screenshot) names the tags file as given,
-        // not a temporary directory.
-        Command::cargo_bin("scpctl")
-            .unwrap()
-            .current_dir(d)
-            .args([
-                "--config",
-                "scpctl.toml",
-                "--output",
-                output,
-                "impact",
-                "trail",
-            ])
-            .args(["--tags-file", "tags.json"])
-            .args(["--management-account", MANAGEMENT])
-            .args(extra)
-            .assert()
-    }
-
-    /// The JSON report, and the page written with `--out`.
-    fn both(&self) -> (Value, PathBuf) {
-        let json = self.impact("json", &[]).success();
-        let json: Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
-        let written = self.impact("html", &["--out", "out/report.html"]).success();
-        assert!(
-            written.get_output().stdout.is_empty(),
-            "--out writes the page, not stdout"
-        );
-        (json, self.dir.path().join("out/report.html"))
-    }
+/// `impact` on the demo project, with its tags and management account.
+fn project(records: &[Value], tags: &Value) -> ReportRun {
+    ReportRun::new(
+        CIDRS,
+        records,
+        tags,
+        &[
+            "impact",
+            "--tags-file",
+            "tags.json",
+            "--management-account",
+            MANAGEMENT,
+        ],
+    )
 }
 
 fn denied_total(p: &Value) -> u64 {
@@ -189,58 +141,16 @@ fn denied_total(p: &Value) -> u64 {
 
 #[test]
 fn the_demo_report_renders_in_chromium_with_the_json_numbers_safely_and_offline() {
-    let (port, hits) = listener();
-    // The detector works: a page without the policy does fetch from the listener.
-    let control = TempDir::new().unwrap();
-    let control_page = control.path().join("control.html");
-    std::fs::write(
-        &control_page,
-        format!("<!DOCTYPE html><title>c</title><img src=\"http://127.0.0.1:{port}/control\">"),
-    )
-    .unwrap();
-    browse(&control_page, &["--dump-dom", "--virtual-time-budget=3000"]);
-    let control_hits = hits.load(Ordering::SeqCst);
-    assert!(
-        control_hits > 0,
-        "the loopback listener saw no request from the control page"
-    );
+    let (port, hits, control_hits) = armed_listener();
 
     let (records, tags) = demo(port);
-    let run = Run::new(&records, &tags);
-    let (json, page) = run.both();
+    let run = project(&records, &tags);
+    let (json, page) = run.both("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     let dom = browse(&page, &["--dump-dom", "--virtual-time-budget=3000"]);
 
-    // No request left the page, and no script from a record ran.
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        control_hits,
-        "the report fetched from the network"
-    );
-    assert!(
-        dom.contains(&format!(
-            "<title>scpctl impact: {}</title>",
-            json["policy"].as_str().unwrap()
-        )),
-        "the title changed: a record's script ran"
-    );
-    assert!(!dom.contains("pwned</title>"));
-    assert_eq!(
-        dom.matches("<script").count(),
-        1,
-        "one script: the page's own"
-    );
-    assert_eq!(dom.matches("<img").count(), 0, "an element from a record");
-    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
-    assert!(dom.contains(&format!("x\"&gt;&lt;img src=http://127.0.0.1:{port}/leak")));
-    // Nothing in the page reaches out: no URL but the hostile record's, which is text.
-    assert_eq!(
-        html.matches("http://").count(),
-        1,
-        "only the hostile record holds a URL"
-    );
-    assert!(!html.contains("https://"));
-    assert!(html.contains("default-src 'none'"));
+    let title = format!("scpctl impact: {}", json["policy"].as_str().unwrap());
+    assert_safe_and_offline(&html, &dom, &title, port, &hits, control_hits);
 
     // The headline numbers are the JSON's.
     let totals = &json["totals"];
@@ -326,8 +236,8 @@ fn ten_thousand_principals_make_a_page_under_5_mb_that_chromium_loads() {
             ));
         }
     }
-    let run = Run::new(&records, &json!({}));
-    let (json, page) = run.both();
+    let run = project(&records, &json!({}));
+    let (json, page) = run.both("report.html");
     assert_eq!(json["principals"].as_array().unwrap().len(), 10_000);
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 5_000_000, "{size} bytes");
@@ -352,7 +262,7 @@ fn ten_thousand_principals_make_a_page_under_5_mb_that_chromium_loads() {
 
 #[test]
 fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
-    let run = Run::new(&demo(9).0, &demo(9).1);
+    let run = project(&demo(9).0, &demo(9).1);
     let a = Command::cargo_bin("scpctl")
         .unwrap()
         .current_dir(run.dir.path())
@@ -364,18 +274,13 @@ fn html_is_for_impact_only_and_out_refuses_jsonl_before_any_work() {
         err.contains("--output html is for `impact` and `denials` only"),
         "{err}"
     );
-    let a = run.impact("jsonl", &["--out", "x.jsonl"]).failure();
+    let a = run.run("jsonl", &["--out", "x.jsonl"]).failure();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("--out x.jsonl"), "{err}");
     assert!(!run.dir.path().join("x.jsonl").exists());
     // Without --out the page goes to stdout, the same page as --out writes.
-    let stdout = run
-        .impact("html", &[])
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let page = std::fs::read(run.both().1).unwrap();
+    let stdout = run.run("html", &[]).success().get_output().stdout.clone();
+    let page = std::fs::read(run.both("report.html").1).unwrap();
     assert_eq!(stdout, page);
     assert!(String::from_utf8(page)
         .unwrap()

@@ -212,3 +212,136 @@ pub fn screenshot(page: &Path, shot: &Path, name: &str) {
         std::fs::copy(shot, docs).unwrap();
     }
 }
+
+/// A loopback listener, armed: a control page that loads an image from it is browsed first, and
+/// the request it made is counted, so that "no request" from a report means something. Returns
+/// the port, the counter, and the count after the control page.
+pub fn armed_listener() -> (u16, Arc<AtomicUsize>, usize) {
+    let (port, hits) = listener();
+    let control = TempDir::new().unwrap();
+    let control_page = control.path().join("control.html");
+    std::fs::write(
+        &control_page,
+        format!("<!DOCTYPE html><title>c</title><img src=\"http://127.0.0.1:{port}/control\">"),
+    )
+    .unwrap();
+    browse(&control_page, &["--dump-dom", "--virtual-time-budget=3000"]);
+    let control_hits = hits.load(Ordering::SeqCst);
+    assert!(
+        control_hits > 0,
+        "the loopback listener saw no request from the control page"
+    );
+    (port, hits, control_hits)
+}
+
+/// A report page built from records holding a script (`document.title='pwned'`) and an image
+/// pointing at the listener on `port` is safe and offline: no request beyond the control
+/// page's, the title `title` unchanged, one script (the page's own), no element from a record
+/// (the record's text escaped), no URL but the hostile record's, and a `default-src 'none'`
+/// content security policy.
+pub fn assert_safe_and_offline(
+    html: &str,
+    dom: &str,
+    title: &str,
+    port: u16,
+    hits: &AtomicUsize,
+    control_hits: usize,
+) {
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        control_hits,
+        "the report fetched from the network"
+    );
+    assert!(
+        dom.contains(&format!("<title>{title}</title>")),
+        "the title changed: a record's script ran"
+    );
+    assert!(!dom.contains("pwned</title>"));
+    assert_eq!(
+        dom.matches("<script").count(),
+        1,
+        "one script: the page's own"
+    );
+    assert_eq!(dom.matches("<img").count(), 0, "an element from a record");
+    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
+    assert!(dom.contains(&format!("x\"&gt;&lt;img src=http://127.0.0.1:{port}/leak")));
+    assert_eq!(
+        html.matches("http://").count(),
+        1,
+        "only the hostile record holds a URL"
+    );
+    assert!(!html.contains("https://"));
+    assert!(html.contains("default-src 'none'"));
+}
+
+/// A report's project in a temporary folder: `scpctl.toml` with `cidrs`, `trail/records.json`
+/// and `tags.json`; the report command is run there with relative paths (the page, and the
+/// README's screenshots, name the tags file as given, not a temporary folder).
+pub struct ReportRun {
+    pub dir: TempDir,
+    /// The command and its fixed arguments after the trail, e.g. `impact` `--tags-file ...`.
+    command: Vec<String>,
+}
+
+impl ReportRun {
+    pub fn new(
+        cidrs: &str,
+        records: &[serde_json::Value],
+        tags: &serde_json::Value,
+        command: &[&str],
+    ) -> ReportRun {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(
+            dir.path().join("scpctl.toml"),
+            format!("[network]\ncidrs = {cidrs}\n"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("trail")).unwrap();
+        std::fs::write(
+            dir.path().join("trail/records.json"),
+            serde_json::to_string(&serde_json::json!({ "Records": records })).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("tags.json"),
+            serde_json::to_string(tags).unwrap(),
+        )
+        .unwrap();
+        ReportRun {
+            dir,
+            command: command.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// `scpctl --output OUTPUT <command> trail <fixed arguments> <extra>`.
+    pub fn run(&self, output: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+        let (command, fixed) = self.command.split_first().unwrap();
+        assert_cmd::Command::cargo_bin("scpctl")
+            .unwrap()
+            .current_dir(self.dir.path())
+            .args([
+                "--config",
+                "scpctl.toml",
+                "--output",
+                output,
+                command,
+                "trail",
+            ])
+            .args(fixed)
+            .args(extra)
+            .assert()
+    }
+
+    /// The JSON report, and the page written with `--out out/<page>`.
+    pub fn both(&self, page: &str) -> (serde_json::Value, PathBuf) {
+        let json = self.run("json", &[]).success();
+        let json = serde_json::from_slice(&json.get_output().stdout).unwrap();
+        let out = format!("out/{page}");
+        let written = self.run("html", &["--out", &out]).success();
+        assert!(
+            written.get_output().stdout.is_empty(),
+            "--out writes the page, not stdout"
+        );
+        (json, self.dir.path().join(out))
+    }
+}

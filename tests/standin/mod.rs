@@ -15,7 +15,20 @@ pub struct Request {
     /// `X-Amz-Target` or the path's last segment: which operation (REST JSON APIs name it in
     /// the path).
     pub target: String,
+    /// Every header, its name lower-cased.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Request {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// An HTTP answer.
@@ -73,7 +86,7 @@ where
                 continue;
             }
             let path = first.split(' ').nth(1).unwrap_or("").to_string();
-            let (mut length, mut target) = (0usize, String::new());
+            let mut headers = Vec::new();
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -83,23 +96,26 @@ where
                 if line.is_empty() {
                     break;
                 }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if let Some(v) = lower.strip_prefix("x-amz-target:") {
-                    target = v.trim().to_string();
+                if let Some((name, value)) = line.split_once(':') {
+                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
                 }
             }
+            let mut request = Request {
+                path,
+                target: String::new(),
+                headers,
+                body: String::new(),
+            };
+            let length = request
+                .header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0usize);
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            if target.is_empty() {
-                target = path.rsplit('/').next().unwrap_or("").to_string();
-            }
-            let request = Request {
-                path,
-                target,
-                body: String::from_utf8_lossy(&body).to_string(),
+            request.body = String::from_utf8_lossy(&body).to_string();
+            request.target = match request.header("x-amz-target") {
+                Some(t) => t.to_ascii_lowercase(),
+                None => request.path.rsplit('/').next().unwrap_or("").to_string(),
             };
             let a = answer(&request);
             let _ = tx.send(request);

@@ -283,17 +283,13 @@ pub fn actions(doc: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Write operations in an `api_calls` map.
+/// Write operations in an `api_calls` map ([`faultproxy::is_write`]).
 pub fn writes(doc: &serde_json::Value) -> Vec<String> {
-    const READS: [&str; 4] = ["List", "Describe", "Get", "Simulate"];
     doc["api_calls"]
         .as_object()
         .unwrap()
         .keys()
-        .filter(|k| {
-            let op = k.split('.').nth(1).unwrap_or(k);
-            !READS.iter().any(|r| op.starts_with(r))
-        })
+        .filter(|k| faultproxy::is_write(k))
         .cloned()
         .collect()
 }

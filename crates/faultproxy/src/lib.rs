@@ -160,9 +160,12 @@ impl Counts {
     }
 }
 
-fn is_write(op: &str) -> bool {
+/// Whether an operation (`Service.Operation` or `Operation`) changes something: every one but
+/// the reads (`List...`, `Describe...`, `Get...`) and the checks that only answer
+/// (`SimulatePrincipalPolicy`, Access Analyzer's `CheckNoNewAccess` and `ValidatePolicy`).
+pub fn is_write(op: &str) -> bool {
     let name = op.rsplit('.').next().unwrap_or(op);
-    !["List", "Describe", "Get"]
+    !["List", "Describe", "Get", "Simulate", "Check", "Validate"]
         .iter()
         .any(|p| name.starts_with(p))
 }
