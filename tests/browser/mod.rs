@@ -274,8 +274,8 @@ pub fn assert_safe_and_offline(
     assert!(html.contains("default-src 'none'"));
 }
 
-/// A report's project in a temporary folder: `scpctl.toml` with `cidrs`, `trail/records.json`
-/// and `tags.json`; the report command is run there with relative paths (the page, and the
+/// A report's project in a temporary folder: `scpctl.toml` with `cidrs`, one records file in
+/// the `trail` folder and a tags file beside them; the report command is run there with relative paths (the page, and the
 /// README's screenshots, name the tags file as given, not a temporary folder).
 pub struct ReportRun {
     pub dir: TempDir,
