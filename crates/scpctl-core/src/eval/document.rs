@@ -83,6 +83,47 @@ impl CompiledStatement {
         }
     }
 
+    /// Add to `classes` the networks of this statement's IP conditions on `key` (lower-cased);
+    /// `false` when the statement reads the key otherwise (another operator, a policy variable):
+    /// then every address is apart ([`super::AddressClasses`]). `Null` reads only presence.
+    pub(crate) fn address_classes(&self, key: &str, classes: &mut super::AddressClasses) -> bool {
+        let names = |t: &Template| t.var_keys().any(|k| k == key);
+        for c in &self.conditions {
+            if c.values
+                .iter()
+                .any(|v| matches!(v, PolicyValue::Dynamic(t) if names(t)))
+            {
+                return false;
+            }
+            if c.key_lower != key {
+                continue;
+            }
+            match c.op.base {
+                Base::Null => {}
+                Base::IpAddress => {
+                    for v in &c.values {
+                        match v {
+                            PolicyValue::Net(ipnet::IpNet::V4(n)) => {
+                                classes.add_v4(n.network().into(), n.broadcast().into())
+                            }
+                            PolicyValue::Net(ipnet::IpNet::V6(n)) => {
+                                classes.add_v6(n.network().into(), n.broadcast().into())
+                            }
+                            _ => return false,
+                        }
+                    }
+                }
+                _ => return false,
+            }
+        }
+        match &self.resources {
+            Resources::Any => true,
+            Resources::Resource(ps) | Resources::NotResource(ps) => !ps
+                .iter()
+                .any(|p| matches!(p, ResourcePattern::Dynamic(t) if names(t))),
+        }
+    }
+
     /// `action`: the request's action, ASCII lower-cased by the caller (once per request).
     fn action_matches(&self, action: &str) -> bool {
         // [ACTION] NotAction: every action except those listed.

@@ -17,6 +17,7 @@
 //! replay millions of requests ([`CompiledPolicy::decide`], [`PolicySet::decide`]).
 
 mod actions_resources;
+mod classes;
 mod document;
 mod index;
 mod keys;
@@ -32,6 +33,7 @@ use serde::Serialize;
 
 use crate::policy::{Effect, PolicyDocument};
 
+pub use classes::AddressClasses;
 pub use keys::{check_request_value, is_multivalued, key_type, KeyType};
 pub use set::{
     evaluate_chain, evaluate_set, Denial, PolicyOutcome, PolicySet, SetDecision, SetVerdict,
@@ -393,6 +395,20 @@ impl CompiledPolicy {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The classes of addresses its statements tell apart for the address key `key`
+    /// (lower-cased, e.g. `aws:sourceip`), or `None` when some statement reads it other than
+    /// through IP operators and `Null`: every address apart ([`AddressClasses`]). Two requests
+    /// equal but for addresses of one class are decided alike.
+    pub fn address_classes(&self, key: &str) -> Option<AddressClasses> {
+        let mut classes = AddressClasses::default();
+        for s in &self.statements {
+            if !s.address_classes(key, &mut classes) {
+                return None;
+            }
+        }
+        Some(classes.finish())
     }
 
     /// Refuse a request holding a value that a condition of a statement matching its action and

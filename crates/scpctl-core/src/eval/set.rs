@@ -211,6 +211,17 @@ impl PolicySet {
         out
     }
 
+    /// [`CompiledPolicy::address_classes`] over every policy of the set.
+    pub fn address_classes(&self, key: &str) -> Option<super::AddressClasses> {
+        let mut out = super::AddressClasses::default();
+        for l in &self.levels {
+            for (_, p) in &l.policies {
+                out = out.merge(&p.address_classes(key)?);
+            }
+        }
+        Some(out)
+    }
+
     /// Level names and the labels of their policies, in evaluation order.
     pub fn describe(&self) -> Vec<(&str, Vec<&str>)> {
         self.levels

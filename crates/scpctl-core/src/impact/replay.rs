@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::eval::{CompiledPolicy, EvalError, PolicySet, PolicyType, RequestContext, SetVerdict};
+use crate::eval::{
+    AddressClasses, CompiledPolicy, EvalError, PolicySet, PolicyType, RequestContext, SetVerdict,
+};
 use crate::policy::PolicyDocument;
 
 use super::map::{map_record, AddressKey, MapOptions, Mapped, Request};
@@ -102,12 +104,15 @@ pub struct InForce {
     set: PolicySet,
     /// [`PolicySet::statement_read_keys`], sorted.
     keys: Vec<String>,
+    /// How the set reads each address key.
+    address: [AddressReading; 2],
 }
 
 impl InForce {
     pub fn new(set: PolicySet) -> InForce {
         let keys = set.statement_read_keys();
-        InForce { set, keys }
+        let address = AddressReading::both(&keys, |k| set.address_classes(k));
+        InForce { set, keys, address }
     }
 
     pub fn set(&self) -> &PolicySet {
@@ -213,6 +218,74 @@ pub enum ReplayError {
     Policies { account: String, why: String },
 }
 
+/// How policies read an address key (`aws:SourceIp`, `aws:VpcSourceIp`): the verdict cache keys
+/// the address by what the policies tell apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum AddressReading {
+    /// No statement reads it.
+    #[default]
+    Unread,
+    /// Only IP operators and `Null` read it: the address's class is what decides.
+    Classes(AddressClasses),
+    /// Read otherwise: the whole address decides.
+    Whole,
+}
+
+impl AddressReading {
+    /// For [`AddressKey::SourceIp`] and [`AddressKey::VpcSourceIp`], in that order, from the
+    /// statements' read keys (lower-cased) and the policies' classes of a key.
+    fn both(
+        read_keys: &[String],
+        classes: impl Fn(&str) -> Option<AddressClasses>,
+    ) -> [AddressReading; 2] {
+        [AddressKey::SourceIp, AddressKey::VpcSourceIp].map(|k| {
+            let lower = k.name().to_ascii_lowercase();
+            if !read_keys.contains(&lower) {
+                AddressReading::Unread
+            } else {
+                classes(&lower).map_or(AddressReading::Whole, AddressReading::Classes)
+            }
+        })
+    }
+}
+
+fn address_slot(key: AddressKey) -> usize {
+    match key {
+        AddressKey::SourceIp => 0,
+        AddressKey::VpcSourceIp => 1,
+    }
+}
+
+/// `ip` spelled on the stack: an IPv6 literal is at most 45 characters (RFC 4291 form with an
+/// embedded IPv4 address), and 64 bytes hold any `Display` of one.
+fn spelled(ip: IpAddr, f: impl FnOnce(&str)) {
+    let mut buf = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let ok = std::io::Write::write_fmt(&mut cursor, format_args!("{ip}")).is_ok();
+    let len = cursor.position() as usize;
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(text) if ok => f(text),
+        _ => f(&ip.to_string()),
+    }
+}
+
+/// Append `n` in decimal.
+fn push_number(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        s.push(char::from(*d));
+    }
+}
+
 /// Verdicts by the projection of a request onto what the policies read: the fast path. One per
 /// thread.
 #[derive(Debug, Default)]
@@ -242,6 +315,8 @@ pub struct Replayer {
     /// ([`CompiledPolicy::statement_read_keys`]); the service-linked-role exemption's reading
     /// of `aws:PrincipalArn` is in the cache key as a yes/no.
     read_keys: Vec<String>,
+    /// How the policy reads each address key.
+    address: [AddressReading; 2],
 }
 
 impl Replayer {
@@ -257,10 +332,12 @@ impl Replayer {
     /// A policy compiled with its own type (SCP, RCP, identity).
     pub fn compiled(policy: CompiledPolicy, opts: ReplayOptions) -> Replayer {
         let read_keys = policy.statement_read_keys();
+        let address = AddressReading::both(&read_keys, |k| policy.address_classes(k));
         Replayer {
             policy: Arc::new(policy),
             opts,
             read_keys,
+            address,
         }
     }
 
@@ -332,6 +409,14 @@ impl Replayer {
         via: bool,
         f: &mut dyn FnMut(&str, &str),
     ) {
+        self.emit_but_address(req, via, f);
+        if let Some(ip) = address {
+            spelled(ip, |text| f(req.network.key.name(), text));
+        }
+    }
+
+    /// [`Self::emit`] but for the address key.
+    fn emit_but_address(&self, req: &Request<'_>, via: bool, f: &mut dyn FnMut(&str, &str)) {
         req.for_each_key(|k, v| f(k, v));
         // Tags are known after authentication only.
         if req.phase != Some(super::map::SigninPhase::PreAuth) {
@@ -353,18 +438,6 @@ impl Replayer {
         }
         if req.phase.is_none() {
             f("aws:ViaAWSService", if via { "true" } else { "false" });
-        }
-        if let Some(ip) = address {
-            // Spelled on the stack: an IPv6 literal is at most 45 characters (RFC 4291 form
-            // with an embedded IPv4 address), and 64 bytes hold any `Display` of one.
-            let mut buf = [0u8; 64];
-            let mut cursor = std::io::Cursor::new(&mut buf[..]);
-            let spelled = std::io::Write::write_fmt(&mut cursor, format_args!("{ip}")).is_ok();
-            let len = cursor.position() as usize;
-            match std::str::from_utf8(&buf[..len]) {
-                Ok(text) if spelled => f(req.network.key.name(), text),
-                _ => f(req.network.key.name(), &ip.to_string()),
-            }
         }
     }
 
@@ -419,7 +492,7 @@ impl Replayer {
         }
         // What the service-linked-role exemption reads (`RequestContext::is_service_linked_role`).
         let mut service_linked = false;
-        self.emit(req, address, via, &mut |k, v| {
+        let mut pair = |k: &str, v: &str, s: &mut String| {
             if k.eq_ignore_ascii_case("aws:PrincipalArn") {
                 service_linked |= v
                     .splitn(6, ':')
@@ -434,7 +507,28 @@ impl Replayer {
                 s.push_str(v);
                 s.push('\0');
             }
-        });
+        };
+        self.emit_but_address(req, via, &mut |k, v| pair(k, v, s));
+        if let Some(ip) = address {
+            // The address by what the policies tell apart: its class under each reading (`#`
+            // starts no address), or the whole address when some policy reads it otherwise.
+            let slot = address_slot(req.network.key);
+            let readings = [Some(&self.address[slot]), today.map(|t| &t.address[slot])];
+            let readings = readings.iter().flatten();
+            if readings.clone().any(|r| **r == AddressReading::Whole) {
+                spelled(ip, |text| pair(req.network.key.name(), text, s));
+            } else if readings.clone().any(|r| **r != AddressReading::Unread) {
+                s.push_str(req.network.key.name());
+                s.push_str("\0#");
+                for r in readings {
+                    if let AddressReading::Classes(c) = r {
+                        push_number(s, c.class(ip));
+                    }
+                    s.push('/');
+                }
+                s.push('\0');
+            }
+        }
         // Last, after the NUL that ends every pair: unambiguous.
         s.push(if service_linked { '1' } else { '0' });
         clean

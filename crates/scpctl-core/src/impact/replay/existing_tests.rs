@@ -402,3 +402,93 @@ fn a_value_an_operator_cannot_read_counts_the_record_apart() {
     );
     assert!(!ApartReason::UnreadableValue.not_subject());
 }
+
+/// Denies from part of the new policy's ranges and reads `aws:VpcSourceIp` too: other bounds.
+const NARROW_NETWORK: &str = r#"{"Version": "2012-10-17", "Statement": [{
+  "Sid": "DenyOutsideNarrow", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+  "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.128/25", "198.51.100.7", "2001:db8:1234:8000::/49"]},
+                "Null": {"aws:SourceIp": "false"}}},
+  {"Sid": "DenyVpcOutside", "Effect": "Deny", "Action": "*", "Resource": "*",
+   "Condition": {"NotIpAddressIfExists": {"aws:VpcSourceIp": "10.0.0.0/16"}}}]}"#;
+
+/// Reads the address as text, through a policy variable (IAM refuses string operators on an
+/// address key): every address apart.
+const ADDRESS_AS_TEXT: &str = r#"{"Version": "2012-10-17", "Statement": [{
+  "Sid": "DenyAwayFromHome", "Effect": "Deny", "Action": "*", "Resource": "*",
+  "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalTag/home": "${aws:SourceIp}"}}}]}"#;
+
+/// The verdict cache keys an address by the class the policies tell apart (issue 31): many
+/// addresses, one verdict each as the uncached evaluator gives, and a handful of evaluations
+/// when every policy reads the address through IP operators only; the whole address when one
+/// reads it as text.
+#[test]
+fn cached_verdicts_by_address_class_equal_uncached() {
+    let mut sources: Vec<String> = Vec::new();
+    for i in [0u32, 1, 6, 7, 8, 126, 127, 128, 129, 200, 254, 255] {
+        sources.push(format!("192.0.2.{i}"));
+        sources.push(format!("198.51.100.{i}"));
+        sources.push(format!("192.0.3.{i}"));
+    }
+    for p in [
+        "1234::",
+        "1234:7fff:ffff:ffff:ffff:ffff:ffff:",
+        "1234:8000::",
+        "1235::",
+    ] {
+        for i in [0u32, 1, 0xffff] {
+            sources.push(format!("2001:db8:{p}{i:x}"));
+        }
+    }
+    sources.push("::ffff:192.0.2.200".into());
+    let vpc: Vec<String> = ["10.0.0.1", "10.0.255.255", "10.1.0.0", "9.255.255.255"]
+        .map(String::from)
+        .to_vec();
+    for (policy, classes) in [(NARROW_NETWORK, true), (ADDRESS_AS_TEXT, false)] {
+        let existing = Existing::Same(Arc::new(InForce::new(PolicySet::flat(vec![(
+            "in-force.json".into(),
+            compile(policy),
+        )]))));
+        let (r, _) = replayer(existing);
+        let mut cache = VerdictCache::default();
+        let mut compared = 0;
+        for (arn, user) in [(ALICE, "alice"), (BOB, "bob")] {
+            for (source, vpce) in sources
+                .iter()
+                .map(|s| (s, false))
+                .chain(vpc.iter().map(|s| (s, true)))
+            {
+                for action in [LIST, ("ec2.amazonaws.com", "DescribeInstances")] {
+                    let mut v = rec(arn, user, source, "eu-west-1", action);
+                    if vpce {
+                        v["vpcEndpointId"] = json!("vpce-1");
+                    }
+                    let text = v.to_string();
+                    let record: Record = serde_json::from_str(&text).unwrap();
+                    let Mapped::Request(req) = map_record(&record, &r.options().map) else {
+                        panic!("{text}: not a request");
+                    };
+                    let today = match r.in_force(req.account, &mut cache).unwrap() {
+                        Some(AccountPolicies::InForce(p)) => p,
+                        _ => panic!("no policies in force"),
+                    };
+                    for (address, via) in r.combinations(&req) {
+                        let ctx = r.context(&req, address, via);
+                        assert_eq!(
+                            r.verdict(&req, address, via, Some(&today), &mut cache),
+                            r.verdict_uncached(&ctx, Some(&today)),
+                            "{ctx:?}"
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 200, "{compared}");
+        if classes {
+            // Two principals' tags, two actions, each family's handful of classes.
+            assert!(cache.misses < 80, "{} evaluations", cache.misses);
+        } else {
+            assert!(cache.misses as usize >= sources.len(), "{}", cache.misses);
+        }
+    }
+}
