@@ -104,7 +104,7 @@ mod tests {
         let n = nets[pick % nets.len()];
         match n {
             ipnet::IpNet::V4(n) => {
-                let base = if pick % 2 == 0 {
+                let base = if pick.is_multiple_of(2) {
                     u32::from(n.network())
                 } else {
                     u32::from(n.broadcast())
@@ -112,7 +112,7 @@ mod tests {
                 IpAddr::V4(base.wrapping_add_signed(i32::from(delta)).into())
             }
             ipnet::IpNet::V6(n) => {
-                let base = if pick % 2 == 0 {
+                let base = if pick.is_multiple_of(2) {
                     u128::from(n.network())
                 } else {
                     u128::from(n.broadcast())
