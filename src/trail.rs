@@ -323,6 +323,26 @@ fn read_head(input: &mut dyn Read, head: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Read up to `limit` bytes into `buf`, returning how many. `buf`'s length is the part already
+/// initialised, kept from file to file and grown (doubling) only when a file needs more: unlike
+/// `read_to_end`, the space is not zeroed again for every file.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+    let mut used = 0;
+    while used < limit {
+        if used == buf.len() {
+            let grown = (buf.len() * 2).max(1 << 16).min(limit);
+            buf.resize(grown, 0);
+        }
+        match input.read(&mut buf[used..]) {
+            Ok(0) => break,
+            Ok(n) => used += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(used)
+}
+
 /// Decompress (gzip by its magic bytes, whatever the name; else plain JSON), parse, replay and
 /// tally one file. `buf` is the thread's buffer, reused from file to file.
 fn process(
@@ -349,16 +369,19 @@ fn process(
         Box::new(joined)
     };
     let mut capped = decoded.take(MAX_DECOMPRESSED + 1);
-    buf.clear();
-    if let Err(e) = (&mut capped).take(IN_MEMORY as u64 + 1).read_to_end(buf) {
-        let what = if gzip {
-            "cannot decompress"
-        } else {
-            "cannot read"
-        };
-        shared.problem(name, None, format!("{what}: {e}"));
-        return;
-    }
+    let used = match fill(&mut capped, buf, IN_MEMORY + 1) {
+        Ok(n) => n,
+        Err(e) => {
+            let what = if gzip {
+                "cannot decompress"
+            } else {
+                "cannot read"
+            };
+            shared.problem(name, None, format!("{what}: {e}"));
+            return;
+        }
+    };
+    let text = &buf[..used];
 
     let mut lines: Vec<u8> = Vec::new();
     let mut error: Option<String> = None;
@@ -403,13 +426,13 @@ fn process(
             Err(e) => error = Some(e.to_string()),
         }
     };
-    let streamed = buf.len() > IN_MEMORY;
+    let streamed = text.len() > IN_MEMORY;
     let mut summary = if streamed {
         // serde_json reads a stream a byte at a time: buffered.
-        let rest = BufReader::with_capacity(1 << 16, buf.as_slice().chain(&mut capped));
+        let rest = BufReader::with_capacity(1 << 16, text.chain(&mut capped));
         read_records_from(rest, &mut on_record)
     } else {
-        read_records(buf, &mut on_record)
+        read_records(text, &mut on_record)
     };
     if let Some(e) = error {
         if let Ok(mut f) = shared.fatal.lock() {
@@ -483,8 +506,8 @@ pub fn worker_with(
 ) {
     let tally = observe;
     let mut cache = VerdictCache::default();
-    // Reserved, not touched: pages are used as a file needs them, and reused for the next.
-    let mut buf = Vec::with_capacity(IN_MEMORY + 1);
+    // Grown as files need it, and reused for the next ([`fill`]).
+    let mut buf = Vec::new();
     loop {
         let job = match jobs.lock() {
             Ok(mut rx) => rx.blocking_recv(),
