@@ -16,31 +16,70 @@ use serde_json::value::RawValue;
 
 type Text<'a> = Option<Cow<'a, str>>;
 
+/// A string field, or `null`: borrowed from the text when it holds no escape. (`#[serde(borrow)]`
+/// borrows only a field whose type is `Cow<str>` itself; through `Option`, serde's `Cow` impl
+/// would allocate every field of every record.) Any other JSON value is an error, as before.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Str;
+    impl<'de> de::Visitor<'de> for Str {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v))
+        }
+    }
+    struct Opt;
+    impl<'de> de::Visitor<'de> for Opt {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(Str).map(Some)
+        }
+    }
+    d.deserialize_option(Opt)
+}
+
 /// One CloudTrail record (CloudTrail User Guide, "CloudTrail record contents").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Record<'a> {
-    #[serde(rename = "eventTime", borrow, default)]
+    #[serde(rename = "eventTime", borrow, default, deserialize_with = "text")]
     pub event_time: Text<'a>,
-    #[serde(rename = "eventSource", borrow, default)]
+    #[serde(rename = "eventSource", borrow, default, deserialize_with = "text")]
     pub event_source: Text<'a>,
-    #[serde(rename = "eventName", borrow, default)]
+    #[serde(rename = "eventName", borrow, default, deserialize_with = "text")]
     pub event_name: Text<'a>,
-    #[serde(rename = "awsRegion", borrow, default)]
+    #[serde(rename = "awsRegion", borrow, default, deserialize_with = "text")]
     pub aws_region: Text<'a>,
-    #[serde(rename = "sourceIPAddress", borrow, default)]
+    #[serde(rename = "sourceIPAddress", borrow, default, deserialize_with = "text")]
     pub source_ip_address: Text<'a>,
-    #[serde(rename = "eventID", borrow, default)]
+    #[serde(rename = "eventID", borrow, default, deserialize_with = "text")]
     pub event_id: Text<'a>,
-    #[serde(rename = "eventType", borrow, default)]
+    #[serde(rename = "eventType", borrow, default, deserialize_with = "text")]
     pub event_type: Text<'a>,
-    #[serde(rename = "vpcEndpointId", borrow, default)]
+    #[serde(rename = "vpcEndpointId", borrow, default, deserialize_with = "text")]
     pub vpc_endpoint_id: Text<'a>,
     #[serde(rename = "userIdentity", borrow, default)]
     pub user_identity: Option<UserIdentity<'a>>,
     /// A refused or failed call's error (`denials`); absent on success.
-    #[serde(rename = "errorCode", borrow, default)]
+    #[serde(rename = "errorCode", borrow, default, deserialize_with = "text")]
     pub error_code: Text<'a>,
-    #[serde(rename = "errorMessage", borrow, default)]
+    #[serde(rename = "errorMessage", borrow, default, deserialize_with = "text")]
     pub error_message: Text<'a>,
     /// Only `ConsoleLogin`'s `Success`/`Failure` is read (`denials --kind signin`).
     #[serde(
@@ -106,15 +145,15 @@ fn console_login<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 /// `userIdentity` (CloudTrail User Guide, "CloudTrail userIdentity element").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow, default)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "text")]
     pub kind: Text<'a>,
-    #[serde(rename = "principalId", borrow, default)]
+    #[serde(rename = "principalId", borrow, default, deserialize_with = "text")]
     pub principal_id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub arn: Text<'a>,
-    #[serde(rename = "accountId", borrow, default)]
+    #[serde(rename = "accountId", borrow, default, deserialize_with = "text")]
     pub account_id: Text<'a>,
-    #[serde(rename = "userName", borrow, default)]
+    #[serde(rename = "userName", borrow, default, deserialize_with = "text")]
     pub user_name: Text<'a>,
     #[serde(rename = "sessionContext", borrow, default)]
     pub session_context: Option<SessionContext<'a>>,
@@ -130,7 +169,7 @@ pub struct SessionContext<'a> {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct SessionIssuer<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub arn: Text<'a>,
 }
 
@@ -532,6 +571,26 @@ mod tests {
             ids.push(r.event_id.clone().unwrap_or_default().into_owned())
         });
         (ids, s)
+    }
+
+    #[test]
+    fn fields_without_escapes_are_borrowed_from_the_text() {
+        let text = r#"{"Records":[{"eventID":"a","eventName":"Get\u004fbject","sourceIPAddress":null,"userIdentity":{"arn":"arn:aws:iam::111122223333:user/u","sessionContext":{"sessionIssuer":{"arn":"x"}}}},{"eventID":["not a string"]}]}"#;
+        let mut seen = Vec::new();
+        let s = read_records(text.as_bytes(), |r| {
+            let id = r.user_identity.as_ref().unwrap();
+            let issuer = id.session_context.as_ref().unwrap().session_issuer.as_ref();
+            seen.push((
+                matches!(r.event_id, Some(Cow::Borrowed("a"))),
+                matches!(&r.event_name, Some(Cow::Owned(n)) if n == "GetObject"),
+                r.source_ip_address.is_none() && r.aws_region.is_none(),
+                matches!(id.arn, Some(Cow::Borrowed(_))),
+                matches!(issuer.unwrap().arn, Some(Cow::Borrowed("x"))),
+            ));
+        });
+        assert_eq!(seen, [(true, true, true, true, true)]);
+        // A field that is neither a string nor null is still the record's error.
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
     }
 
     #[test]
