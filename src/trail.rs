@@ -333,11 +333,10 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>, limit: usize) -> std::io::Resu
             let grown = (buf.len() * 2).max(1 << 16).min(limit);
             buf.resize(grown, 0);
         }
-        match input.read(&mut buf[used..]) {
-            Ok(0) => break,
-            Ok(n) => used += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        let end = buf.len().min(limit);
+        used += read_head(input, &mut buf[used..end])?;
+        if used < end {
+            break; // the end of the input
         }
     }
     Ok(used)

@@ -269,23 +269,6 @@ fn spelled(ip: IpAddr, f: impl FnOnce(&str)) {
     }
 }
 
-/// Append `n` in decimal.
-fn push_number(s: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in &digits[i..] {
-        s.push(char::from(*d));
-    }
-}
-
 /// Verdicts by the projection of a request onto what the policies read: the fast path. One per
 /// thread.
 #[derive(Debug, Default)]
@@ -522,7 +505,8 @@ impl Replayer {
                 s.push_str("\0#");
                 for r in readings {
                     if let AddressReading::Classes(c) = r {
-                        push_number(s, c.class(ip));
+                        // Into the String itself: no allocation, and it cannot fail.
+                        let _ = std::fmt::Write::write_fmt(s, format_args!("{}", c.class(ip)));
                     }
                     s.push('/');
                 }
